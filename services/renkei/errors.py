@@ -1,0 +1,50 @@
+"""The project's one exception tree.
+
+Library errors (aiokafka, fastavro, httpx, pydantic) are wrapped in these types with
+``raise ... from exc`` so callers handle Renkei errors only. Messages never contain personal
+data: they name fields, topics and reasons, not values.
+"""
+
+from __future__ import annotations
+
+
+class RenkeiError(Exception):
+    """Base of every error Renkei raises on purpose."""
+
+
+class ConfigurationError(RenkeiError):
+    """Settings or files on disk are wrong (bad path, unknown topic, malformed metadata)."""
+
+
+class StackError(RenkeiError):
+    """The local Kafka / registry stack could not be fetched, started, or reached."""
+
+
+class SchemaError(RenkeiError):
+    """A schema is malformed or incompatible with what the registry holds."""
+
+
+class RegistryError(RenkeiError):
+    """The schema registry answered with an error or could not be reached."""
+
+    def __init__(self, message: str, *, status: int | None = None, error_code: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+
+
+class SerializationError(RenkeiError):
+    """A value could not be encoded to, or decoded from, the Confluent Avro wire format."""
+
+
+class InvalidRecord(RenkeiError):  # noqa: N818 - a control exception, named after arroyo's InvalidMessage
+    """A single record is bad (wrong shape, forbidden value). Routed to a DLQ or reported; the
+    stream or batch goes on. ``reasons`` are (field path, reason) pairs, free of personal data."""
+
+    def __init__(self, reasons: list[tuple[str, str]]):
+        self.reasons = reasons
+        super().__init__("; ".join(f"{field}: {why}" for field, why in reasons))
+
+
+class PublishError(RenkeiError):
+    """The broker did not acknowledge a record."""

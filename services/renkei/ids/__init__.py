@@ -1,0 +1,1 @@
+"""Japanese public-sector identifiers: check digits and detection of forbidden numbers."""
