@@ -1,0 +1,143 @@
+"""Load the schema catalogue: one folder per topic with ``value.avsc``, ``topic.yaml`` and
+``examples/*.json`` (see docs/design/schema-conventions.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import fastavro
+import yaml
+
+from renkei.errors import ConfigurationError, SchemaError
+from renkei.serde.avro import schema_text
+
+PiiClass = Literal["none", "identifier", "personal", "sensitive", "location"]
+_PII_CLASSES = {"none", "identifier", "personal", "sensitive", "location"}
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """Everything the catalogue says about one topic."""
+
+    topic: str
+    folder: Path
+    schema: dict[str, Any]
+    metadata: dict[str, Any]
+    examples: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def subject(self) -> str:
+        """Registry subject under TopicNameStrategy."""
+        return f"{self.topic}-value"
+
+    @property
+    def key_field(self) -> str:
+        return str(self.metadata["key"])
+
+    @property
+    def partitions(self) -> int:
+        return int(self.metadata["partitions"])
+
+    @property
+    def cleanup_policy(self) -> str:
+        return str(self.metadata.get("cleanup_policy", "delete"))
+
+    @property
+    def compatibility(self) -> str:
+        return str(self.metadata.get("compatibility", "BACKWARD")).upper()
+
+    @property
+    def network_zone(self) -> str:
+        return str(self.metadata.get("network_zone", ""))
+
+    @property
+    def cloudevents_type(self) -> str:
+        return str(self.metadata.get("cloudevents_type", f"jp.renkei.{self.topic}"))
+
+    @property
+    def pii(self) -> dict[str, PiiClass]:
+        return dict(self.metadata.get("pii", {}))
+
+    @property
+    def schema_text(self) -> str:
+        """Canonical text registered in the registry (custom properties and docs kept)."""
+        return schema_text(self.schema)
+
+    @cached_property
+    def parsed_schema(self) -> dict[str, Any]:
+        """fastavro's parsed form, for encoding and decoding."""
+        try:
+            parsed: dict[str, Any] = fastavro.parse_schema(self.schema)
+        except Exception as exc:  # fastavro raises several types for bad schemas
+            raise SchemaError(f"{self.topic}: value.avsc is not valid Avro: {exc}") from exc
+        return parsed
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """All topics of the catalogue, by topic name."""
+
+    root: Path
+    topics: dict[str, TopicSpec]
+
+    def get(self, topic: str) -> TopicSpec:
+        """The spec of ``topic``, or a ConfigurationError listing the known topics."""
+        try:
+            return self.topics[topic]
+        except KeyError:
+            known = ", ".join(sorted(self.topics))
+            raise ConfigurationError(f"unknown topic {topic!r}; the catalogue has: {known}") from None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.topics.values())
+
+    def __len__(self) -> int:
+        return len(self.topics)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"{path}: cannot read JSON: {exc}") from exc
+
+
+def load_topic(folder: Path) -> TopicSpec:
+    """Load one topic folder, checking the metadata has what the platform needs."""
+    schema = _read_json(folder / "value.avsc")
+    try:
+        metadata = yaml.safe_load((folder / "topic.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"{folder / 'topic.yaml'}: cannot read: {exc}") from exc
+    for required in ("topic", "key", "partitions", "compatibility", "network_zone", "pii"):
+        if required not in metadata:
+            raise ConfigurationError(f"{folder / 'topic.yaml'}: missing '{required}'")
+    if metadata["topic"] != folder.name:
+        raise ConfigurationError(f"{folder}: topic.yaml names {metadata['topic']!r}")
+    bad = {k: v for k, v in metadata["pii"].items() if v not in _PII_CLASSES}
+    if bad:
+        raise ConfigurationError(f"{folder / 'topic.yaml'}: unknown PII classes for {sorted(bad)}")
+    examples = {
+        path.stem: _read_json(path) for path in sorted((folder / "examples").glob("*.json"))
+    }
+    return TopicSpec(
+        topic=folder.name, folder=folder, schema=schema, metadata=metadata, examples=examples
+    )
+
+
+def load_catalogue(root: Path) -> Catalogue:
+    """Load every topic folder under ``root`` (a folder holding ``<topic>/value.avsc``)."""
+    if not root.is_dir():
+        raise ConfigurationError(f"schema catalogue folder not found: {root}")
+    topics = {
+        folder.name: load_topic(folder)
+        for folder in sorted(root.iterdir())
+        if (folder / "value.avsc").is_file()
+    }
+    if not topics:
+        raise ConfigurationError(f"no topics (<topic>/value.avsc) under {root}")
+    return Catalogue(root=root, topics=topics)

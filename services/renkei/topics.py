@@ -1,0 +1,76 @@
+"""Create the catalogue's topics with the partitions and cleanup policy their metadata names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from renkei.errors import StackError
+from renkei.schemas.catalogue import TopicSpec
+from renkei.settings import Settings
+
+
+@dataclass(frozen=True)
+class TopicOutcome:
+    topic: str
+    action: str  # "created" | "exists" | "mismatch"
+    detail: str = ""
+
+
+def topic_config(spec: TopicSpec) -> dict[str, str]:
+    """Kafka topic configs derived from the metadata."""
+    config = {"cleanup.policy": spec.cleanup_policy}
+    if "retention_ms" in spec.metadata:
+        config["retention.ms"] = str(spec.metadata["retention_ms"])
+    return config
+
+
+async def ensure_topics(
+    settings: Settings, specs: list[TopicSpec], replication_factor: int = 1
+) -> list[TopicOutcome]:
+    """Create missing topics; report existing ones whose partition count differs."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        await admin.start()
+    except KafkaError as exc:
+        await admin.close()
+        raise StackError(
+            f"Kafka at {settings.kafka_bootstrap} not reachable; is the stack up? (renkei stack up)"
+        ) from exc
+    try:
+        existing = await _partition_counts(admin, [s.topic for s in specs])
+        missing = [s for s in specs if s.topic not in existing]
+        if missing:
+            await admin.create_topics(
+                [
+                    NewTopic(s.topic, s.partitions, replication_factor, topic_configs=topic_config(s))
+                    for s in missing
+                ]
+            )
+        outcomes = []
+        for spec in specs:
+            count = existing.get(spec.topic)
+            if count is None:
+                outcomes.append(TopicOutcome(spec.topic, "created", f"{spec.partitions} partitions"))
+            elif count != spec.partitions:
+                outcomes.append(TopicOutcome(
+                    spec.topic, "mismatch",
+                    f"has {count} partitions, catalogue says {spec.partitions} "
+                    "(co-partitioning needs the catalogue's count; recreate the topic)",
+                ))
+            else:
+                outcomes.append(TopicOutcome(spec.topic, "exists", f"{count} partitions"))
+        return outcomes
+    finally:
+        await admin.close()
+
+
+async def _partition_counts(admin: AIOKafkaAdminClient, topics: list[str]) -> dict[str, int]:
+    metadata = await admin.describe_topics(topics)
+    counts = {}
+    for entry in metadata:
+        if entry.get("error_code", 0) == 0:
+            counts[entry["topic"]] = len(entry.get("partitions", []))
+    return counts
