@@ -14,8 +14,9 @@ from renkei.errors import StackError
 from renkei.settings import Settings
 
 LOOPBACK_HOST = "127.0.0.1"
-REGISTRY_MANAGEMENT_PORT = 9081
-"""Quarkus' management interface (health, metrics); kept off 9000, which other tools use."""
+REGISTRY_MANAGEMENT_OFFSET = 1000
+"""Quarkus' management interface (health, metrics) listens 1000 above the HTTP port (8081 →
+9081), off its default 9000, which other tools use."""
 
 REGISTRY_TOPIC = "_renkei_schemas"
 """The Kafka topic Apicurio's ``kafkasql`` storage persists schemas in."""
@@ -65,6 +66,10 @@ class StackEndpoints:
     @property
     def controller_port(self) -> int:
         return self.kafka_port + 1
+
+    @property
+    def registry_management_port(self) -> int:
+        return self.registry_port + REGISTRY_MANAGEMENT_OFFSET
 
     @property
     def registry_ready_url(self) -> str:

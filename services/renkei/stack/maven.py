@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from renkei.errors import StackError
-from renkei.stack.reporting import Progress, format_bytes, strip_ansi, with_excerpt
+from renkei.stack.reporting import Progress, format_bytes, strip_ansi
 
 _DOWNLOADING = re.compile(r"Downloading from [^:]+: (\S+)")
 _DOWNLOADED = re.compile(r"Downloaded from [^:]+: (\S+) \(([\d.]+) (B|kB|MB|GB)")
@@ -38,6 +38,28 @@ def find_mvn() -> str:
             "and run again."
         )
     return mvn
+
+
+def project_pom(name: str) -> Path:
+    """``deploy/maven/<name>/pom.xml`` of the checkout this package runs from (or the cwd's)."""
+    relative = Path("deploy") / "maven" / name / "pom.xml"
+    for folder in [*Path(__file__).resolve().parents, Path.cwd()]:
+        if (folder / relative).is_file():
+            return folder / relative
+    raise StackError(f"{relative} not found: run `renkei stack` from a Renkei checkout")
+
+
+def staged_pom(name: str, build_dir: Path) -> Path:
+    """Copy the project's pom into ``build_dir`` and return the copy.
+
+    Running Maven on a copy keeps its ``target/`` (and the dependency plugin's unpack markers,
+    which would otherwise skip a re-unpack into a deleted folder) under the stack home, out of
+    the source tree.
+    """
+    build_dir.mkdir(parents=True, exist_ok=True)
+    copy = build_dir / "pom.xml"
+    shutil.copyfile(project_pom(name), copy)
+    return copy
 
 
 def local_repository() -> Path:
@@ -92,6 +114,21 @@ class DownloadTally:
 
     def summary(self) -> str:
         return f"{self.files} files, {format_bytes(self.total_bytes())}"
+
+
+def maven_failure(label: str, code: int, log_path: Path) -> str:
+    """The message for a failed Maven run: its first real ``[ERROR]`` line and the log's path."""
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    hint = ""
+    if _NOT_FOUND.search(text):
+        hint = " (is that version published on Maven Central, and is Central reachable?)"
+    first = ""
+    for line in text.splitlines():
+        if line.startswith("[ERROR]") and line[len("[ERROR]") :].strip():
+            first = line[len("[ERROR]") :].strip()
+            break
+    detail = f"\n  {first[:400]}" if first else ""
+    return f"Maven failed to fetch {label} (exit {code}){hint}{detail}\n  full log: {log_path}"
 
 
 def run_maven(
@@ -153,10 +190,7 @@ def run_maven(
                 process.kill()
     elapsed = time.monotonic() - started
     if code != 0:
-        hint = ""
-        if _NOT_FOUND.search(log_path.read_text(encoding="utf-8", errors="replace")):
-            hint = " (is that version published on Maven Central, and is Central reachable?)"
-        raise StackError(with_excerpt(f"Maven failed to fetch {label} (exit {code}){hint}", log_path))
+        raise StackError(maven_failure(label, code, log_path))
     if tally.files:
         progress(f"{label}: fetched in {elapsed:.1f} s (downloaded {tally.summary()})")
     return tally

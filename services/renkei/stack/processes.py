@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from renkei.errors import StackError
-from renkei.stack.reporting import Progress, with_excerpt
+from renkei.stack.reporting import BANNER, Progress, with_excerpt
 
 StopOutcome = Literal["terminated", "killed", "not running"]
 
@@ -110,7 +110,7 @@ def launch_detached(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        log.write(f"\n----- {stamp} renkei stack starts: {shlex.join(command)}\n".encode())
+        log.write(f"\n{BANNER}{stamp} renkei stack starts: {shlex.join(command)}\n".encode())
         log.flush()
         try:
             return subprocess.Popen(

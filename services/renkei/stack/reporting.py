@@ -14,6 +14,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _PROBLEM = re.compile(r"\b(ERROR|FATAL|SEVERE|Exception|Error:)")
 
 
+BANNER = "----- "
+"""Starts the line the stack writes into a server's output log before each launch."""
+
+
 def no_progress(_line: str) -> None:
     """A :data:`Progress` that discards everything (library use, tests)."""
 
@@ -24,13 +28,18 @@ def strip_ansi(text: str) -> str:
 
 
 def log_excerpt(path: Path, *, lines: int = 6, scan: int = 400) -> str:
-    """The last problem lines of a log (or its last lines), indented, for an error message."""
+    """The last problem lines of a log (or its last lines) since the latest launch banner."""
     try:
         with path.open("r", encoding="utf-8", errors="replace") as handle:
             recent = deque((strip_ansi(line.rstrip()) for line in handle), maxlen=scan)
     except FileNotFoundError:
         return ""
-    recent_lines = [line for line in recent if line.strip()]
+    lines_since_start = list(recent)
+    for index in range(len(lines_since_start) - 1, -1, -1):
+        if lines_since_start[index].startswith(BANNER):
+            lines_since_start = lines_since_start[index + 1 :]
+            break
+    recent_lines = [line for line in lines_since_start if line.strip()]
     problems = [line for line in recent_lines if _PROBLEM.search(line)]
     chosen = (problems or recent_lines)[-lines:]
     return "\n".join(f"    {line[:300]}" for line in chosen)

@@ -1,0 +1,29 @@
+.PHONY: help install stack-up stack-down stack-status demo test lint unit
+
+help:  ## List the common tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+install:  ## Create .venv and install renkei with test tools
+	scripts/bootstrap.sh
+
+stack-up: install  ## Start Kafka + Apicurio Registry (downloads them once via Maven)
+	.venv/bin/renkei stack up
+
+stack-down:  ## Stop the servers this checkout started
+	.venv/bin/renkei stack down
+
+stack-status:  ## Show the servers, versions and addresses
+	.venv/bin/renkei stack status
+
+demo: install  ## The main job: stack up, schemas apply, simulate, show decoded events
+	.venv/bin/renkei demo
+
+test:  ## The test command: starts the stack, runs lint, unit and integration tests
+	scripts/test.sh
+
+unit: install  ## Fast tests only (no broker needed)
+	.venv/bin/pytest -m "not kafka"
+
+lint: install  ## ruff and mypy
+	.venv/bin/ruff check services tests
+	.venv/bin/mypy

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: install, start the local stack (real Kafka + Apicurio Registry), lint, and
+# run unit and integration tests. Extra arguments go to pytest (e.g. scripts/test.sh -k publish).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+echo "==> starting the local stack (renkei stack up)"
+.venv/bin/renkei stack up
+echo "==> ruff"
+.venv/bin/ruff check services tests
+echo "==> pytest"
+.venv/bin/pytest "$@"

@@ -1,0 +1,148 @@
+"""``renkei stack up|down|status``: the local Kafka broker and schema registry.
+
+The group expects a :class:`renkei.settings.Settings` in ``ctx.obj`` (set by the main CLI);
+run on its own (``python -m renkei.cli.stack_cmd``) it loads the settings itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from renkei.errors import StackError
+from renkei.settings import Settings, load_settings
+from renkei.stack import (
+    APICURIO_VERSION,
+    DEFAULT_KAFKA_VERSION,
+    ServerStatus,
+    StackStatus,
+    ensure_stack_up,
+    stack_status,
+    stop_stack,
+)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    """The Settings the main CLI put in ``ctx.obj``; loaded here when run standalone."""
+    if ctx.obj is None:
+        ctx.obj = load_settings()
+    if not isinstance(ctx.obj, Settings):
+        raise click.UsageError("renkei stack expects Settings in the click context object")
+    return ctx.obj
+
+
+def _progress(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def format_server(server: ServerStatus) -> str:
+    """One row of the status table: name, up/down, version, address, pid, detail."""
+    state = "up" if server.up else "DOWN"
+    pid = f"pid {server.pid}" if server.pid else "-"
+    return (
+        f"{server.name:<9} {state:<5} {server.version or '?':<7} {server.address:<40} "
+        f"{pid:<10} {server.detail}"
+    )
+
+
+def format_status(status: StackStatus) -> list[str]:
+    """The lines ``renkei stack status`` prints."""
+    return [*(format_server(server) for server in status.servers), f"logs: {status.logs}"]
+
+
+@click.group("stack")
+def stack() -> None:
+    """Run a local Kafka broker and Apicurio Registry (fetched from Maven Central)."""
+
+
+@stack.command("up")
+@click.option(
+    "--kafka",
+    "kafka_version",
+    metavar="X.Y.Z",
+    default=None,
+    help=f"Kafka version to run (default: the running one, else {DEFAULT_KAFKA_VERSION}).",
+)
+@click.option(
+    "--registry-java",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="JDK 21+ (folder or java binary) for Apicurio; default: $RENKEI_REGISTRY_JAVA_HOME, "
+    "else the newest JDK 21+ under /usr/lib/jvm.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=180.0,
+    show_default=True,
+    help="Seconds to wait for each server to answer.",
+)
+@click.pass_context
+def up(
+    ctx: click.Context, kafka_version: str | None, registry_java: Path | None, timeout: float
+) -> None:
+    """Fetch and start Kafka and the registry; servers already running are left alone."""
+    settings = _settings(ctx)
+    try:
+        status = ensure_stack_up(
+            settings,
+            kafka_version=kafka_version,
+            registry_java=registry_java,
+            progress=_progress,
+            kafka_timeout=timeout,
+            registry_timeout=timeout,
+        )
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in format_status(status):
+        click.echo(line)
+
+
+@stack.command("down")
+@click.option(
+    "--wipe",
+    is_flag=True,
+    help="Also delete the data folder (Kafka topics and the registry's schemas).",
+)
+@click.pass_context
+def down(ctx: click.Context, wipe: bool) -> None:
+    """Stop the servers `renkei stack up` started (SIGTERM, then SIGKILL after 30 s)."""
+    settings = _settings(ctx)
+    try:
+        reports = stop_stack(settings, wipe=wipe, progress=_progress)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from exc
+    stopped = [report.name for report in reports if report.outcome in ("terminated", "killed")]
+    click.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing'}")
+
+
+@stack.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show each server, up or down, version and address; exit 1 if any is down."""
+    settings = _settings(ctx)
+    try:
+        current = stack_status(settings)
+    except StackError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        payload = {
+            "all_up": current.all_up,
+            "logs": str(current.logs),
+            "servers": [asdict(server) for server in current.servers],
+            "pinned": {"kafka": DEFAULT_KAFKA_VERSION, "registry": APICURIO_VERSION},
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        for line in format_status(current):
+            click.echo(line)
+    if not current.all_up:
+        ctx.exit(1)
+
+
+if __name__ == "__main__":
+    stack()

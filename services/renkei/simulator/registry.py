@@ -1,0 +1,165 @@
+"""住民記録 (resident registry) events in Renkei JSON form, with occasional clerical errors.
+
+Values follow the ``registry.resident.events`` outline: ``Person``, ``Address`` and
+``Household`` records inside a ``detail`` chosen by ``event_type``. About one person-bearing
+event in sixty carries a clerical error (a wrong kana, birth date or 番地); a ``corrected``
+event (誤記修正) superseding it follows weeks later, as in a real registry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from renkei.simulator.addresses import Address
+from renkei.simulator.context import SimulationContext
+from renkei.simulator.envelope import REGISTRY
+from renkei.simulator.names import to_halfwidth_kana
+from renkei.simulator.population import Household, Resident
+from renkei.simulator.wareki import format_date
+
+_TYPO_RATE = 1 / 60
+_KANA_SLIPS = {"ツ": "ッ", "ッ": "ツ", "シ": "ツ", "ソ": "ン", "ウ": "ー", "ヨ": "ョ", "ユ": "ュ",
+               "キ": "ギ", "コ": "ゴ", "タ": "ダ", "ハ": "バ", "ト": "ド", "サ": "ザ"}
+
+
+def person_json(person: Resident) -> dict[str, Any]:
+    """The ``Person`` record as the registry sends it (kana and birth date as recorded)."""
+    family_kana, given_kana = person.family_name.kana, person.given_name.kana
+    if person.halfwidth_kana:
+        family_kana, given_kana = to_halfwidth_kana(family_kana), to_halfwidth_kana(given_kana)
+    return {
+        "family_name": person.family_name.text,
+        "given_name": person.given_name.text,
+        "family_name_kana": family_kana,
+        "given_name_kana": given_kana,
+        "birth_date": format_date(person.birth_date, person.date_style),
+        "sex": person.sex,
+        "resident_type": "foreign" if person.is_foreign else "japanese",
+        "nationality": person.nationality,
+        "foreign_resident_status": person.foreign_status,
+    }
+
+
+def address_json(address: Address, city: str) -> dict[str, Any]:
+    """The ``Address`` record."""
+    return {
+        "postal_code": address.town.postal_code,
+        "address_text": address.text(city),
+        "building": address.building,
+    }
+
+
+def household_json(household: Household, person: Resident) -> dict[str, Any]:
+    """The ``Household`` record of ``person``: 世帯番号, 続柄 and whether they are the head."""
+    return {
+        "household_number": household.number,
+        "relationship": person.relationship,
+        "is_head": household.head is person,
+    }
+
+
+def emit_registry(
+    ctx: SimulationContext, person: Resident, event_type: str, reason: str,
+    effective: dt.date, recorded: dt.datetime, detail: dict[str, Any],
+) -> str:
+    """Emit one registry event for ``person`` and remember it as their latest."""
+    body = {"resident_key": person.key, "event_type": event_type, "reason": reason,
+            "detail": detail}
+    event_id = ctx.emit(REGISTRY, person.key, effective, recorded, body)
+    person.last_registry_event = (event_id, effective)
+    return event_id
+
+
+def emit_with_person(
+    ctx: SimulationContext, person: Resident, event_type: str, reason: str,
+    effective: dt.date, recorded: dt.datetime, extra: dict[str, Any],
+) -> str:
+    """Emit moved_in / born (person, address, household + ``extra``), sometimes with a slip."""
+    household = person.household
+    assert household is not None, "a person-bearing event needs the person's household"
+    detail = {
+        "person": person_json(person),
+        "address": address_json(household.address, ctx.city),
+        "household": household_json(household, person),
+        **extra,
+    }
+    slip = _clerical_error(ctx, detail) if ctx.rng.random() < _TYPO_RATE else None
+    event_id = emit_registry(ctx, person, event_type, reason, effective, recorded, detail)
+    if slip is not None:
+        _schedule_correction(ctx, person, event_id, effective, slip, household.address)
+    return event_id
+
+
+def emit_moved_within(
+    ctx: SimulationContext, person: Resident, reason: str, effective: dt.date,
+    recorded: dt.datetime,
+) -> str:
+    household = person.household
+    assert household is not None
+    detail = {"address": address_json(household.address, ctx.city),
+              "household": household_json(household, person)}
+    return emit_registry(ctx, person, "moved_within", reason, effective, recorded, detail)
+
+
+def emit_household_changed(
+    ctx: SimulationContext, person: Resident, change_kind: str, effective: dt.date,
+    recorded: dt.datetime,
+) -> str:
+    household = person.household
+    assert household is not None
+    detail = {"household": household_json(household, person), "change_kind": change_kind}
+    return emit_registry(ctx, person, "household_changed", change_kind, effective, recorded,
+                         detail)
+
+
+def _clerical_error(ctx: SimulationContext, detail: dict[str, Any]) -> str:
+    """Corrupt one field of ``detail`` in place; returns its dotted path."""
+    person, address = detail["person"], detail["address"]
+    roll = ctx.rng.random()
+    if roll < 0.45:
+        kana = person["given_name_kana"]
+        slipped = "".join(_KANA_SLIPS.get(ch, ch) for ch in kana)
+        person["given_name_kana"] = slipped if slipped != kana else kana + "ー"
+        return "person.given_name_kana"
+    if roll < 0.7:
+        person["birth_date"] = _shifted_birth_text(person["birth_date"])
+        return "person.birth_date"
+    text = address["address_text"]
+    digits = [i for i, ch in enumerate(text) if ch in "123456789"]
+    if digits:
+        i = digits[-1]
+        address["address_text"] = f"{text[:i]}{int(text[i]) % 9 + 1}{text[i + 1:]}"
+    else:
+        address["address_text"] = text + "1"
+    return "address.address_text"
+
+
+def _shifted_birth_text(text: str) -> str:
+    """A birth date typed one digit wrong (last day digit 1 → 7 and so on)."""
+    last = text[-1]
+    swapped = {"1": "7", "7": "1", "3": "8", "8": "3", "0": "6", "6": "0"}.get(last, "1")
+    return text[:-1] + swapped
+
+
+def _schedule_correction(
+    ctx: SimulationContext, person: Resident, wrong_event: str, effective: dt.date,
+    field: str, address: Address,
+) -> None:
+    when = ctx.now + dt.timedelta(days=ctx.rng.uniform(3, 60))
+
+    def correct(later: SimulationContext) -> None:
+        if not person.active:
+            return
+        section = field.split(".")[0]
+        detail = {
+            "supersedes_event_id": wrong_event,
+            "corrected_fields": [field],
+            "person": person_json(person) if section == "person" else None,
+            "address": address_json(address, later.city) if section == "address" else None,
+            "household": None,
+        }
+        recorded = max(later.now, dt.datetime.combine(effective, dt.time(9)))
+        emit_registry(later, person, "corrected", "誤記修正", effective, recorded, detail)
+
+    ctx.schedule(when, correct)

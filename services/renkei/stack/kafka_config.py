@@ -1,0 +1,119 @@
+"""Configuration files of the single-node KRaft broker: server.properties and logging.
+
+Pure functions from (version, addresses, paths) to file contents, so they are unit-tested
+without a JVM.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from pathlib import Path
+
+from renkei.stack.endpoints import LOOPBACK_HOST, StackEndpoints
+from renkei.stack.versions import KafkaVersion
+
+SERVER_PROPERTIES = "server.properties"
+
+
+def render_server_properties(
+    version: KafkaVersion, endpoints: StackEndpoints, data_dir: Path
+) -> str:
+    """A combined broker+controller node on loopback, replication factors of 1.
+
+    ``group.initial.rebalance.delay.ms=0`` because the 3 s default makes every test wait on its
+    first consumer-group join.
+    """
+    host = LOOPBACK_HOST
+    settings: list[tuple[str, str]] = [
+        ("process.roles", "broker,controller"),
+        ("node.id", "1"),
+        ("controller.quorum.voters", f"1@{host}:{endpoints.controller_port}"),
+        (
+            "listeners",
+            f"PLAINTEXT://{host}:{endpoints.kafka_port},CONTROLLER://{host}:{endpoints.controller_port}",
+        ),
+        ("advertised.listeners", f"PLAINTEXT://{host}:{endpoints.kafka_port}"),
+        ("controller.listener.names", "CONTROLLER"),
+        ("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+        ("inter.broker.listener.name", "PLAINTEXT"),
+        ("log.dirs", str(data_dir)),
+        ("num.partitions", "3"),
+        ("offsets.topic.replication.factor", "1"),
+        ("transaction.state.log.replication.factor", "1"),
+        ("transaction.state.log.min.isr", "1"),
+        ("group.initial.rebalance.delay.ms", "0"),
+    ]
+    if version.has_share_coordinator:
+        settings += [
+            ("share.coordinator.state.topic.replication.factor", "1"),
+            ("share.coordinator.state.topic.min.isr", "1"),
+        ]
+    header = f"# Written by `renkei stack up` for Kafka {version}; edits are overwritten.\n"
+    return header + "".join(f"{key}={value}\n" for key, value in settings)
+
+
+def render_reload4j_config(log_file: Path) -> str:
+    """Kafka 3.x logging (reload4j, log4j 1.x syntax): everything to one rolling file."""
+    return f"""\
+# Written by `renkei stack up`; Kafka 3.x logs through reload4j.
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File={log_file}
+log4j.appender.file.MaxFileSize=20MB
+log4j.appender.file.MaxBackupIndex=3
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+"""
+
+
+def render_log4j2_config(log_file: Path) -> str:
+    """Kafka 4.x logging (log4j2, XML so no YAML library is needed on the classpath)."""
+    return f"""\
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- Written by `renkei stack up`; Kafka 4.x logs through log4j2. -->
+<Configuration status="WARN">
+  <Appenders>
+    <RollingFile name="file" fileName="{log_file}" filePattern="{log_file}.%i">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+      <Policies><SizeBasedTriggeringPolicy size="20 MB"/></Policies>
+      <DefaultRolloverStrategy max="3"/>
+    </RollingFile>
+  </Appenders>
+  <Loggers>
+    <Logger name="kafka.request.logger" level="WARN"/>
+    <Logger name="state.change.logger" level="WARN"/>
+    <Logger name="org.apache.kafka.clients" level="WARN"/>
+    <Root level="INFO"><AppenderRef ref="file"/></Root>
+  </Loggers>
+</Configuration>
+"""
+
+
+def logging_config(version: KafkaVersion, log_file: Path) -> tuple[str, str]:
+    """(file name, contents) of the logging configuration for ``version``."""
+    if version.uses_log4j2:
+        return "log4j2.xml", render_log4j2_config(log_file)
+    return "log4j.properties", render_reload4j_config(log_file)
+
+
+def logging_jvm_flag(version: KafkaVersion, config_file: Path) -> str:
+    """The system property that points the broker's logging backend at ``config_file``."""
+    if version.uses_log4j2:
+        return f"-Dlog4j2.configurationFile={config_file}"
+    return f"-Dlog4j.configuration=file:{config_file}"
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id, as ``kafka-storage random-uuid`` makes it (saves starting a JVM).
+
+    Kafka's ``Uuid.toString`` is URL-safe base64 of 16 bytes without padding; it never hands
+    out ids starting with ``-`` (they read as command-line flags).
+    """
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text

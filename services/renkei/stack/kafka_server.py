@@ -1,0 +1,190 @@
+"""The Kafka broker of the local stack: fetch its jars, write its config, format, start.
+
+Phases of :func:`start_kafka` (called by the manager when no broker of ours runs):
+
+1. :func:`ensure_kafka_libs` — Maven copies ``kafka_2.13`` + ``kafka-tools`` and their runtime
+   dependencies into ``downloads/kafka-<v>/libs`` (once per version; ``.complete`` marks it).
+2. :func:`prepare_kafka` — server.properties and the logging config under ``conf/kafka-<v>``;
+   ``StorageTool format`` of ``data/kafka-<v>`` the first time.
+3. launch ``kafka.Kafka`` detached, record its pid, wait for a Metadata answer.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from renkei.errors import StackError
+from renkei.stack.endpoints import StackEndpoints
+from renkei.stack.java import JavaRuntime
+from renkei.stack.kafka_config import (
+    SERVER_PROPERTIES,
+    logging_config,
+    logging_jvm_flag,
+    new_cluster_id,
+    render_server_properties,
+)
+from renkei.stack.kafka_probe import probe_kafka
+from renkei.stack.layout import StackLayout
+from renkei.stack.maven import run_maven, staged_pom
+from renkei.stack.processes import (
+    PidRecord,
+    launch_detached,
+    marker_args,
+    now_iso,
+    wait_until_ready,
+    write_pid_record,
+)
+from renkei.stack.reporting import BANNER, Progress, with_excerpt
+from renkei.stack.versions import KafkaVersion
+
+KAFKA = "kafka"
+KAFKA_HEAP = "-Xmx1g"
+COMPLETE = ".complete"
+
+
+def ensure_kafka_libs(layout: StackLayout, version: KafkaVersion, progress: Progress) -> Path:
+    """The folder of jars for ``version``, fetched with Maven unless already complete."""
+    build = layout.kafka_build(str(version))
+    libs = layout.kafka_libs(str(version))
+    if (build / COMPLETE).is_file() and (libs / f"kafka_2.13-{version}.jar").is_file():
+        return libs
+    log = layout.maven_log(KAFKA, str(version))
+    progress(f"kafka {version}: fetching from Maven Central (Maven log: {log})")
+    if libs.exists():
+        shutil.rmtree(libs)  # a half-copied folder from an interrupted run
+    args = ["-f", str(staged_pom(KAFKA, build)), f"-Dkafka.version={version}", f"-Dlibs.dir={libs}"]
+    if version.maven_profiles:
+        args.append("-P" + ",".join(version.maven_profiles))
+    args.append("dependency:copy-dependencies")
+    try:
+        run_maven(args, label=f"kafka {version}", log_path=log, progress=progress, cwd=build)
+    except StackError:
+        shutil.rmtree(build, ignore_errors=True)  # e.g. an unpublished version: leave no trace
+        raise
+    if not (libs / f"kafka_2.13-{version}.jar").is_file():
+        raise StackError(with_excerpt(f"Maven ran but kafka_2.13-{version}.jar is missing", log))
+    (build / COMPLETE).write_text(now_iso() + "\n", encoding="utf-8")
+    return libs
+
+
+def _classpath(libs: Path) -> str:
+    return f"{libs}/*"  # the JVM expands the wildcard itself
+
+
+def prepare_kafka(
+    layout: StackLayout,
+    version: KafkaVersion,
+    endpoints: StackEndpoints,
+    java: JavaRuntime,
+    libs: Path,
+    progress: Progress,
+) -> tuple[Path, str]:
+    """Write the config files, format the data folder if new; (server.properties, log flag)."""
+    conf = layout.kafka_conf(str(version))
+    data = layout.kafka_data(str(version))
+    conf.mkdir(parents=True, exist_ok=True)
+    layout.logs.mkdir(parents=True, exist_ok=True)
+    properties = conf / SERVER_PROPERTIES
+    properties.write_text(render_server_properties(version, endpoints, data), encoding="utf-8")
+    log_name, log_text = logging_config(version, layout.kafka_log)
+    (conf / log_name).write_text(log_text, encoding="utf-8")
+    log_flag = logging_jvm_flag(version, conf / log_name)
+    if (data / "meta.properties").is_file():
+        return properties, log_flag
+    cluster_file = conf / "cluster.id"
+    if not cluster_file.is_file():
+        cluster_file.write_text(new_cluster_id() + "\n", encoding="utf-8")
+    cluster_id = cluster_file.read_text(encoding="utf-8").strip()
+    progress(f"kafka {version}: formatting {data} (cluster {cluster_id})")
+    data.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(java.executable),
+        log_flag,
+        "-cp",
+        _classpath(libs),
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster_id,
+        "-c",
+        str(properties),
+        "--ignore-formatted",
+    ]
+    with layout.kafka_out.open("ab") as out:
+        out.write(f"\n{BANNER}{now_iso()} renkei stack formats {data}\n".encode())
+        out.flush()
+        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=180)
+    if done.returncode != 0:
+        raise StackError(
+            with_excerpt(
+                f"formatting Kafka storage failed (exit {done.returncode})", layout.kafka_out
+            )
+        )
+    return properties, log_flag
+
+
+def kafka_command(
+    java: JavaRuntime, libs: Path, properties: Path, log_flag: str, home: Path
+) -> list[str]:
+    """The broker's command line; the marker arguments let ``down`` recognise it."""
+    return [
+        str(java.executable),
+        KAFKA_HEAP,
+        "-XX:+ExitOnOutOfMemoryError",
+        *marker_args(KAFKA, home),
+        log_flag,
+        "-cp",
+        _classpath(libs),
+        "kafka.Kafka",
+        str(properties),
+    ]
+
+
+def kafka_ready(endpoints: StackEndpoints) -> bool:
+    """True once the broker answers Metadata with itself registered."""
+    try:
+        return probe_kafka(endpoints.kafka_host, endpoints.kafka_port, timeout=2.0).ready
+    except StackError:
+        return False
+
+
+def start_kafka(
+    layout: StackLayout,
+    version: KafkaVersion,
+    endpoints: StackEndpoints,
+    java: JavaRuntime,
+    progress: Progress,
+    *,
+    timeout: float,
+) -> tuple[PidRecord, float]:
+    """Fetch, configure, launch and wait for the broker; (its pid record, seconds to ready)."""
+    libs = ensure_kafka_libs(layout, version, progress)
+    properties, log_flag = prepare_kafka(layout, version, endpoints, java, libs, progress)
+    progress(f"kafka {version}: starting on {endpoints.kafka_bootstrap} (Java {java.major})")
+    process = launch_detached(
+        kafka_command(java, libs, properties, log_flag, layout.home),
+        cwd=layout.kafka_conf(str(version)),
+        log_path=layout.kafka_out,
+    )
+    record = PidRecord(
+        server=KAFKA,
+        pid=process.pid,
+        version=str(version),
+        address=endpoints.kafka_bootstrap,
+        home=str(layout.home),
+        log=str(layout.kafka_log),
+        started_at=now_iso(),
+    )
+    write_pid_record(layout.pid_file(KAFKA), record)
+    waited = wait_until_ready(
+        lambda: kafka_ready(endpoints),
+        what=f"kafka {version}",
+        record=record,
+        process=process,
+        timeout=timeout,
+        logs=[layout.kafka_out, layout.kafka_log],
+        progress=progress,
+    )
+    return record, waited

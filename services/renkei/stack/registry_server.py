@@ -1,0 +1,160 @@
+"""Apicurio Registry for the local stack: fetch the assembly, start it, ask it how it is.
+
+Storage is ``kafkasql``: schemas live in the ``_renkei_schemas`` topic, so they survive
+restarts together with the Kafka data (and ``down --wipe`` removes both). Kafka must therefore
+answer before the registry starts. The registry needs Java 21+ (see :mod:`renkei.stack.java`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from renkei.errors import StackError
+from renkei.stack.endpoints import (
+    LOOPBACK_HOST,
+    REGISTRY_TOPIC,
+    StackEndpoints,
+)
+from renkei.stack.java import JavaRuntime
+from renkei.stack.layout import StackLayout
+from renkei.stack.maven import run_maven, staged_pom
+from renkei.stack.processes import (
+    PidRecord,
+    launch_detached,
+    marker_args,
+    now_iso,
+    wait_until_ready,
+    write_pid_record,
+)
+from renkei.stack.reporting import Progress, with_excerpt
+
+REGISTRY = "registry"
+REGISTRY_HEAP = "-Xmx512m"
+RUNNER_JAR = "quarkus-run.jar"
+COMPLETE = ".complete"
+
+
+@dataclass(frozen=True)
+class RegistryProbe:
+    """Whether the Confluent-compatible API answers, and the version Apicurio reports."""
+
+    ready: bool
+    version: str | None
+    detail: str
+
+
+def ensure_registry_app(layout: StackLayout, version: str, progress: Progress) -> Path:
+    """The unpacked assembly for ``version`` (holding quarkus-run.jar), fetched if needed."""
+    build = layout.registry_build(version)
+    app = layout.registry_app(version)
+    if (build / COMPLETE).is_file() and (app / RUNNER_JAR).is_file():
+        return app
+    log = layout.maven_log("apicurio", version)
+    progress(
+        f"registry {version}: fetching Apicurio Registry from Maven Central, about 160 MB "
+        f"the first time (Maven log: {log})"
+    )
+    for stale in (app, build / "target"):  # target/ holds the unpack markers
+        if stale.exists():
+            shutil.rmtree(stale)
+    args = [
+        "-f",
+        str(staged_pom("apicurio", build)),
+        f"-Dapicurio.version={version}",
+        f"-Dunpack.dir={app}",
+        "dependency:unpack-dependencies",
+    ]
+    run_maven(args, label=f"registry {version}", log_path=log, progress=progress, cwd=build)
+    if not (app / RUNNER_JAR).is_file():
+        raise StackError(with_excerpt(f"Maven ran but {app / RUNNER_JAR} is missing", log))
+    (build / COMPLETE).write_text(now_iso() + "\n", encoding="utf-8")
+    return app
+
+
+def registry_command(
+    java: JavaRuntime, app: Path, endpoints: StackEndpoints, home: Path
+) -> list[str]:
+    """The registry's command line (Quarkus settings as system properties)."""
+    return [
+        str(java.executable),
+        REGISTRY_HEAP,
+        *marker_args(REGISTRY, home),
+        f"-Dquarkus.http.port={endpoints.registry_port}",
+        f"-Dquarkus.http.host={LOOPBACK_HOST}",
+        f"-Dquarkus.management.host={LOOPBACK_HOST}",
+        f"-Dquarkus.management.port={endpoints.registry_management_port}",
+        "-Dapicurio.storage.kind=kafkasql",
+        f"-Dapicurio.kafkasql.bootstrap.servers={endpoints.kafka_bootstrap}",
+        f"-Dapicurio.kafkasql.topic={REGISTRY_TOPIC}",
+        # One log line per HTTP request would make registry.log grow with every test run.
+        "-Dquarkus.http.access-log.enabled=false",
+        "-jar",
+        str(app / RUNNER_JAR),
+    ]
+
+
+def probe_registry(endpoints: StackEndpoints, *, timeout: float = 3.0) -> RegistryProbe:
+    """GET ``<ccompat>/subjects`` (readiness) and Apicurio's system info (version)."""
+    try:
+        with httpx.Client(timeout=timeout) as client:
+            ready = client.get(endpoints.registry_ready_url)
+            if ready.status_code != 200:
+                return RegistryProbe(False, None, f"HTTP {ready.status_code} from /subjects")
+            info = client.get(endpoints.registry_info_url)
+            version = info.json().get("version") if info.status_code == 200 else None
+    except httpx.HTTPError as exc:
+        return RegistryProbe(False, None, f"no answer ({type(exc).__name__})")
+    except ValueError:
+        version = None
+    return RegistryProbe(True, version if isinstance(version, str) else None, "answers")
+
+
+def start_registry(
+    layout: StackLayout,
+    version: str,
+    endpoints: StackEndpoints,
+    java: JavaRuntime,
+    progress: Progress,
+    *,
+    timeout: float,
+) -> tuple[PidRecord, float]:
+    """Fetch, launch and wait for the registry; (its pid record, seconds to ready)."""
+    app = ensure_registry_app(layout, version, progress)
+    progress(
+        f"registry {version}: starting on http://{LOOPBACK_HOST}:{endpoints.registry_port} "
+        f"(Java {java.major} from {java.home}); takes ~20 s"
+    )
+    env = dict(os.environ)
+    env["JAVA_HOME"] = str(java.home)
+    env["PATH"] = f"{java.executable.parent}{os.pathsep}{env.get('PATH', '')}"
+    process = launch_detached(
+        registry_command(java, app, endpoints, layout.home),
+        cwd=app,
+        log_path=layout.registry_log,
+        env=env,
+    )
+    record = PidRecord(
+        server=REGISTRY,
+        pid=process.pid,
+        version=version,
+        address=endpoints.registry_url,
+        home=str(layout.home),
+        log=str(layout.registry_log),
+        started_at=now_iso(),
+    )
+    write_pid_record(layout.pid_file(REGISTRY), record)
+    waited = wait_until_ready(
+        lambda: probe_registry(endpoints, timeout=2.0).ready,
+        what=f"registry {version}",
+        record=record,
+        process=process,
+        timeout=timeout,
+        logs=[layout.registry_log],
+        progress=progress,
+    )
+    return record, waited
