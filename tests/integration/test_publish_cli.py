@@ -65,7 +65,7 @@ def test_publish_reports_each_bad_line_and_publishes_the_valid_ones(
 
     records = read_all(live_stack, topic, expected=valid)
     assert len(records) == valid
-    by_id = {r["value"]["event_id"]: r for r in records}
+    by_id = {str(r["value"]["event_id"]): r for r in records}
     for example in catalogue.get(TOPIC).examples.values():
         record = by_id[example["event_id"]]
         assert record["key"] == example["resident_key"]

@@ -90,7 +90,8 @@ async def _check(settings: Settings, specs: list[TopicSpec]) -> int:
             ok, messages = await client.is_compatible(spec.subject, spec.schema_text)
             problems = await _explain(client, spec, registered)
             if ok:
-                status = "unchanged" if _same(spec, registered[-1]) else "compatible"
+                same = await _registered_id(client, spec) == registered[-1]["id"]
+                status = "unchanged" if same else "compatible"
                 click.echo(f"subject {spec.subject:<32} {status} ({spec.compatibility}): ok")
                 continue
             failed += 1
@@ -111,8 +112,14 @@ async def _explain(
     return explain(spec.compatibility, spec.schema, old) if old else []
 
 
-def _same(spec: TopicSpec, version: dict[str, object]) -> bool:
-    return json.loads(str(version["schema"])) == spec.schema
+async def _registered_id(client: RegistryClient, spec: TopicSpec) -> int | None:
+    """The id under which exactly this schema is registered (the registry normalizes text)."""
+    try:
+        return await client.lookup(spec.subject, spec.schema_text)
+    except RegistryError as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 def _selected(catalogue: Catalogue, only: tuple[str, ...]) -> list[TopicSpec]:

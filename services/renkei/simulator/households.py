@@ -70,13 +70,15 @@ class AgePool:
         return None
 
 
-def _marry(a: Resident, b: Resident, rng: random.Random) -> None:
+def marry(a: Resident, b: Resident, rng: random.Random) -> None:
+    """Link ``a`` and ``b`` as spouses; a few couples are unregistered (事実婚)."""
     a.spouse, b.spouse = b.key, a.key
     if rng.random() < 0.03:  # 事実婚: recorded as 妻（未届）/ 夫（未届）
         a.spouse_unregistered = b.spouse_unregistered = True
 
 
-def _add_child(child: Resident, mother: Resident | None, father: Resident | None) -> None:
+def add_child(child: Resident, mother: Resident | None, father: Resident | None) -> None:
+    """Link ``child`` to its parents (either may be unknown)."""
     for parent in (mother, father):
         if parent is not None:
             parent.children.append(child.key)
@@ -97,7 +99,7 @@ def _family(rng: random.Random, pool: AgePool, child: Resident) -> list[Resident
         return [child]
     parent_age = pool.age(parent)
     if mother and father:
-        _marry(mother, father, rng)
+        marry(mother, father, rng)
     children = [child]
     for _ in range(rng.choices((0, 1, 2, 3), weights=(42, 42, 13, 3))[0]):
         sibling = pool.take_any(rng, max(0, parent_age - 45), min(17, parent_age - 18),
@@ -108,12 +110,12 @@ def _family(rng: random.Random, pool: AgePool, child: Resident) -> list[Resident
                                                        parent_age - 28)):
         children.append(adult)
     for kid in children:
-        _add_child(kid, mother, father)
+        add_child(kid, mother, father)
     head = father or parent
     members = [head] + [p for p in (mother,) if p and p is not head]
     if rng.random() < 0.07 and (elder := pool.take_any(rng, parent_age + 20, parent_age + 45,
                                                        parent_age + 29)):
-        _add_child(head, elder if elder.sex == "2" else None, elder if elder.sex == "1" else None)
+        add_child(head, elder if elder.sex == "2" else None, elder if elder.sex == "1" else None)
         members.append(elder)
     members.extend(sorted(children, key=lambda p: p.birth_date))
     return members
@@ -125,14 +127,14 @@ def _elderly(rng: random.Random, pool: AgePool, person: Resident) -> list[Reside
     members = [person]
     if person.sex == "1" and rng.random() < 0.78 and (
             wife := pool.take("2", age - 8, age + 3, age - 3)):
-        _marry(person, wife, rng)
+        marry(person, wife, rng)
         members.append(wife)
     if rng.random() < (0.12 if len(members) == 2 else 0.2) and (
             child := pool.take_any(rng, 35, min(64, age - 20), age - 30)):
         wife_or_none = members[1] if len(members) == 2 else None
         mother = person if person.sex == "2" else wife_or_none
         father = person if person.sex == "1" else None
-        _add_child(child, mother, father)
+        add_child(child, mother, father)
         # A widowed parent often lives in the child's household rather than heading it.
         return [child, person] if len(members) == 1 and rng.random() < 0.4 else [*members, child]
     return members
@@ -144,7 +146,7 @@ def _adult(rng: random.Random, pool: AgePool, person: Resident) -> list[Resident
     married = 0.05 if age < 25 else 0.3 if age < 30 else 0.5 if age < 40 else 0.6
     if person.sex == "1" and rng.random() < married and (
             wife := pool.take("2", age - 7, age + 3, age - 2)):
-        _marry(person, wife, rng)
+        marry(person, wife, rng)
         return [person, wife]
     if age < 40 and rng.random() < 0.04 and (mate := pool.take_any(rng, age - 5, age + 5, age)):
         return [person, mate]  # unrelated: 同居人
@@ -181,13 +183,13 @@ def settle(
     flat_share = 0.7 if len(members) == 1 and head_age < 65 else 0.35
     household = Household(world.issuer.household_number(),
                           world.addresses.new_address(flat_share), members)
-    world.households.add(household)
+    world.add_household(household)
     since = on - dt.timedelta(days=int(365 * rng.uniform(0, min(40, max(head_age - 18, 1)))))
     for member in members:
         world.register(member, household)
         member.resident_since = max(since, member.birth_date)
     world.refresh_relationships(household)
-    _share_family_name(members)
+    share_family_name(members)
     return household
 
 
@@ -195,7 +197,8 @@ def settle(
 _SAME_NAME = frozenset({"妻", "夫", "子", "父", "母", "子の子", "兄", "姉", "弟", "妹", "子の妻"})
 
 
-def _share_family_name(members: list[Resident]) -> None:
+def share_family_name(members: list[Resident]) -> None:
+    """Give the head's family name to relatives who carry it."""
     head = members[0]
     for member in members[1:]:
         if member.relationship in _SAME_NAME and member.is_foreign == head.is_foreign:

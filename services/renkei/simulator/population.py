@@ -139,6 +139,21 @@ class SyntheticMunicipality:
     people: dict[str, Resident] = field(default_factory=dict)
     residents: ActivePool[Resident] = field(default_factory=ActivePool)
     households: ActivePool[Household] = field(default_factory=ActivePool)
+    separated: ActivePool[Household] = field(default_factory=ActivePool)
+    by_number: dict[str, Household] = field(default_factory=dict)
+
+    def add_household(self, household: Household) -> None:
+        """Track a new household (one made by 世帯分離 also as ``separated``)."""
+        self.households.add(household)
+        self.by_number[household.number] = household
+        if household.split_from is not None:
+            self.separated.add(household)
+
+    def remove_household(self, household: Household) -> None:
+        self.households.remove(household)
+        del self.by_number[household.number]
+        if household in self.separated:
+            self.separated.remove(household)
 
     def register(self, person: Resident, household: Household) -> None:
         """Add an (already linked) person as an active member of ``household``."""
@@ -156,7 +171,7 @@ class SyntheticMunicipality:
             return None
         household.members.remove(person)
         if not household.members:
-            self.households.remove(household)
+            self.remove_household(household)
             return None
         return household
 

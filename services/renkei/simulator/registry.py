@@ -84,7 +84,7 @@ def emit_with_person(
         "household": household_json(household, person),
         **extra,
     }
-    slip = _clerical_error(ctx, detail) if ctx.rng.random() < _TYPO_RATE else None
+    slip = _clerical_error(ctx, person, detail) if ctx.rng.random() < _TYPO_RATE else None
     event_id = emit_registry(ctx, person, event_type, reason, effective, recorded, detail)
     if slip is not None:
         _schedule_correction(ctx, person, event_id, effective, slip, household.address)
@@ -113,18 +113,19 @@ def emit_household_changed(
                          detail)
 
 
-def _clerical_error(ctx: SimulationContext, detail: dict[str, Any]) -> str:
+def _clerical_error(ctx: SimulationContext, person: Resident, detail: dict[str, Any]) -> str:
     """Corrupt one field of ``detail`` in place; returns its dotted path."""
-    person, address = detail["person"], detail["address"]
     roll = ctx.rng.random()
     if roll < 0.45:
-        kana = person["given_name_kana"]
+        kana = detail["person"]["given_name_kana"]
         slipped = "".join(_KANA_SLIPS.get(ch, ch) for ch in kana)
-        person["given_name_kana"] = slipped if slipped != kana else kana + "ー"
+        detail["person"]["given_name_kana"] = slipped if slipped != kana else kana + "ー"
         return "person.given_name_kana"
     if roll < 0.7:
-        person["birth_date"] = _shifted_birth_text(person["birth_date"])
+        wrong = person.birth_date + dt.timedelta(days=ctx.rng.choice((-10, -1, 1, 10)))
+        detail["person"]["birth_date"] = format_date(wrong, person.date_style)
         return "person.birth_date"
+    address = detail["address"]
     text = address["address_text"]
     digits = [i for i, ch in enumerate(text) if ch in "123456789"]
     if digits:
@@ -133,13 +134,6 @@ def _clerical_error(ctx: SimulationContext, detail: dict[str, Any]) -> str:
     else:
         address["address_text"] = text + "1"
     return "address.address_text"
-
-
-def _shifted_birth_text(text: str) -> str:
-    """A birth date typed one digit wrong (last day digit 1 → 7 and so on)."""
-    last = text[-1]
-    swapped = {"1": "7", "7": "1", "3": "8", "8": "3", "0": "6", "6": "0"}.get(last, "1")
-    return text[:-1] + swapped
 
 
 def _schedule_correction(

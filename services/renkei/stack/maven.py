@@ -193,4 +193,6 @@ def run_maven(
         raise StackError(maven_failure(label, code, log_path))
     if tally.files:
         progress(f"{label}: fetched in {elapsed:.1f} s (downloaded {tally.summary()})")
+    else:
+        progress(f"{label}: resolved from the local Maven repository in {elapsed:.1f} s")
     return tally

@@ -108,7 +108,7 @@ def probe_registry(endpoints: StackEndpoints, *, timeout: float = 3.0) -> Regist
             info = client.get(endpoints.registry_info_url)
             version = info.json().get("version") if info.status_code == 200 else None
     except httpx.HTTPError as exc:
-        return RegistryProbe(False, None, f"no answer ({type(exc).__name__})")
+        return RegistryProbe(False, None, str(exc) or type(exc).__name__)
     except ValueError:
         version = None
     return RegistryProbe(True, version if isinstance(version, str) else None, "answers")
