@@ -134,12 +134,12 @@ def move_out(ctx: SimulationContext) -> None:
         detail = {"next_municipality_code": place.municipality_code, "next_address_text": text,
                   "to_abroad": False, "planned_date": planned.isoformat()}
     reason = "国外転出" if abroad else "国内転出"
-    head_left = household.head in leavers
+    former = household.head
     for person in leavers:
         emit_registry(ctx, person, "moved_out", reason, planned, recorded, dict(detail))
         world.depart(person, "転出")
-    if head_left and household.members:
-        reassign_head(ctx, household, planned)
+    if former in leavers and household.members:
+        reassign_head(ctx, household, former, planned)
 
 
 def move_within(ctx: SimulationContext) -> None:
