@@ -39,7 +39,7 @@ def _kafka_answers(bootstrap: str) -> bool:
 
 def _registry_answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/subjects", timeout=3) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{url}/subjects", timeout=3) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -52,8 +52,10 @@ def live_stack(settings: Settings) -> Settings:
         name
         for name, up in (
             (f"Kafka at {settings.kafka_bootstrap}", _kafka_answers(settings.kafka_bootstrap)),
-            (f"registry at {settings.schema_registry_url}",
-             _registry_answers(settings.schema_registry_url)),
+            (
+                f"registry at {settings.schema_registry_url}",
+                _registry_answers(settings.schema_registry_url),
+            ),
         )
         if not up
     ]

@@ -45,7 +45,9 @@ async def ensure_topics(
         if missing:
             await admin.create_topics(
                 [
-                    NewTopic(s.topic, s.partitions, replication_factor, topic_configs=topic_config(s))
+                    NewTopic(
+                        s.topic, s.partitions, replication_factor, topic_configs=topic_config(s)
+                    )
                     for s in missing
                 ]
             )
@@ -53,13 +55,18 @@ async def ensure_topics(
         for spec in specs:
             count = existing.get(spec.topic)
             if count is None:
-                outcomes.append(TopicOutcome(spec.topic, "created", f"{spec.partitions} partitions"))
+                outcomes.append(
+                    TopicOutcome(spec.topic, "created", f"{spec.partitions} partitions")
+                )
             elif count != spec.partitions:
-                outcomes.append(TopicOutcome(
-                    spec.topic, "mismatch",
-                    f"has {count} partitions, catalogue says {spec.partitions} "
-                    "(co-partitioning needs the catalogue's count; recreate the topic)",
-                ))
+                outcomes.append(
+                    TopicOutcome(
+                        spec.topic,
+                        "mismatch",
+                        f"has {count} partitions, catalogue says {spec.partitions} "
+                        "(co-partitioning needs the catalogue's count; recreate the topic)",
+                    )
+                )
             else:
                 outcomes.append(TopicOutcome(spec.topic, "exists", f"{count} partitions"))
         return outcomes

@@ -10,8 +10,13 @@ from renkei.ids.municipality import (
 
 @pytest.mark.parametrize(
     ("code", "name"),
-    [("131016", "千代田区"), ("131041", "新宿区"), ("141500", "相模原市"),
-     ("011002", "札幌市"), ("011011", "札幌市中央区")],
+    [
+        ("131016", "千代田区"),
+        ("131041", "新宿区"),
+        ("141500", "相模原市"),
+        ("011002", "札幌市"),
+        ("011011", "札幌市中央区"),
+    ],
 )
 def test_known_codes_are_valid(code: str, name: str) -> None:
     assert is_valid_municipality_code(code), name

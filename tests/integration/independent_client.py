@@ -15,16 +15,20 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from renkei.settings import Settings
 
 
-def read_all(settings: Settings, topic: str, expected: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+def read_all(
+    settings: Settings, topic: str, expected: int, timeout: float = 30.0
+) -> list[dict[str, Any]]:
     """Decode every record of ``topic`` from the start until ``expected`` arrived or time is up."""
     registry = SchemaRegistryClient({"url": settings.schema_registry_url})
     deserializer = AvroDeserializer(registry)
-    consumer = Consumer({
-        "bootstrap.servers": settings.kafka_bootstrap,
-        "group.id": f"renkei-test-{uuid.uuid4().hex}",
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": False,
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": f"renkei-test-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     try:
         consumer.subscribe([topic])
         values: list[dict[str, Any]] = []
@@ -34,11 +38,13 @@ def read_all(settings: Settings, topic: str, expected: int, timeout: float = 30.
             if message is None or message.error():
                 continue
             context = SerializationContext(topic, MessageField.VALUE, message.headers())
-            values.append({
-                "key": message.key().decode("utf-8"),
-                "headers": dict((k, v.decode("utf-8")) for k, v in message.headers() or []),
-                "value": deserializer(message.value(), context),
-            })
+            values.append(
+                {
+                    "key": message.key().decode("utf-8"),
+                    "headers": dict((k, v.decode("utf-8")) for k, v in message.headers() or []),
+                    "value": deserializer(message.value(), context),
+                }
+            )
         return values
     finally:
         consumer.close()

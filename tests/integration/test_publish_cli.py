@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from renkei.cli import cli
 from renkei.schemas.catalogue import Catalogue
-from tests.integration.independent_client import read_all
 from renkei.settings import Settings
+from tests.integration.independent_client import read_all
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
 TOPIC = "registry.resident.events"
@@ -32,13 +32,19 @@ def _lines(catalogue: Catalogue) -> tuple[bytes, int]:
     bad_code = {**moved_in, "municipality_code": "011012"}
     my_number = copy.deepcopy(moved_in)
     my_number["detail"]["address"]["building"] = "1234 5678 9018"
-    bad = [json.dumps(v, ensure_ascii=False).encode() for v in (wrong_type, missing, bad_code, my_number)]
+    bad = [
+        json.dumps(v, ensure_ascii=False).encode()
+        for v in (wrong_type, missing, bad_code, my_number)
+    ]
     not_utf8 = '{"family_name": "山田"}'.encode("cp932")
     return b"\n".join([*good[:2], *bad, not_utf8, *good[2:]]) + b"\n", len(good)
 
 
 def test_publish_reports_each_bad_line_and_publishes_the_valid_ones(
-    live_stack: Settings, catalogue: Catalogue, isolated_schemas_dir: tuple[Path, str], tmp_path: Path
+    live_stack: Settings,
+    catalogue: Catalogue,
+    isolated_schemas_dir: tuple[Path, str],
+    tmp_path: Path,
 ) -> None:
     schemas_dir, prefix = isolated_schemas_dir
     topic = f"{prefix}.{TOPIC}"

@@ -37,11 +37,11 @@ def test_apply_registers_every_subject_with_its_mode(
     again = _invoke(["schemas", "apply"], schemas_dir)
     assert again.exit_code == 0 and again.output.count(" unchanged (id ") == 5
     url = live_stack.schema_registry_url
-    with urllib.request.urlopen(f"{url}/subjects") as response:  # noqa: S310
+    with urllib.request.urlopen(f"{url}/subjects") as response:
         subjects = set(json.load(response))
     expected = {f"{d.name}-value" for d in schemas_dir.iterdir()}
     assert expected <= subjects
-    with urllib.request.urlopen(f"{url}/config/{prefix}.{TOPIC}-value") as response:  # noqa: S310
+    with urllib.request.urlopen(f"{url}/config/{prefix}.{TOPIC}-value") as response:
         config = json.load(response)
     assert (config.get("compatibilityLevel") or config.get("compatibility")) == "FULL_TRANSITIVE"
 
@@ -57,16 +57,25 @@ def test_check_names_the_field_of_an_incompatible_change_and_accepts_a_compatibl
 
     folder = schemas_dir / topic
     original = (folder / "value.avsc").read_text(encoding="utf-8")
-    _edit_schema(folder, lambda s: s["fields"].append(
-        {"name": "batch_id", "type": ["null", "string"], "default": None,
-         "doc": "一括取込の識別子 / batch identifier"}))
+    _edit_schema(
+        folder,
+        lambda s: s["fields"].append(
+            {
+                "name": "batch_id",
+                "type": ["null", "string"],
+                "default": None,
+                "doc": "一括取込の識別子 / batch identifier",
+            }
+        ),
+    )
     compatible = _invoke(["schemas", "check", "--topic", topic], schemas_dir)
     assert compatible.exit_code == 0, compatible.output
     assert "compatible" in compatible.output
 
     (folder / "value.avsc").write_text(original, encoding="utf-8")
-    _edit_schema(folder, lambda s: s.update(
-        fields=[f for f in s["fields"] if f["name"] != "source_system"]))
+    _edit_schema(
+        folder, lambda s: s.update(fields=[f for f in s["fields"] if f["name"] != "source_system"])
+    )
     removed = _invoke(["schemas", "check", "--topic", topic], schemas_dir)
     assert removed.exit_code == 1
     assert "INCOMPATIBLE" in removed.output

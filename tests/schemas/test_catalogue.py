@@ -18,8 +18,11 @@ from renkei.schemas.models import RecordValidator
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "schemas" / "avro")
 DEPARTMENT_TOPICS = {
-    "registry.resident.events", "health.checkup.results", "welfare.care.certifications",
-    "disaster.area.alerts", "economy.region.indicators",
+    "registry.resident.events",
+    "health.checkup.results",
+    "welfare.care.certifications",
+    "disaster.area.alerts",
+    "economy.region.indicators",
 }
 EXAMPLES = [(spec.topic, name) for spec in CATALOGUE for name in spec.examples]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -55,10 +58,12 @@ def _leaf_paths(schema: Any, prefix: str, named: dict[str, Any]) -> set[str]:
         return set().union(*(_leaf_paths(b, prefix, named) for b in schema if b != "null"))
     if schema["type"] == "record":
         named[schema["name"]] = schema
-        return set().union(*(
-            _leaf_paths(f["type"], f"{prefix}.{f['name']}" if prefix else f["name"], named)
-            for f in schema["fields"]
-        ))
+        return set().union(
+            *(
+                _leaf_paths(f["type"], f"{prefix}.{f['name']}" if prefix else f["name"], named)
+                for f in schema["fields"]
+            )
+        )
     if schema["type"] == "array":
         return _leaf_paths(schema["items"], prefix, named)
     if schema["type"] == "enum":

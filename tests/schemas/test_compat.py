@@ -1,10 +1,15 @@
 from renkei.schemas.compat import explain
 
-OLD = {"type": "record", "name": "A", "namespace": "x", "fields": [
-    {"name": "a", "type": "string"},
-    {"name": "b", "type": "int"},
-    {"name": "kind", "type": {"type": "enum", "name": "K", "symbols": ["p", "q"]}},
-]}
+OLD = {
+    "type": "record",
+    "name": "A",
+    "namespace": "x",
+    "fields": [
+        {"name": "a", "type": "string"},
+        {"name": "b", "type": "int"},
+        {"name": "kind", "type": {"type": "enum", "name": "K", "symbols": ["p", "q"]}},
+    ],
+}
 
 
 def _with(fields):  # type: ignore[no-untyped-def]
@@ -26,15 +31,19 @@ def test_removing_a_field_without_default_breaks_forward_and_names_it() -> None:
 
 def test_adding_a_required_field_breaks_backward() -> None:
     new = _with([*OLD["fields"], {"name": "c", "type": "string"}])
-    assert explain("BACKWARD", new, [OLD]) == ["c: field added without a default (old data lacks it)"]
+    assert explain("BACKWARD", new, [OLD]) == [
+        "c: field added without a default (old data lacks it)"
+    ]
 
 
 def test_enum_symbol_removed_and_type_narrowed() -> None:
-    new = _with([
-        OLD["fields"][0],
-        {"name": "b", "type": "long"},
-        {"name": "kind", "type": {"type": "enum", "name": "K", "symbols": ["p"]}},
-    ])
+    new = _with(
+        [
+            OLD["fields"][0],
+            {"name": "b", "type": "long"},
+            {"name": "kind", "type": {"type": "enum", "name": "K", "symbols": ["p"]}},
+        ]
+    )
     assert explain("BACKWARD", new, [OLD]) == ["kind: enum symbols ['q'] unknown to the reader"]
     assert explain("FORWARD", new, [OLD]) == ["b: long data cannot be read as int"]
 

@@ -11,9 +11,14 @@ def test_frame_layout_is_confluent() -> None:
     assert schema_id == 258 and bytes(body) == b"\x02ab"
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    (None, "tombstone"), (b"\x00\x01", "shorter"), (b"\x01\x00\x00\x00\x01x", "magic byte 1"),
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (None, "tombstone"),
+        (b"\x00\x01", "shorter"),
+        (b"\x01\x00\x00\x00\x01x", "magic byte 1"),
+    ],
+)
 def test_bad_frames_are_refused(value: bytes | None, reason: str) -> None:
     with pytest.raises(SerializationError, match=reason):
         unframe(value)

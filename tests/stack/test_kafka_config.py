@@ -42,7 +42,9 @@ def test_single_node_kraft_on_loopback(tmp_path: Path) -> None:
 
 def test_ports_follow_the_bootstrap_setting(tmp_path: Path) -> None:
     props = _properties(
-        render_server_properties(KafkaVersion.parse("3.9.1"), _endpoints("localhost:19092"), tmp_path)
+        render_server_properties(
+            KafkaVersion.parse("3.9.1"), _endpoints("localhost:19092"), tmp_path
+        )
     )
     assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
     assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"

@@ -12,16 +12,26 @@ from renkei.cli.tail_cmd import _tail
 
 
 @click.command("demo")
-@click.option("--municipality", default=DEFAULT_MUNICIPALITY, show_default=True,
-              help="Municipality code to simulate.")
+@click.option(
+    "--municipality",
+    default=DEFAULT_MUNICIPALITY,
+    show_default=True,
+    help="Municipality code to simulate.",
+)
 @click.option("--residents", type=click.IntRange(min=1), default=300, show_default=True)
 @click.option("--events", type=click.IntRange(min=0), default=600, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--show", type=click.IntRange(min=0), default=2, show_default=True,
-              help="Decoded events to show per topic.")
+@click.option(
+    "--show",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Decoded events to show per topic.",
+)
 @click.pass_context
-def demo(ctx: click.Context, municipality: str, residents: int, events: int, seed: int,
-         show: int) -> None:
+def demo(
+    ctx: click.Context, municipality: str, residents: int, events: int, seed: int, show: int
+) -> None:
     """Start the stack, apply the schemas, simulate a municipality, show decoded events.
 
     1. `renkei stack up` — real Kafka and Apicurio Registry (downloaded once via Maven).
@@ -39,8 +49,17 @@ def demo(ctx: click.Context, municipality: str, residents: int, events: int, see
     _step(f"4/4 decoded events ({show} per topic, oldest first)")
     for spec in catalogue_of(settings):
         click.secho(f"--- {spec.topic} (key: {spec.key_field})", bold=True)
-        run(_tail(settings, spec.topic, from_beginning=True, max_messages=show,
-                  idle_timeout=5.0, headers=False, value_only=True))
+        run(
+            _tail(
+                settings,
+                spec.topic,
+                from_beginning=True,
+                max_messages=show,
+                idle_timeout=5.0,
+                headers=False,
+                value_only=True,
+            )
+        )
     click.echo(
         "\nNext: `renkei tail registry.resident.events --from-beginning` to read more, "
         "`renkei stack status` to see the servers, `renkei stack down` to stop them."

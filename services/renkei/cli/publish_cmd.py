@@ -52,12 +52,16 @@ def publish(ctx: click.Context, topic: str, file: str, dry_run: bool) -> None:
         lines = list(read_json_lines(stream))
     if dry_run:
         report = _validate_only(spec, lines)
-        click.echo(f"{topic}: {report.read} lines, {report.valid} valid, "
-                   f"{len(report.invalid_lines)} invalid (dry run: nothing published)")
+        click.echo(
+            f"{topic}: {report.read} lines, {report.valid} valid, "
+            f"{len(report.invalid_lines)} invalid (dry run: nothing published)"
+        )
     else:
         report = run(_publish(settings, catalogue, spec, lines))
-        click.echo(f"{topic}: {report.read} lines, {report.published} published, "
-                   f"{len(report.invalid_lines)} invalid")
+        click.echo(
+            f"{topic}: {report.read} lines, {report.published} published, "
+            f"{len(report.invalid_lines)} invalid"
+        )
     if report.invalid_lines:
         sys.exit(1)
 
@@ -97,4 +101,3 @@ async def _publish(
             futures.append(await publisher.send(record))
         report.published = await wait_acked(futures, spec.topic)
     return report
-

@@ -43,7 +43,9 @@ async def _apply(settings: Settings, specs: list[TopicSpec], *, create_topics: b
     if create_topics:
         for outcome in await ensure_topics(settings, specs):
             color = "yellow" if outcome.action == "mismatch" else None
-            click.secho(f"topic   {outcome.topic:<32} {outcome.action} ({outcome.detail})", fg=color)
+            click.secho(
+                f"topic   {outcome.topic:<32} {outcome.action} ({outcome.detail})", fg=color
+            )
     failed = 0
     async with RegistryClient(settings.schema_registry_url) as client:
         for spec in specs:
@@ -58,9 +60,7 @@ async def _apply(settings: Settings, specs: list[TopicSpec], *, create_topics: b
                     click.echo(f"        {problem}", err=True)
                 continue
             state = "unchanged" if before and before.get("id") == schema_id else "registered"
-            click.echo(
-                f"subject {spec.subject:<32} {state} (id {schema_id}, {spec.compatibility})"
-            )
+            click.echo(f"subject {spec.subject:<32} {state} (id {schema_id}, {spec.compatibility})")
     return failed
 
 
@@ -96,7 +96,9 @@ async def _check(settings: Settings, specs: list[TopicSpec]) -> int:
                 continue
             failed += 1
             click.secho(
-                f"subject {spec.subject:<32} INCOMPATIBLE ({spec.compatibility})", fg="red", err=True
+                f"subject {spec.subject:<32} INCOMPATIBLE ({spec.compatibility})",
+                fg="red",
+                err=True,
             )
             for problem in problems or messages or ["the registry gave no detail"]:
                 click.echo(f"        {problem}", err=True)

@@ -24,22 +24,50 @@ DEFAULT_MUNICIPALITY = "011011"  # 札幌市中央区
 
 
 @click.command("simulate")
-@click.option("--municipality", default=DEFAULT_MUNICIPALITY, show_default=True,
-              help="6-digit 全国地方公共団体コード (with check digit) of the municipality to build "
-                   "from real postal data, e.g. 131016 千代田区.")
-@click.option("--residents", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Residents in the initial snapshot (one 転入 event each).")
-@click.option("--events", type=click.IntRange(min=0),
-              help="Change events after the snapshot (default 600 unless --rate is given).")
-@click.option("--rate", type=click.FloatRange(min=0.1),
-              help="Publish change events at R events/s (with --duration).")
+@click.option(
+    "--municipality",
+    default=DEFAULT_MUNICIPALITY,
+    show_default=True,
+    help="6-digit 全国地方公共団体コード (with check digit) of the municipality to build "
+    "from real postal data, e.g. 131016 千代田区.",
+)
+@click.option(
+    "--residents",
+    type=click.IntRange(min=1),
+    default=300,
+    show_default=True,
+    help="Residents in the initial snapshot (one 転入 event each).",
+)
+@click.option(
+    "--events",
+    type=click.IntRange(min=0),
+    help="Change events after the snapshot (default 600 unless --rate is given).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    help="Publish change events at R events/s (with --duration).",
+)
 @click.option("--duration", type=click.FloatRange(min=1), help="Seconds to run at --rate.")
-@click.option("--seed", type=int, default=7, show_default=True,
-              help="Random seed: the same seed gives the same municipality and events.")
+@click.option(
+    "--seed",
+    type=int,
+    default=7,
+    show_default=True,
+    help="Random seed: the same seed gives the same municipality and events.",
+)
 @click.option("--dry-run", is_flag=True, help="Generate and validate; publish nothing.")
 @click.pass_context
-def simulate(ctx: click.Context, municipality: str, residents: int, events: int | None,
-             rate: float | None, duration: float | None, seed: int, dry_run: bool) -> None:
+def simulate(
+    ctx: click.Context,
+    municipality: str,
+    residents: int,
+    events: int | None,
+    rate: float | None,
+    duration: float | None,
+    seed: int,
+    dry_run: bool,
+) -> None:
     """Publish a synthetic municipality: a snapshot, then change events on all five topics.
 
     Residents, households and addresses are built on the municipality's real 町域 (postal data
@@ -50,7 +78,9 @@ def simulate(ctx: click.Context, municipality: str, residents: int, events: int 
         raise click.UsageError("--rate and --duration go together")
     if rate is not None and events is not None:
         raise click.UsageError("give either --events or --rate/--duration, not both")
-    change_events = round(rate * duration) if rate and duration else (600 if events is None else events)
+    change_events = (
+        round(rate * duration) if rate and duration else (600 if events is None else events)
+    )
     from renkei.simulator import Simulation  # imported here: it loads postal master data
 
     settings = settings_of(ctx)
@@ -65,8 +95,13 @@ def simulate(ctx: click.Context, municipality: str, residents: int, events: int 
         sys.exit(1)
 
 
-async def _simulate(settings: Settings, catalogue: Catalogue, simulation: "Simulation",
-                    rate: float | None, dry_run: bool) -> Counter[str]:
+async def _simulate(
+    settings: Settings,
+    catalogue: Catalogue,
+    simulation: Simulation,
+    rate: float | None,
+    dry_run: bool,
+) -> Counter[str]:
     counts: Counter[str] = Counter()
     progress = Progress("simulate", simulation.planned_count)
     async with Publisher(settings, catalogue) as publisher:

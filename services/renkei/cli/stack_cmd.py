@@ -7,6 +7,7 @@ run on its own (``python -m renkei.cli.stack_cmd``) it loads the settings itself
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def stack() -> None:
     """Run a local Kafka broker and Apicurio Registry (fetched from Maven Central)."""
 
 
-@stack.command("up")
+@stack.command("up", short_help="Fetch and start Kafka and the registry (idempotent).")
 @click.option(
     "--kafka",
     "kafka_version",
@@ -84,7 +85,12 @@ def stack() -> None:
 def up(
     ctx: click.Context, kafka_version: str | None, registry_java: Path | None, timeout: float
 ) -> None:
-    """Fetch and start Kafka and the registry; servers already running are left alone."""
+    """Fetch and start Kafka and the registry; servers already running are left alone.
+
+    Kafka and Apicurio Registry come from Maven Central (cached per version under
+    $RENKEI_HOME/downloads); data, logs and pid files live under $RENKEI_HOME too
+    (default <repo>/.renkei). Each Kafka version keeps its own data folder.
+    """
     settings = _settings(ctx)
     try:
         status = ensure_stack_up(
@@ -101,7 +107,7 @@ def up(
         click.echo(line)
 
 
-@stack.command("down")
+@stack.command("down", short_help="Stop the servers `renkei stack up` started.")
 @click.option(
     "--wipe",
     is_flag=True,
@@ -119,7 +125,7 @@ def down(ctx: click.Context, wipe: bool) -> None:
     click.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing'}")
 
 
-@stack.command("status")
+@stack.command("status", short_help="Show both servers; exit 1 if one is down.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
@@ -141,7 +147,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         for line in format_status(current):
             click.echo(line)
     if not current.all_up:
-        ctx.exit(1)
+        # sys.exit, not ctx.exit: the main CLI runs click with standalone_mode=False, where
+        # ctx.exit's code would be returned by cli.main() and lost.
+        sys.exit(1)
 
 
 if __name__ == "__main__":

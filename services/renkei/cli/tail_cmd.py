@@ -21,15 +21,27 @@ from renkei.settings import Settings
 
 @click.command("tail")
 @click.argument("topic")
-@click.option("--from-beginning", is_flag=True, help="Start at the oldest record (default: newest).")
+@click.option(
+    "--from-beginning", is_flag=True, help="Start at the oldest record (default: newest)."
+)
 @click.option("-n", "--max-messages", type=click.IntRange(min=1), help="Stop after N records.")
-@click.option("--idle-timeout", type=click.FloatRange(min=0.1),
-              help="Stop after S seconds without a record (default: follow for ever).")
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0.1),
+    help="Stop after S seconds without a record (default: follow for ever).",
+)
 @click.option("--headers", is_flag=True, help="Include Kafka headers (CloudEvents ce_*).")
 @click.option("--value-only", is_flag=True, help="Print only the decoded value.")
 @click.pass_context
-def tail(ctx: click.Context, topic: str, from_beginning: bool, max_messages: int | None,
-         idle_timeout: float | None, headers: bool, value_only: bool) -> None:
+def tail(
+    ctx: click.Context,
+    topic: str,
+    from_beginning: bool,
+    max_messages: int | None,
+    idle_timeout: float | None,
+    headers: bool,
+    value_only: bool,
+) -> None:
     """Print TOPIC's records as JSON lines, decoded with the writer schema from the registry.
 
     Reads without a consumer group (nothing is committed). A record that cannot be decoded is
@@ -39,8 +51,15 @@ def tail(ctx: click.Context, topic: str, from_beginning: bool, max_messages: int
     run(_tail(settings, topic, from_beginning, max_messages, idle_timeout, headers, value_only))
 
 
-async def _tail(settings: Settings, topic: str, from_beginning: bool, max_messages: int | None,
-                idle_timeout: float | None, headers: bool, value_only: bool) -> None:
+async def _tail(
+    settings: Settings,
+    topic: str,
+    from_beginning: bool,
+    max_messages: int | None,
+    idle_timeout: float | None,
+    headers: bool,
+    value_only: bool,
+) -> None:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None
     )
@@ -54,8 +73,9 @@ async def _tail(settings: Settings, topic: str, from_beginning: bool, max_messag
         await (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*assigned)
     except KafkaError as exc:
         await consumer.stop()
-        raise StackError(f"Kafka at {settings.kafka_bootstrap} not reachable; is the stack up?") \
-            from exc
+        raise StackError(
+            f"Kafka at {settings.kafka_bootstrap} not reachable; is the stack up?"
+        ) from exc
     printed = 0
     async with RegistryClient(settings.schema_registry_url) as registry:
         decoder = AvroDecoder(registry)
@@ -77,8 +97,9 @@ async def _render(decoder: AvroDecoder, message, headers: bool, value_only: bool
     try:
         value = to_json(await decoder.decode(message.value))
     except (SerializationError, RegistryError) as exc:
-        click.secho(f"partition {message.partition} offset {message.offset}: {exc}", fg="red",
-                    err=True)
+        click.secho(
+            f"partition {message.partition} offset {message.offset}: {exc}", fg="red", err=True
+        )
         return None
     if value_only:
         return json.dumps(value, ensure_ascii=False)

@@ -15,7 +15,14 @@ _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 # 12 digits alone, or grouped 4-4-4 with spaces or hyphens (after NFKC: full-width → ASCII).
 _CANDIDATE = re.compile(r"^\s*(\d{4})[\s\-‐－]?(\d{4})[\s\-‐－]?(\d{4})\s*$")
 _EMBEDDED = re.compile(r"(?<!\d)(\d{4})[\s\-]?(\d{4})[\s\-]?(\d{4})(?!\d)")
-_NAME_HINTS = ("mynumber", "my_number", "kojin_bango", "individual_number", "個人番号", "マイナンバー")
+_NAME_HINTS = (
+    "mynumber",
+    "my_number",
+    "kojin_bango",
+    "individual_number",
+    "個人番号",
+    "マイナンバー",
+)
 
 
 def my_number_check_digit(first_eleven: str) -> int:

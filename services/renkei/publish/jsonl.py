@@ -31,16 +31,24 @@ def read_json_lines(stream: BinaryIO) -> Iterator[JsonLine]:
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield JsonLine(number, None, ((
-                "(line)",
-                f"not valid UTF-8 (byte 0x{line[exc.start]:02x} at byte {exc.start + 1}); "
-                "save the file as UTF-8, or use the CSV adapter for CP932 exports",
-            ),))
+            yield JsonLine(
+                number,
+                None,
+                (
+                    (
+                        "(line)",
+                        f"not valid UTF-8 (byte 0x{line[exc.start]:02x} at byte {exc.start + 1}); "
+                        "save the file as UTF-8, or use the CSV adapter for CP932 exports",
+                    ),
+                ),
+            )
             continue
         try:
             value = json.loads(text.removeprefix("\ufeff"))
         except json.JSONDecodeError as exc:
-            yield JsonLine(number, None, (("(line)", f"not JSON: {exc.msg} at column {exc.colno}"),))
+            yield JsonLine(
+                number, None, (("(line)", f"not JSON: {exc.msg} at column {exc.colno}"),)
+            )
             continue
         if not isinstance(value, dict):
             yield JsonLine(number, None, (("(line)", "a line must be one JSON object"),))

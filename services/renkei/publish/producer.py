@@ -119,9 +119,10 @@ class Publisher:
     async def send(self, record: PreparedRecord) -> asyncio.Future[Any]:
         """Queue a prepared record; the returned future resolves when the broker acks it."""
         try:
-            return await self._producer.send(
+            future: asyncio.Future[Any] = await self._producer.send(
                 record.topic, value=record.value, key=record.key, headers=record.headers
             )
+            return future
         except KafkaError as exc:
             raise PublishError(f"{record.topic}: send failed: {type(exc).__name__}") from exc
 

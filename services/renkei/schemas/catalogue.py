@@ -71,7 +71,7 @@ class TopicSpec:
     def parsed_schema(self) -> dict[str, Any]:
         """fastavro's parsed form, for encoding and decoding."""
         try:
-            parsed: dict[str, Any] = fastavro.parse_schema(self.schema)
+            parsed: dict[str, Any] = fastavro.parse_schema(self.schema)  # type: ignore[assignment]
         except Exception as exc:  # fastavro raises several types for bad schemas
             raise SchemaError(f"{self.topic}: value.avsc is not valid Avro: {exc}") from exc
         return parsed
@@ -90,7 +90,9 @@ class Catalogue:
             return self.topics[topic]
         except KeyError:
             known = ", ".join(sorted(self.topics))
-            raise ConfigurationError(f"unknown topic {topic!r}; the catalogue has: {known}") from None
+            raise ConfigurationError(
+                f"unknown topic {topic!r}; the catalogue has: {known}"
+            ) from None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.topics.values())

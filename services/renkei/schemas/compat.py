@@ -10,16 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 _PROMOTIONS = {
-    ("int", "long"), ("int", "float"), ("int", "double"),
-    ("long", "float"), ("long", "double"), ("float", "double"),
-    ("string", "bytes"), ("bytes", "string"),
+    ("int", "long"),
+    ("int", "float"),
+    ("int", "double"),
+    ("long", "float"),
+    ("long", "double"),
+    ("float", "double"),
+    ("string", "bytes"),
+    ("bytes", "string"),
 }  # (writer, reader) pairs a reader accepts
 
 
 _NO_DEFAULT = "<no default>"
 
 
-def _named_types(schema: Any, namespace: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+def _named_types(
+    schema: Any, namespace: str = "", out: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Every named type of ``schema`` by short and full name."""
     out = {} if out is None else out
     if isinstance(schema, list):
@@ -134,7 +141,7 @@ def incompatibilities(reader: Any, writer: Any) -> list[str]:
 
 
 def explain(mode: str, new: Any, registered: list[Any]) -> list[str]:
-    """Field-level problems of ``new`` against ``registered`` versions (oldest first) in ``mode``."""
+    """Field-level problems of ``new`` against ``registered`` versions (oldest first)."""
     mode = mode.upper()
     if mode == "NONE":
         return []

@@ -102,7 +102,7 @@ class _Builder:
     def _union(self, branches: list[Any], namespace: str, field_name: str, fmt: str | None) -> Any:
         types = [self.type_of(b, namespace, field_name, fmt) for b in branches if b != "null"]
         inner = types[0] if len(types) == 1 else Union[tuple(types)]  # noqa: UP007
-        return Optional[inner] if "null" in branches else inner  # noqa: UP007
+        return Optional[inner] if "null" in branches else inner  # noqa: UP045 - runtime type
 
     @staticmethod
     def _fullname(schema: dict[str, Any], namespace: str) -> str:
@@ -116,13 +116,15 @@ class _Builder:
         branch_field = next((f for f in schema["fields"] if "renkei.branch_by" in f), None)
         fields = {f["name"]: self._field(f, namespace) for f in schema["fields"]}
         if branch_field is None:
-            model = create_model(fullname.replace(".", "_"), __base__=_Strict, **fields)
+            model = create_model(fullname.replace(".", "_"), __base__=_Strict, **fields)  # type: ignore[call-overload]
             self.named[fullname] = model
             return model
         return self._branched(fullname, namespace, fields, branch_field)
 
     def _field(self, field: dict[str, Any], namespace: str) -> tuple[Any, Any]:
-        annotation = self.type_of(field["type"], namespace, field["name"], field.get("renkei.format"))
+        annotation = self.type_of(
+            field["type"], namespace, field["name"], field.get("renkei.format")
+        )
         if "default" in field:
             return (annotation, field["default"])
         return (annotation, ...)
@@ -142,14 +144,16 @@ class _Builder:
             branch_schema = branch if isinstance(branch, dict) else None
             value = (branch_schema or {}).get("renkei.branch_value")
             if value is None:
-                raise SchemaError(f"{fullname}: every branch of {branch_field['name']!r} "
-                                  "needs a renkei.branch_value")
+                raise SchemaError(
+                    f"{fullname}: every branch of {branch_field['name']!r} "
+                    "needs a renkei.branch_value"
+                )
             variant_fields = dict(fields)
             variant_fields[tag] = (Literal[value], ...)
             variant_fields[branch_field["name"]] = (branch_model, ...)
             name = f"{fullname.replace('.', '_')}__{value}"
-            variants.append(create_model(name, __base__=_Strict, **variant_fields))
-        union = Annotated[Union[tuple(variants)], Field(discriminator=tag)]  # noqa: UP007
+            variants.append(create_model(name, __base__=_Strict, **variant_fields))  # type: ignore[call-overload]
+        union = Annotated[Union[tuple(variants)], Field(discriminator=tag)]  # type: ignore[valid-type]  # noqa: UP007
         self.named[fullname] = union
         return union
 

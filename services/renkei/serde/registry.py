@@ -71,7 +71,7 @@ class RegistryClient:
         """Run ``fetch`` once for concurrent callers asking for the same ``key``."""
         pending = self._inflight.get(key)
         if pending is not None:
-            return await asyncio.shield(pending)  # type: ignore[no-any-return]
+            return await asyncio.shield(pending)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
