@@ -37,7 +37,7 @@ class SerializationError(RenkeiError):
     """A value could not be encoded to, or decoded from, the Confluent Avro wire format."""
 
 
-class InvalidRecord(RenkeiError):  # noqa: N818 - a control exception, named after arroyo's InvalidMessage
+class InvalidRecord(RenkeiError):
     """A single record is bad (wrong shape, forbidden value). Routed to a DLQ or reported; the
     stream or batch goes on. ``reasons`` are (field path, reason) pairs, free of personal data."""
 

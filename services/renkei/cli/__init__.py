@@ -37,7 +37,7 @@ for command in (stack, schemas, publish, simulate, tail, demo):
 def main() -> None:
     """Console entry point: Renkei errors become one clear line and exit code 1."""
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
@@ -52,3 +52,4 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

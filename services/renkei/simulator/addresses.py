@@ -15,11 +15,20 @@ from renkei.simulator.municipality import TownArea
 
 _FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
 _BUILDING_PATTERNS = (
-    "メゾン{town}", "コーポ{family}", "ハイツ{town}", "{town}マンション", "レジデンス{town}",
-    "グランドパレス{town}", "サンハイツ{family}", "パークハウス{town}", "ライオンズマンション{town}",
-    "{family}アパート", "シティハイム{town}", "フォレスト{town}",
+    "メゾン{town}",
+    "コーポ{family}",
+    "ハイツ{town}",
+    "{town}マンション",
+    "レジデンス{town}",
+    "グランドパレス{town}",
+    "サンハイツ{family}",
+    "パークハウス{town}",
+    "ライオンズマンション{town}",
+    "{family}アパート",
+    "シティハイム{town}",
+    "フォレスト{town}",
 )
-_BUILDING_FAMILIES = ("山田", "佐藤", "鈴木", "高橋", "中村", "小林", "加藤", "吉田", "松本", "井上")
+_BUILDING_FAMILIES = ("山田", "佐藤", "鈴木", "高橋", "中村", "小林", "加藤", "吉田", "松本")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +39,10 @@ class Address:
     street: str
     building: str | None
 
-    def text(self, city: str) -> str:
-        """address_text as a registry records it, e.g. ``札幌市中央区旭ケ丘3丁目2-1``."""
-        return f"{city}{self.town.name}{self.street}"
+    def text(self, prefecture: str, city: str) -> str:
+        """address_text as a registry records it, from the prefecture on
+        (e.g. ``北海道札幌市中央区旭ケ丘3丁目2-1``)."""
+        return f"{prefecture}{city}{self.town.name}{self.street}"
 
 
 def street_part(rng: random.Random, town: TownArea) -> str:
@@ -55,12 +65,13 @@ def street_part(rng: random.Random, town: TownArea) -> str:
 
 
 def building_name(rng: random.Random, town: TownArea) -> str:
-    """A flat's building name and room, e.g. ``メゾン旭ケ丘 203号室``."""
+    """A flat's building name and room (方書), e.g. ``メゾン旭ケ丘203号室``."""
     pattern = rng.choice(_BUILDING_PATTERNS)
     name = pattern.format(town=town.name, family=rng.choice(_BUILDING_FAMILIES))
     floor, room = rng.randint(1, 12), rng.randint(1, 10)
     suffix = "号室" if rng.random() < 0.7 else "号"
-    return f"{name} {floor}{room:02d}{suffix}"
+    space = " " if rng.random() < 0.3 else ""
+    return f"{name}{space}{floor}{room:02d}{suffix}"
 
 
 class AddressMaker:

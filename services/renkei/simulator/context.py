@@ -6,10 +6,11 @@ import datetime as dt
 import heapq
 import itertools
 import random
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from renkei.simulator.envelope import EventStamper, SimulatedEvent
+from renkei.simulator.envelope import EventStamper, SimulatedEvent, office_time
 from renkei.simulator.population import SyntheticMunicipality
 
 Task = Callable[["SimulationContext"], None]
@@ -24,13 +25,18 @@ class SimulationContext:
     """
 
     def __init__(
-        self, rng: random.Random, world: SyntheticMunicipality, stamper: EventStamper,
+        self,
+        rng: random.Random,
+        world: SyntheticMunicipality,
+        stamper: EventStamper,
         now: dt.datetime,
     ) -> None:
         self.rng = rng
         self.world = world
         self.now = now
         self.emitted = 0
+        self.loading_snapshot = False
+        self.counters: Counter[str] = Counter()  # sender-assigned serial numbers
         self._stamper = stamper
         self._counter = itertools.count()
         self._pending: list[tuple[dt.datetime, int, SimulatedEvent]] = []
@@ -44,14 +50,28 @@ class SimulationContext:
     def city(self) -> str:
         return self.world.geography.name
 
+    def office_time(self, day: dt.date) -> dt.datetime:
+        """Office hours on ``day`` (or the next working day), never before now."""
+        return office_time(self.rng, day, self.now)
+
     def emit(
-        self, topic: str, key: str, effective: dt.date, recorded: dt.datetime,
+        self,
+        topic: str,
+        key: str,
+        effective: dt.date,
+        recorded: dt.datetime,
         body: dict[str, Any],
     ) -> str:
-        """Stamp and queue one event; returns its event_id."""
-        recorded = max(recorded, self.now)
+        """Stamp and queue one event; returns its event_id.
+
+        While ``loading_snapshot``, events keep their historical recorded time and come out in
+        the order they were emitted (registry first, then department records).
+        """
+        if not self.loading_snapshot:
+            recorded = max(recorded, self.now)
         when, event = self._stamper.stamp(topic, key, effective, recorded, body)
-        heapq.heappush(self._pending, (when, next(self._counter), event))
+        order = dt.datetime.min if self.loading_snapshot else when
+        heapq.heappush(self._pending, (order, next(self._counter), event))
         self.emitted += 1
         return str(event.value["event_id"])
 

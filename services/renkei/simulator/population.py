@@ -28,8 +28,27 @@ if TYPE_CHECKING:
 
 # Share of the population in 5-year bands 0–4 … 85–89, 90+ (Japan, about 2023):
 # under 15 ≈ 11.5 %, 65 and over ≈ 29 %.
-AGE_BANDS = (3.4, 3.9, 4.2, 4.4, 5.0, 5.1, 5.2, 5.8, 6.4, 7.6,
-             7.5, 6.5, 6.0, 6.0, 7.2, 5.8, 4.7, 3.1, 2.2)
+AGE_BANDS = (
+    3.4,
+    3.9,
+    4.2,
+    4.4,
+    5.0,
+    5.1,
+    5.2,
+    5.8,
+    6.4,
+    7.6,
+    7.5,
+    6.5,
+    6.0,
+    6.0,
+    7.2,
+    5.8,
+    4.7,
+    3.1,
+    2.2,
+)
 # Share of women by band: more women at old age.
 _FEMALE_SHARE = (0.49,) * 10 + (0.5, 0.5, 0.5, 0.51, 0.53, 0.56, 0.59, 0.65, 0.75)
 _DATE_STYLES: tuple[DateStyle, ...] = ("iso", "kanji", "initial", "numeric")
@@ -204,14 +223,20 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 def sample_age_sex(rng: random.Random) -> tuple[int, str]:
     """An (age, sex) pair from the age pyramid; 90+ spreads over 90–104 with a falling tail."""
     band = rng.choices(range(len(AGE_BANDS)), weights=AGE_BANDS)[0]
-    age = 90 + min(14, int(rng.expovariate(0.3))) if band == len(AGE_BANDS) - 1 else (
-        band * 5 + rng.randrange(5))
+    age = (
+        90 + min(14, int(rng.expovariate(0.3)))
+        if band == len(AGE_BANDS) - 1
+        else (band * 5 + rng.randrange(5))
+    )
     sex = "2" if rng.random() < _FEMALE_SHARE[band] else "1"
     return age, sex
 
 
 def make_japanese(
-    rng: random.Random, issuer: IdentifierIssuer, sex: str, birth: dt.date,
+    rng: random.Random,
+    issuer: IdentifierIssuer,
+    sex: str,
+    birth: dt.date,
     family: Name | None = None,
 ) -> Resident:
     """A Japanese resident (日本人住民); ``family`` shares a family name with relatives."""
@@ -227,8 +252,13 @@ def make_japanese(
 
 
 def make_foreign(
-    rng: random.Random, issuer: IdentifierIssuer, sex: str, birth: dt.date,
-    country: Nationality, status: str, family: Name | None = None,
+    rng: random.Random,
+    issuer: IdentifierIssuer,
+    sex: str,
+    birth: dt.date,
+    country: Nationality,
+    status: str,
+    family: Name | None = None,
 ) -> Resident:
     """A foreign resident (外国人住民); birth dates are recorded in 西暦."""
     return Resident(

@@ -19,8 +19,21 @@ from renkei.simulator.population import Household, Resident
 from renkei.simulator.wareki import format_date
 
 _TYPO_RATE = 1 / 60
-_KANA_SLIPS = {"ツ": "ッ", "ッ": "ツ", "シ": "ツ", "ソ": "ン", "ウ": "ー", "ヨ": "ョ", "ユ": "ュ",
-               "キ": "ギ", "コ": "ゴ", "タ": "ダ", "ハ": "バ", "ト": "ド", "サ": "ザ"}
+_KANA_SLIPS = {
+    "ツ": "ッ",
+    "ッ": "ツ",
+    "シ": "ツ",
+    "ソ": "ン",
+    "ウ": "ー",
+    "ヨ": "ョ",
+    "ユ": "ュ",
+    "キ": "ギ",
+    "コ": "ゴ",
+    "タ": "ダ",
+    "ハ": "バ",
+    "ト": "ド",
+    "サ": "ザ",
+}
 
 
 def person_json(person: Resident) -> dict[str, Any]:
@@ -41,11 +54,12 @@ def person_json(person: Resident) -> dict[str, Any]:
     }
 
 
-def address_json(address: Address, city: str) -> dict[str, Any]:
+def address_json(address: Address, ctx: SimulationContext) -> dict[str, Any]:
     """The ``Address`` record."""
+    geography = ctx.world.geography
     return {
         "postal_code": address.town.postal_code,
-        "address_text": address.text(city),
+        "address_text": address.text(geography.prefecture, geography.name),
         "building": address.building,
     }
 
@@ -60,27 +74,41 @@ def household_json(household: Household, person: Resident) -> dict[str, Any]:
 
 
 def emit_registry(
-    ctx: SimulationContext, person: Resident, event_type: str, reason: str,
-    effective: dt.date, recorded: dt.datetime, detail: dict[str, Any],
+    ctx: SimulationContext,
+    person: Resident,
+    event_type: str,
+    reason: str,
+    effective: dt.date,
+    recorded: dt.datetime,
+    detail: dict[str, Any],
 ) -> str:
     """Emit one registry event for ``person`` and remember it as their latest."""
-    body = {"resident_key": person.key, "event_type": event_type, "reason": reason,
-            "detail": detail}
+    body = {
+        "resident_key": person.key,
+        "event_type": event_type,
+        "reason": reason,
+        "detail": detail,
+    }
     event_id = ctx.emit(REGISTRY, person.key, effective, recorded, body)
     person.last_registry_event = (event_id, effective)
     return event_id
 
 
 def emit_with_person(
-    ctx: SimulationContext, person: Resident, event_type: str, reason: str,
-    effective: dt.date, recorded: dt.datetime, extra: dict[str, Any],
+    ctx: SimulationContext,
+    person: Resident,
+    event_type: str,
+    reason: str,
+    effective: dt.date,
+    recorded: dt.datetime,
+    extra: dict[str, Any],
 ) -> str:
     """Emit moved_in / born (person, address, household + ``extra``), sometimes with a slip."""
     household = person.household
     assert household is not None, "a person-bearing event needs the person's household"
     detail = {
         "person": person_json(person),
-        "address": address_json(household.address, ctx.city),
+        "address": address_json(household.address, ctx),
         "household": household_json(household, person),
         **extra,
     }
@@ -92,25 +120,32 @@ def emit_with_person(
 
 
 def emit_moved_within(
-    ctx: SimulationContext, person: Resident, reason: str, effective: dt.date,
+    ctx: SimulationContext,
+    person: Resident,
+    reason: str,
+    effective: dt.date,
     recorded: dt.datetime,
 ) -> str:
     household = person.household
     assert household is not None
-    detail = {"address": address_json(household.address, ctx.city),
-              "household": household_json(household, person)}
+    detail = {
+        "address": address_json(household.address, ctx),
+        "household": household_json(household, person),
+    }
     return emit_registry(ctx, person, "moved_within", reason, effective, recorded, detail)
 
 
 def emit_household_changed(
-    ctx: SimulationContext, person: Resident, change_kind: str, effective: dt.date,
+    ctx: SimulationContext,
+    person: Resident,
+    change_kind: str,
+    effective: dt.date,
     recorded: dt.datetime,
 ) -> str:
     household = person.household
     assert household is not None
     detail = {"household": household_json(household, person), "change_kind": change_kind}
-    return emit_registry(ctx, person, "household_changed", change_kind, effective, recorded,
-                         detail)
+    return emit_registry(ctx, person, "household_changed", change_kind, effective, recorded, detail)
 
 
 def _clerical_error(ctx: SimulationContext, person: Resident, detail: dict[str, Any]) -> str:
@@ -120,37 +155,41 @@ def _clerical_error(ctx: SimulationContext, person: Resident, detail: dict[str, 
         kana = detail["person"]["given_name_kana"]
         slipped = "".join(_KANA_SLIPS.get(ch, ch) for ch in kana)
         detail["person"]["given_name_kana"] = slipped if slipped != kana else kana + "ー"
-        return "person.given_name_kana"
+        return "detail.person.given_name_kana"
     if roll < 0.7:
         wrong = person.birth_date + dt.timedelta(days=ctx.rng.choice((-10, -1, 1, 10)))
         detail["person"]["birth_date"] = format_date(wrong, person.date_style)
-        return "person.birth_date"
+        return "detail.person.birth_date"
     address = detail["address"]
     text = address["address_text"]
     digits = [i for i, ch in enumerate(text) if ch in "123456789"]
     if digits:
         i = digits[-1]
-        address["address_text"] = f"{text[:i]}{int(text[i]) % 9 + 1}{text[i + 1:]}"
+        address["address_text"] = f"{text[:i]}{int(text[i]) % 9 + 1}{text[i + 1 :]}"
     else:
         address["address_text"] = text + "1"
-    return "address.address_text"
+    return "detail.address.address_text"
 
 
 def _schedule_correction(
-    ctx: SimulationContext, person: Resident, wrong_event: str, effective: dt.date,
-    field: str, address: Address,
+    ctx: SimulationContext,
+    person: Resident,
+    wrong_event: str,
+    effective: dt.date,
+    field: str,
+    address: Address,
 ) -> None:
     when = ctx.now + dt.timedelta(days=ctx.rng.uniform(3, 60))
 
     def correct(later: SimulationContext) -> None:
         if not person.active:
             return
-        section = field.split(".")[0]
+        section = field.split(".")[1]
         detail = {
             "supersedes_event_id": wrong_event,
             "corrected_fields": [field],
             "person": person_json(person) if section == "person" else None,
-            "address": address_json(address, later.city) if section == "address" else None,
+            "address": address_json(address, later) if section == "address" else None,
             "household": None,
         }
         recorded = max(later.now, dt.datetime.combine(effective, dt.time(9)))

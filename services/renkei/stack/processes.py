@@ -67,7 +67,7 @@ def read_pid_record(path: Path) -> PidRecord | None:
 
 
 def process_args(pid: int) -> list[str] | None:
-    """The command line of a live (non-zombie) process, or None."""
+    """The command line of a live (non-zombie, not exiting) process, or None."""
     proc = Path("/proc") / str(pid)
     if proc.is_dir():
         try:
@@ -78,7 +78,8 @@ def process_args(pid: int) -> list[str] | None:
             raw = (proc / "cmdline").read_bytes()
         except OSError:
             return None
-        return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+        # Empty while the process is exiting (and for kernel threads): nothing to match.
+        return [part.decode(errors="replace") for part in raw.split(b"\0") if part] or None
     done = subprocess.run(
         ["ps", "-o", "stat=,command=", "-p", str(pid)], capture_output=True, text=True, check=False
     )
@@ -164,7 +165,9 @@ def stop_process(
 
 
 @contextlib.contextmanager
-def stack_lock(path: Path, *, timeout: float = 900.0) -> Iterator[None]:
+def stack_lock(
+    path: Path, *, progress: Progress | None = None, timeout: float = 900.0
+) -> Iterator[None]:
     """Serialise ``up`` and ``down`` of one stack home: a second ``up`` waits for the first
     (then finds the servers running) instead of starting a second broker."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,6 +178,9 @@ def stack_lock(path: Path, *, timeout: float = 900.0) -> Iterator[None]:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if progress is not None:
+                    progress("waiting for another `renkei stack` command to finish…")
+                    progress = None
                 if time.monotonic() > deadline:
                     raise StackError(
                         f"another `renkei stack` command has held {path} for {timeout:.0f} s"

@@ -1,0 +1,92 @@
+"""``renkei stack status``: what answers on the configured addresses, and who started it.
+
+Up means answering the real protocol (a Kafka Metadata response listing a broker; HTTP 200 from
+the registry's Confluent-compatible API), not merely a process or an open port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from renkei.errors import StackError
+from renkei.settings import Settings
+from renkei.stack.endpoints import StackEndpoints
+from renkei.stack.kafka_probe import probe_kafka
+from renkei.stack.kafka_server import KAFKA
+from renkei.stack.layout import StackLayout
+from renkei.stack.processes import PidRecord, live_record
+from renkei.stack.registry_server import REGISTRY, probe_registry
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """One server as ``renkei stack status`` shows it."""
+
+    name: str
+    up: bool
+    version: str | None
+    address: str
+    pid: int | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    """Both servers, and where their logs are."""
+
+    servers: tuple[ServerStatus, ...]
+    logs: Path
+
+    @property
+    def all_up(self) -> bool:
+        return all(server.up for server in self.servers)
+
+    def server(self, name: str) -> ServerStatus:
+        return next(server for server in self.servers if server.name == name)
+
+
+def _status_of(
+    name: str, record: PidRecord | None, up: bool, version: str | None, address: str, problem: str
+) -> ServerStatus:
+    elsewhere = ""
+    if record is not None and record.address != address:
+        # Started under other settings (another port): not the server these settings reach.
+        elsewhere = f"; `renkei stack` runs {name} {record.version} on {record.address}"
+        record = None
+    pid = record.pid if record else None
+    if up and record:
+        detail = "running"
+    elif up:
+        detail = "answers, but was not started by `renkei stack`"
+    elif record:
+        detail = f"process {record.pid} runs but does not answer yet ({problem})"
+    else:
+        detail = f"not running ({problem})"
+    return ServerStatus(
+        name, up, version or (record.version if record else None), address, pid, detail + elsewhere
+    )
+
+
+def stack_status(settings: Settings) -> StackStatus:
+    """Probe both servers (Kafka protocol, registry HTTP) without changing anything."""
+    layout = StackLayout(settings.home)
+    endpoints = StackEndpoints.from_settings(settings)
+    try:
+        probe = probe_kafka(endpoints.kafka_host, endpoints.kafka_port)
+        kafka_up, problem = probe.ready, "no broker registered yet"
+    except StackError as exc:
+        kafka_up, problem = False, str(exc.__cause__ or exc)
+    kafka_record = live_record(layout.pid_file(KAFKA))
+    kafka = _status_of(KAFKA, kafka_record, kafka_up, None, endpoints.kafka_bootstrap, problem)
+    registry_record = live_record(layout.pid_file(REGISTRY))
+    answer = probe_registry(endpoints)
+    registry = _status_of(
+        REGISTRY,
+        registry_record,
+        answer.ready,
+        answer.version,
+        endpoints.registry_url,
+        answer.detail,
+    )
+    return StackStatus((kafka, registry), layout.logs)
