@@ -23,10 +23,19 @@ T = TypeVar("T")
 class RegistryClient:
     """A small async registry client. Use as ``async with RegistryClient(url) as client``."""
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, headers={"Accept": _CONTENT_TYPE}
+            base_url=self.base_url,
+            timeout=timeout,
+            headers={"Accept": _CONTENT_TYPE},
+            transport=transport,
         )
         self._schemas_by_id: dict[int, dict[str, Any]] = {}
         self._ids: dict[tuple[str, str], int] = {}
