@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import click
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from renkei.cli.common import run, settings_of
@@ -61,21 +61,21 @@ async def _tail(
     value_only: bool,
 ) -> None:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest" if from_beginning else "latest",
     )
     try:
-        await consumer.start()
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise StackError(f"topic {topic!r} does not exist (renkei schemas apply creates it)")
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(assigned)
-        await (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*assigned)
+        await _assign(consumer, topic)
     except KafkaError as exc:
         await consumer.stop()
         raise StackError(
             f"Kafka at {settings.kafka_bootstrap} not reachable; is the stack up?"
         ) from exc
+    except StackError:
+        await consumer.stop()
+        raise
     printed = 0
     async with RegistryClient(settings.schema_registry_url) as registry:
         decoder = AvroDecoder(registry)
@@ -91,6 +91,14 @@ async def _tail(
                     printed += 1
         finally:
             await consumer.stop()
+
+
+async def _assign(consumer: AIOKafkaConsumer, topic: str) -> None:
+    """Start ``consumer`` on every partition of ``topic`` (no group: nothing is committed)."""
+    await consumer.start()
+    if topic not in await consumer.topics():
+        raise StackError(f"topic {topic!r} does not exist (renkei schemas apply creates it)")
+    consumer.subscribe([topic])
 
 
 async def _render(decoder: AvroDecoder, message, headers: bool, value_only: bool) -> str | None:  # type: ignore[no-untyped-def]
