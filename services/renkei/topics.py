@@ -43,7 +43,7 @@ async def ensure_topics(
         existing = await _partition_counts(admin, [s.topic for s in specs])
         missing = [s for s in specs if s.topic not in existing]
         if missing:
-            await admin.create_topics(
+            response = await admin.create_topics(
                 [
                     NewTopic(
                         s.topic, s.partitions, replication_factor, topic_configs=topic_config(s)
@@ -51,6 +51,7 @@ async def ensure_topics(
                     for s in missing
                 ]
             )
+            _raise_on_errors(response)
         outcomes = []
         for spec in specs:
             count = existing.get(spec.topic)
@@ -75,9 +76,23 @@ async def ensure_topics(
 
 
 async def _partition_counts(admin: AIOKafkaAdminClient, topics: list[str]) -> dict[str, int]:
-    metadata = await admin.describe_topics(topics)
-    counts = {}
-    for entry in metadata:
-        if entry.get("error_code", 0) == 0:
-            counts[entry["topic"]] = len(entry.get("partitions", []))
-    return counts
+    """Partition counts of those ``topics`` that exist (listing first: describing a missing
+    topic could auto-create it on a broker that allows that)."""
+    present = set(await admin.list_topics()) & set(topics)
+    if not present:
+        return {}
+    return {
+        entry["topic"]: len(entry.get("partitions", []))
+        for entry in await admin.describe_topics(sorted(present))
+        if entry.get("error_code", 0) == 0
+    }
+
+
+def _raise_on_errors(response: object) -> None:
+    """CreateTopics answers per topic; any error other than 'already exists' is fatal."""
+    already_exists = 36
+    for entry in getattr(response, "topic_errors", []):
+        topic, code = entry[0], entry[1]
+        message = entry[2] if len(entry) > 2 else ""
+        if code not in (0, already_exists):
+            raise StackError(f"creating topic {topic} failed: error {code} {message or ''}")

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 from renkei.cli import cli
+from renkei.schemas.catalogue import load_topic
 from renkei.settings import Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(120)]
@@ -44,6 +46,16 @@ def test_apply_registers_every_subject_with_its_mode(
     with urllib.request.urlopen(f"{url}/config/{prefix}.{TOPIC}-value") as response:
         config = json.load(response)
     assert (config.get("compatibilityLevel") or config.get("compatibility")) == "FULL_TRANSITIVE"
+
+    # Topics exist with the catalogue's partition counts and cleanup policy.
+    admin = AdminClient({"bootstrap.servers": live_stack.kafka_bootstrap})
+    metadata = admin.list_topics(timeout=10).topics
+    for folder in schemas_dir.iterdir():
+        spec = load_topic(folder)
+        assert len(metadata[spec.topic].partitions) == spec.partitions
+        resource = ConfigResource(ConfigResource.Type.TOPIC, spec.topic)
+        configs = admin.describe_configs([resource])[resource].result()
+        assert configs["cleanup.policy"].value == spec.cleanup_policy
 
 
 def test_check_names_the_field_of_an_incompatible_change_and_accepts_a_compatible_one(

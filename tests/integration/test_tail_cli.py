@@ -19,9 +19,7 @@ TOPIC = "disaster.area.alerts"
 
 
 def _invoke(args: list[str], schemas_dir: Path):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(
-        cli, args, env={"RENKEI_SCHEMAS_DIR": str(schemas_dir)}
-    )
+    return CliRunner().invoke(cli, args, env={"RENKEI_SCHEMAS_DIR": str(schemas_dir)})
 
 
 async def _send_garbage(settings: Settings, topic: str) -> None:

@@ -52,3 +52,17 @@ def test_event_ids_are_uuid4_from_the_seed() -> None:
 )
 def test_wareki_forms(day: dt.date, style: str, text: str) -> None:
     assert format_date(day, style) == text  # type: ignore[arg-type]
+
+
+def test_office_time_is_within_hours_on_a_working_day_and_never_before_now() -> None:
+    from renkei.simulator.envelope import office_time
+
+    rng = random.Random(5)
+    saturday = dt.date(2026, 4, 4)
+    monday = office_time(rng, saturday)
+    assert monday.date() == dt.date(2026, 4, 6) and dt.time(8, 45) <= monday.time()
+    # half a second before closing on Monday: the next working day
+    almost_closed = dt.datetime(2026, 4, 6, 17, 14, 59, 500_000)
+    assert office_time(rng, saturday, almost_closed).date() == dt.date(2026, 4, 7)
+    evening = dt.datetime(2026, 4, 7, 12, 0)
+    assert office_time(rng, dt.date(2026, 4, 7), evening) > evening

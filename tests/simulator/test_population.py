@@ -9,9 +9,10 @@ from collections import Counter
 import pytest
 
 from renkei.simulator.addresses import AddressMaker
+from renkei.simulator.households import build_population
 from renkei.simulator.identifiers import IdentifierIssuer
 from renkei.simulator.municipality import load_municipality, load_other_places
-from renkei.simulator.population import AGE_BANDS, SyntheticMunicipality, build_population
+from renkei.simulator.population import AGE_BANDS, SyntheticMunicipality
 
 ON = dt.date(2026, 4, 1)
 # The standard's basic terms, chained with の; 孫, 祖父, 祖母, おじ, おば, 甥, 姪 never appear.

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from click.testing import CliRunner
 
 from renkei.cli.stack_cmd import stack
@@ -33,6 +34,12 @@ def test_status_reports_both_servers_up_with_version_and_address(live_stack: Set
 
 async def test_the_broker_serves_a_produce_and_consume_round_trip(live_stack: Settings) -> None:
     topic = f"test-stack-{uuid.uuid4().hex[:10]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=live_stack.kafka_bootstrap)
+    await admin.start()
+    try:  # the broker does not auto-create topics: the catalogue decides partitions
+        await admin.create_topics([NewTopic(topic, 1, 1)])
+    finally:
+        await admin.close()
     producer = AIOKafkaProducer(bootstrap_servers=live_stack.kafka_bootstrap)
     await producer.start()
     try:

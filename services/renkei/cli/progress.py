@@ -32,9 +32,11 @@ class Progress:
             click.echo(self._line(), file=self._stream)
 
     def finish(self) -> float:
-        """Print the final line; returns elapsed seconds."""
+        """Print a closing summary; returns elapsed seconds."""
         elapsed = time.monotonic() - self.started
-        click.echo(("\r" if self._tty else "") + self._line(), file=self._stream)
+        rate = self.done / max(elapsed, 1e-6)
+        summary = f"{self.label}: {self.done} done in {elapsed:.1f} s ({rate:,.0f}/s)"
+        click.echo(("\r" if self._tty else "") + summary, file=self._stream)
         return elapsed
 
     def _line(self) -> str:

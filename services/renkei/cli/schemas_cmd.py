@@ -44,7 +44,7 @@ async def _apply(settings: Settings, specs: list[TopicSpec], *, create_topics: b
         for outcome in await ensure_topics(settings, specs):
             color = "yellow" if outcome.action == "mismatch" else None
             click.secho(
-                f"topic   {outcome.topic:<32} {outcome.action} ({outcome.detail})", fg=color
+                f"topic   {outcome.topic:<36} {outcome.action} ({outcome.detail})", fg=color
             )
     failed = 0
     async with RegistryClient(settings.schema_registry_url) as client:
@@ -55,12 +55,12 @@ async def _apply(settings: Settings, specs: list[TopicSpec], *, create_topics: b
                 await client.set_compatibility(spec.subject, spec.compatibility)
             except RegistryError as exc:
                 failed += 1
-                click.secho(f"subject {spec.subject:<32} REFUSED: {exc}", fg="red", err=True)
+                click.secho(f"subject {spec.subject:<36} REFUSED: {exc}", fg="red", err=True)
                 for problem in await _explain(client, spec):
                     click.echo(f"        {problem}", err=True)
                 continue
             state = "unchanged" if before and before.get("id") == schema_id else "registered"
-            click.echo(f"subject {spec.subject:<32} {state} (id {schema_id}, {spec.compatibility})")
+            click.echo(f"subject {spec.subject:<36} {state} (id {schema_id}, {spec.compatibility})")
     return failed
 
 
@@ -85,18 +85,18 @@ async def _check(settings: Settings, specs: list[TopicSpec]) -> int:
         for spec in specs:
             registered = await client.versions(spec.subject)
             if not registered:
-                click.echo(f"subject {spec.subject:<32} new (not registered yet): ok")
+                click.echo(f"subject {spec.subject:<36} new (not registered yet): ok")
                 continue
             ok, messages = await client.is_compatible(spec.subject, spec.schema_text)
             problems = await _explain(client, spec, registered)
             if ok:
                 same = await _registered_id(client, spec) == registered[-1]["id"]
                 status = "unchanged" if same else "compatible"
-                click.echo(f"subject {spec.subject:<32} {status} ({spec.compatibility}): ok")
+                click.echo(f"subject {spec.subject:<36} {status} ({spec.compatibility}): ok")
                 continue
             failed += 1
             click.secho(
-                f"subject {spec.subject:<32} INCOMPATIBLE ({spec.compatibility})",
+                f"subject {spec.subject:<36} INCOMPATIBLE ({spec.compatibility})",
                 fg="red",
                 err=True,
             )

@@ -198,7 +198,7 @@ def _renewal(person: Resident, state: CareState) -> Callable[[SimulationContext]
             person.care = None
             _emit(ctx, person, "ended", state, state.valid_to, recorded)
             return
-        step = ctx.rng.choices((0, 1, 2, -1), weights=(55, 30, 5, 10))[0]
+        step = ctx.rng.choices((0, 1, 2, -1), weights=(60, 20, 3, 17))[0]
         index = min(len(LEVELS) - 1, max(0, LEVELS.index(state.level) + step))
         months = ctx.rng.choices((12, 24, 36, 48 if step == 0 else 36), weights=(45, 20, 30, 5))[0]
         new = _new_state(ctx, person, LEVELS[index], state.valid_to + dt.timedelta(days=1), months)

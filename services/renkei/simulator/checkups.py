@@ -79,58 +79,56 @@ def _lognormal(rng: random.Random, median: float, sigma: float) -> int:
     return round(median * math.exp(rng.gauss(0, sigma)))
 
 
+def _treated(
+    rng: random.Random, value: float, threshold: float, share: float, effect: float
+) -> tuple[float, bool]:
+    """A value above ``threshold`` is treated for ``share`` of people, lowering it by ``effect``."""
+    on_medication = value >= threshold and rng.random() < share
+    return (value - effect if on_medication else value), on_medication
+
+
+def _waist(rng: random.Random, male: bool, bmi: float, kind: str) -> float | None:
+    if kind == "late_elderly" or rng.random() < 0.01:
+        return None  # not part of 後期高齢者健診; occasionally not measured
+    return round((2.4 * bmi + 30 if male else 2.5 * bmi + 25) + rng.gauss(0, 4.5), 1)
+
+
 def measure(rng: random.Random, person: Resident, age: int, kind: str) -> Measurements:
     """Draw one checkup's measurements for ``person``."""
     if person.health is None:
         person.health = _profile(rng, person, age)
     h, male = person.health, person.sex == "1"
     bmi = round(h.usual_bmi + rng.gauss(0, 0.6), 1)
-    systolic = 95 + 0.55 * age + 1.2 * (bmi - 22) + h.bp_offset + rng.gauss(0, 6)
-    medication_bp = systolic >= 150 and rng.random() < 0.6
-    systolic -= 14 if medication_bp else 0
-    glucose = (
-        90
-        + 0.2 * (age - 40)
-        + (bmi - 22)
-        + h.glucose_offset
-        + rng.gauss(0, 5)
-        + (45 if h.diabetic else 0)
-    )
-    medication_glucose = glucose >= 140 and rng.random() < 0.7
-    glucose -= 25 if medication_glucose else 0
-    ldl = 115 + 0.4 * (age - 40) + (10 if not male and age >= 50 else 0) + h.ldl_offset
-    medication_lipid = ldl >= 170 and rng.random() < 0.5
-    ldl -= 50 if medication_lipid else 0
+    raw_systolic = 95 + 0.55 * age + 1.2 * (bmi - 22) + h.bp_offset + rng.gauss(0, 6)
+    raw_glucose = 90 + 0.2 * (age - 40) + (bmi - 22) + h.glucose_offset + rng.gauss(0, 5)
+    raw_ldl = 115 + 0.4 * (age - 40) + (10 if not male and age >= 50 else 0) + h.ldl_offset
+    systolic, on_bp = _treated(rng, raw_systolic, 135, 0.65, 12)
+    glucose, on_glucose = _treated(rng, raw_glucose + (45 if h.diabetic else 0), 126, 0.6, 20)
+    ldl, on_lipid = _treated(rng, raw_ldl, 140, 0.4, 40)
     fasting = rng.random() < 0.8
+    tg_median = (90 + (20 if male else 0)) * (1 + 0.05 * (bmi - 22)) * (1.0 if fasting else 1.2)
+    hba1c = round(0.028 * glucose + 2.95 + rng.gauss(0, 0.15), 1)
     return Measurements(
         sex=person.sex,
         age=age,
         bmi=bmi,
-        waist_cm=None
-        if kind == "late_elderly" or rng.random() < 0.01
-        else round((2.4 * bmi + 30 if male else 2.5 * bmi + 25) + rng.gauss(0, 4.5), 1),
+        waist_cm=_waist(rng, male, bmi, kind),
         systolic_bp=round(systolic),
         diastolic_bp=round(0.55 * systolic + 8 + rng.gauss(0, 6)),
-        triglycerides=_lognormal(
-            rng,
-            (90 + (20 if male else 0)) * (1 + 0.05 * (bmi - 22)) * (1.0 if fasting else 1.2),
-            0.5,
-        ),
+        triglycerides=_lognormal(rng, tg_median, 0.5),
         hdl=round(min(120, max(20, (55 if male else 66) - 1.2 * (bmi - 22) + h.hdl_offset))),
         ldl=round(min(260, max(40, ldl + rng.gauss(0, 8)))),
         fasting_glucose=round(glucose) if fasting else None,
         casual_glucose=None if fasting else round(glucose + 15 + rng.gauss(0, 12)),
-        hba1c=(
-            round(0.028 * glucose + 2.95 + rng.gauss(0, 0.15), 1) if rng.random() < 0.85 else None
-        ),
+        hba1c=hba1c if rng.random() < 0.85 else None,
         ast=_lognormal(rng, 20 * (1 + 0.03 * (bmi - 22)), 0.3),
         alt=_lognormal(rng, (22 if male else 15) * (1 + 0.06 * (bmi - 22)), 0.45),
         gamma_gt=_lognormal(rng, 30 if male else 18, 0.6),
         egfr=round(min(130.0, max(10.0, 110 - 0.65 * age + h.kidney_offset)), 1),
         smoking=None if rng.random() < 0.02 else h.smoker,
-        medication_bp=medication_bp,
-        medication_glucose=medication_glucose,
-        medication_lipid=medication_lipid,
+        medication_bp=on_bp,
+        medication_glucose=on_glucose,
+        medication_lipid=on_lipid,
     )
 
 

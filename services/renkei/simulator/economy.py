@@ -17,6 +17,7 @@ from typing import Any
 from renkei.simulator.care import add_months, month_end
 from renkei.simulator.context import SimulationContext
 from renkei.simulator.envelope import ECONOMY, office_time
+from renkei.simulator.municipality import Municipality
 
 RESIDENTS_PER_TRACKED_AREA = 150
 
@@ -44,20 +45,14 @@ def _land_price_base(code: str, name: str) -> float:
 class EconomyReporter:
     """Holds the panel and publishes its monthly figures."""
 
-    def __init__(
-        self,
-        rng: random.Random,
-        region_codes: tuple[str, ...],
-        residents: int,
-        code: str,
-        name: str,
-    ) -> None:
-        tracked = min(len(region_codes), max(1, math.ceil(residents / RESIDENTS_PER_TRACKED_AREA)))
-        chosen = sorted(rng.sample(range(len(region_codes)), tracked))
-        base = _land_price_base(code, name)
+    def __init__(self, rng: random.Random, municipality: Municipality, residents: int) -> None:
+        regions = municipality.region_codes
+        tracked = min(len(regions), max(1, math.ceil(residents / RESIDENTS_PER_TRACKED_AREA)))
+        chosen = sorted(rng.sample(range(len(regions)), tracked))
+        base = _land_price_base(municipality.code, municipality.name)
         self.areas = [
             AreaEconomy(
-                region_codes[i],
+                regions[i],
                 rng.lognormvariate(math.log(80), 0.8),
                 rng.uniform(5, 15),
                 rng.uniform(3, 15),

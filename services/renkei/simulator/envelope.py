@@ -61,8 +61,8 @@ def office_time(
         opening = dt.datetime.combine(day, _OPENING)
         closing = dt.datetime.combine(day, _CLOSING)
         earliest = opening if not_before is None else max(opening, not_before + _ONE_SECOND)
-        if earliest < closing:
-            span = int((closing - earliest).total_seconds())
+        span = int((closing - earliest).total_seconds())
+        if span > 0:
             return earliest + dt.timedelta(seconds=rng.randrange(span))
         day += dt.timedelta(days=1)
 

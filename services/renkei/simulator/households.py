@@ -18,6 +18,9 @@ from renkei.simulator.population import (
     Resident,
     SyntheticMunicipality,
     foreign_status_for,
+    make_japanese,
+    random_birth_date,
+    sample_age_sex,
 )
 
 _MAX_AGE = 110
@@ -122,7 +125,8 @@ def _family(rng: random.Random, pool: AgePool, child: Resident) -> list[Resident
         elder := pool.take_any(rng, parent_age + 20, parent_age + 45, parent_age + 29)
     ):
         add_child(head, elder if elder.sex == "2" else None, elder if elder.sex == "1" else None)
-        members.append(elder)
+        # 三世代世帯: in half of them the grandparent is still the head (子, 子の妻, 子の子)
+        members.insert(0 if rng.random() < 0.5 else len(members), elder)
     members.extend(sorted(children, key=lambda p: p.birth_date))
     return members
 
@@ -226,3 +230,15 @@ def _make_foreign(rng: random.Random, members: list[Resident]) -> None:
         member.family_name = family
         member.given_name = foreign_given_name(rng, country, member.sex)
         member.date_style = "iso"
+
+
+def build_population(
+    rng: random.Random, world: SyntheticMunicipality, size: int, on: dt.date
+) -> None:
+    """Fill ``world`` with ``size`` residents in households, as of ``on``."""
+    people = []
+    for _ in range(size):
+        age, sex = sample_age_sex(rng)
+        people.append(make_japanese(rng, world.issuer, sex, random_birth_date(rng, age, on)))
+    for members in assemble_households(rng, people, on):
+        settle(rng, world, members, on)

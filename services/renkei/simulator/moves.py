@@ -27,6 +27,7 @@ from renkei.simulator.registry import emit_moved_within, emit_registry, emit_wit
 MOVE_DEADLINE_DAYS = 14
 _NEWCOMER_KINDS = ("single", "couple", "family", "elderly", "foreign")
 _NEWCOMER_WEIGHTS = (50, 15, 19, 6, 8)
+_ABROAD = ("アメリカ合衆国", "中国", "タイ", "オーストラリア", "英国", "シンガポール")
 # Relative yearly mobility by age of the household head: moves are mostly in the 20s and 30s.
 _MOBILITY = ((18, 0.8), (25, 1.0), (30, 0.75), (35, 0.5), (40, 0.3), (50, 0.18), (65, 0.1))
 _TRIES = 100
@@ -121,7 +122,7 @@ def move_in(ctx: SimulationContext) -> None:
     world.refresh_relationships(household)
     share_family_name(members)
     if abroad:
-        previous_code, previous_text = None, members[0].nationality or "アメリカ合衆国"
+        previous_code, previous_text = None, members[0].nationality or rng.choice(_ABROAD)
     else:
         place = other_place(ctx)
         previous_code = place.municipality_code
@@ -140,7 +141,11 @@ def move_in(ctx: SimulationContext) -> None:
 def _leavers(ctx: SimulationContext, household: Household) -> list[Resident]:
     """The whole household, or sometimes one young adult leaving on their own."""
     if len(household.members) > 1 and ctx.rng.random() < 0.3:
-        young = [m for m in household.members[1:] if 18 <= m.age_on(ctx.today) <= 40]
+        young = [
+            m
+            for m in household.members[1:]
+            if 18 <= m.age_on(ctx.today) <= 40 and m.relationship in ("子", "子の子", "同居人")
+        ]
         if young:
             return [ctx.rng.choice(young)]
     return list(household.members)
@@ -157,7 +162,7 @@ def move_out(ctx: SimulationContext) -> None:
     if abroad:
         detail = {
             "next_municipality_code": None,
-            "next_address_text": leavers[0].nationality,
+            "next_address_text": leavers[0].nationality or rng.choice(_ABROAD),
             "to_abroad": True,
             "planned_date": planned.isoformat(),
         }

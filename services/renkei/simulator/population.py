@@ -2,8 +2,9 @@
 
 ``SyntheticMunicipality`` is the simulation's world: every resident ever registered (so
 relationships can still be traced through someone who has left), the active residents and
-households, and the generators of addresses and identifiers. ``build_population`` fills it with
-a realistic age pyramid (see ``AGE_BANDS``) arranged into households by ``households``.
+households, and the generators of addresses and identifiers. Residents are drawn from a
+realistic age pyramid (``AGE_BANDS``); ``households.build_population`` arranges them into
+households.
 """
 
 from __future__ import annotations
@@ -278,17 +279,3 @@ def foreign_status_for(rng: random.Random, country: Nationality, birth: dt.date)
     if country is KOREA and birth.year < 1975 and rng.random() < 0.8:
         return "特別永住者"
     return "中長期在留者"
-
-
-def build_population(
-    rng: random.Random, world: SyntheticMunicipality, size: int, on: dt.date
-) -> None:
-    """Fill ``world`` with about ``size`` residents in households, as of ``on``."""
-    from renkei.simulator.households import assemble_households, settle
-
-    people = []
-    for _ in range(size):
-        age, sex = sample_age_sex(rng)
-        people.append(make_japanese(rng, world.issuer, sex, random_birth_date(rng, age, on)))
-    for members in assemble_households(rng, people, on):
-        settle(rng, world, members, on)

@@ -22,7 +22,9 @@ def render_server_properties(
     """A combined broker+controller node on loopback, replication factors of 1.
 
     ``group.initial.rebalance.delay.ms=0`` because the 3 s default makes every test wait on its
-    first consumer-group join.
+    first consumer-group join. ``auto.create.topics.enable=false``: topics come from the schema
+    catalogue (``renkei schemas apply``) with their partition counts; a metadata request for a
+    missing topic must not create it with the broker default (co-partitioning would break).
     """
     host = LOOPBACK_HOST
     settings: list[tuple[str, str]] = [
@@ -39,6 +41,7 @@ def render_server_properties(
         ("inter.broker.listener.name", "PLAINTEXT"),
         ("log.dirs", str(data_dir)),
         ("num.partitions", "3"),
+        ("auto.create.topics.enable", "false"),
         ("offsets.topic.replication.factor", "1"),
         ("transaction.state.log.replication.factor", "1"),
         ("transaction.state.log.min.isr", "1"),
