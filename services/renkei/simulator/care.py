@@ -186,14 +186,15 @@ def _emit(
     ctx.emit(CARE, person.key, effective, recorded, _body(person, kind, state))
     if kind != "ended":
         decide_on = state.valid_to - dt.timedelta(days=ctx.rng.randint(10, 40))
-        ctx.schedule(dt.datetime.combine(decide_on, dt.time(10)), _renewal(person, state))
+        # decided (and recorded) during office hours on a working day
+        ctx.schedule(office_time(ctx.rng, decide_on), _renewal(person, state))
 
 
 def _renewal(person: Resident, state: CareState) -> Callable[[SimulationContext], None]:
     def renew(ctx: SimulationContext) -> None:
         if not person.active or person.care is not state:
             return  # moved out, died, or re-certified since
-        recorded = ctx.office_time(ctx.today)
+        recorded = ctx.now
         if ctx.rng.random() < 0.03:  # no renewal application: the certification lapses
             person.care = None
             _emit(ctx, person, "ended", state, state.valid_to, recorded)
