@@ -15,6 +15,7 @@ from renkei.cli.progress import Progress
 from renkei.errors import InvalidRecord
 from renkei.publish.producer import Publisher, wait_acked
 from renkei.schemas.catalogue import Catalogue
+from renkei.schemas.models import RecordValidator
 from renkei.settings import Settings
 
 if TYPE_CHECKING:
@@ -56,7 +57,11 @@ DEFAULT_MUNICIPALITY = "011011"  # 札幌市中央区
     show_default=True,
     help="Random seed: the same seed gives the same municipality and events.",
 )
-@click.option("--dry-run", is_flag=True, help="Generate and validate; publish nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Generate and validate only; publish nothing (no server needed).",
+)
 @click.pass_context
 def simulate(
     ctx: click.Context,
@@ -84,8 +89,12 @@ def simulate(
     from renkei.simulator import Simulation  # imported here: it loads postal master data
 
     settings = settings_of(ctx)
+    catalogue = catalogue_of(settings)
     simulation = Simulation(municipality, residents=residents, events=change_events, seed=seed)
-    counts = run(_simulate(settings, catalogue_of(settings), simulation, rate, dry_run))
+    if dry_run:
+        counts = _validate_all(catalogue, simulation)
+    else:
+        counts = run(_publish_all(settings, catalogue, simulation, rate))
     verb = "validated" if dry_run else "published"
     for topic, count in sorted(counts.items()):
         if topic != "invalid":
@@ -95,41 +104,70 @@ def simulate(
         sys.exit(1)
 
 
-async def _simulate(
-    settings: Settings,
-    catalogue: Catalogue,
-    simulation: Simulation,
-    rate: float | None,
-    dry_run: bool,
+def _validate_all(catalogue: Catalogue, simulation: Simulation) -> Counter[str]:
+    """Validate every generated record against its schema; no server needed."""
+    validators = {spec.topic: RecordValidator(spec.schema) for spec in catalogue}
+    counts: Counter[str] = Counter()
+    progress = Progress("validate", simulation.planned_count)
+    for event in simulation:
+        try:
+            validators[event.topic].validate(event.value)
+        except InvalidRecord as exc:
+            _report_invalid(counts, event.topic, exc)
+            continue
+        counts[event.topic] += 1
+        progress.advance()
+    progress.finish()
+    return counts
+
+
+def _report_invalid(counts: Counter[str], topic: str, exc: InvalidRecord) -> None:
+    counts["invalid"] += 1
+    click.secho(f"{topic}: generated record invalid: {exc}", fg="red", err=True)
+
+
+async def _publish_all(
+    settings: Settings, catalogue: Catalogue, simulation: Simulation, rate: float | None
 ) -> Counter[str]:
+    """Publish the snapshot as fast as acks allow, then change events at ``rate`` if given."""
     counts: Counter[str] = Counter()
     progress = Progress("simulate", simulation.planned_count)
     async with Publisher(settings, catalogue) as publisher:
         futures: list[asyncio.Future[Any]] = []
-        paced_start: float | None = None
-        paced = 0
+        pacer = _Pacer(rate, after=simulation.snapshot_count)
         for index, event in enumerate(simulation):
-            if rate and index >= simulation.snapshot_count:
-                paced_start = paced_start or time.monotonic()
-                paced += 1
-                delay = paced_start + paced / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+            await pacer.wait(index)
             try:
                 record = await publisher.prepare(event.topic, event.value)
             except InvalidRecord as exc:
-                counts["invalid"] += 1
-                click.secho(f"{event.topic}: generated record invalid: {exc}", fg="red", err=True)
+                _report_invalid(counts, event.topic, exc)
                 continue
-            if not dry_run:
-                futures.append(await publisher.send(record))
-                if len(futures) >= 5000:
-                    await _drain(futures)
+            futures.append(await publisher.send(record))
+            if len(futures) >= 5000:
+                await _drain(futures)
             counts[event.topic] += 1
             progress.advance()
         await _drain(futures)
     progress.finish()
     return counts
+
+
+class _Pacer:
+    """Sleeps so that items after ``after`` go out at ``rate`` per second (None: no pacing)."""
+
+    def __init__(self, rate: float | None, *, after: int):
+        self.rate = rate
+        self.after = after
+        self.started: float | None = None
+
+    async def wait(self, index: int) -> None:
+        if not self.rate or index < self.after:
+            return
+        if self.started is None:
+            self.started = time.monotonic()
+        delay = self.started + (index - self.after) / self.rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
 
 
 async def _drain(futures: list[asyncio.Future[Any]]) -> None:
