@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
 
+from renkei.adapters.csv_events import CsvEventBuilder
+from renkei.adapters.csv_mapping import CsvMapping, load_mapping
+from renkei.adapters.csv_rows import read_csv_rows
+from renkei.adapters.snapshot_diff import diff_snapshots
 from renkei.cli.common import catalogue_of, run, settings_of
 from renkei.errors import InvalidRecord
 from renkei.publish.jsonl import JsonLine, open_input, read_json_lines
 from renkei.publish.producer import Publisher, wait_acked
 from renkei.schemas.catalogue import Catalogue, TopicSpec
+from renkei.schemas.jsonform import JST
 from renkei.schemas.models import RecordValidator
 from renkei.settings import Settings
 
@@ -36,20 +43,59 @@ class PublishReport:
 @click.argument("topic")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--dry-run", is_flag=True, help="Validate every line; publish nothing.")
+@click.option(
+    "--format",
+    "input_format",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one JSON event per line. csv: a legacy export with a header row, read with "
+    "--mapping (CP932 or UTF-8, 和暦 dates, half-width kana).",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV mapping file (YAML): column -> field (see docs/csv-input.md).",
+)
+@click.option(
+    "--diff-against",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Snapshot-diff mode: FILE is today's full export, this is the previous one; "
+    "publish the change events between them.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Effective date of snapshot-diff events (default: today).",
+)
 @click.pass_context
-def publish(ctx: click.Context, topic: str, file: str, dry_run: bool) -> None:
-    """Publish the JSON Lines FILE (one event per line, '-' for stdin) to TOPIC.
+def publish(
+    ctx: click.Context,
+    topic: str,
+    file: str,
+    dry_run: bool,
+    input_format: str,
+    mapping: Path | None,
+    diff_against: Path | None,
+    as_of: dt.datetime | None,
+) -> None:
+    """Publish FILE ('-' for stdin) to TOPIC: JSON Lines, or a legacy CSV export with --mapping.
 
-    Each line is validated against TOPIC's schema (types, required fields, check digits,
+    Each event is validated against TOPIC's schema (types, required fields, check digits,
     code lists) and refused if any field holds a 個人番号 (My Number). Invalid lines are reported
-    with line number, field and reason; valid lines are published (acks=all, idempotent).
+    with line number, field and reason; valid events are published (acks=all, idempotent).
     Exits 1 if any line was invalid, 0 otherwise.
     """
     settings = settings_of(ctx)
     catalogue = catalogue_of(settings)
     spec = catalogue.get(topic)
-    with open_input(file) as stream:
-        lines = list(read_json_lines(stream))
+    if input_format == "csv" or mapping or diff_against:
+        if mapping is None:
+            raise click.UsageError("--format csv needs --mapping MAPPING.yaml")
+        lines = csv_lines(spec, load_mapping(mapping), file, diff_against, as_of)
+    else:
+        with open_input(file) as stream:
+            lines = list(read_json_lines(stream))
     if dry_run:
         report = _validate_only(spec, lines)
         click.echo(
@@ -64,6 +110,27 @@ def publish(ctx: click.Context, topic: str, file: str, dry_run: bool) -> None:
         )
     if report.invalid_lines:
         sys.exit(1)
+
+
+def csv_lines(
+    spec: TopicSpec,
+    mapping: CsvMapping,
+    file: str,
+    diff_against: Path | None,
+    as_of: dt.datetime | None,
+) -> list[JsonLine]:
+    """Events from a CSV export (or from two, in snapshot-diff mode) as numbered lines."""
+    if mapping.topic != spec.topic:
+        raise click.UsageError(f"the mapping is for {mapping.topic!r}, not {spec.topic!r}")
+    builder = CsvEventBuilder(mapping, spec, imported_at=dt.datetime.now(dt.UTC))
+    with open_input(file) as stream:
+        rows = list(read_csv_rows(stream, mapping.encoding, mapping.delimiter))
+    if diff_against is None:
+        return [builder.build(row) for row in rows]
+    with diff_against.open("rb") as old_stream:
+        old_rows = list(read_csv_rows(old_stream, mapping.encoding, mapping.delimiter))
+    day = (as_of or dt.datetime.now(JST)).date()
+    return list(diff_snapshots(builder, old_rows, rows, day))
 
 
 def _validate_only(spec: TopicSpec, lines: list[JsonLine]) -> PublishReport:

@@ -1,0 +1,1 @@
+"""Adapters for what legacy department systems really produce (CP932 CSV exports, snapshots)."""
