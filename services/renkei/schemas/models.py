@@ -170,6 +170,14 @@ class RecordValidator:
             (f["renkei.branch_by"] for f in schema["fields"] if "renkei.branch_by" in f), ""
         )
 
+    def model(self, value: Any) -> BaseModel:
+        """The record as its pydantic model (typed attribute access); InvalidRecord when bad."""
+        try:
+            model: BaseModel = self._adapter.validate_python(value)
+        except ValidationError as exc:
+            raise InvalidRecord([self._describe(err) for err in exc.errors()]) from None
+        return model
+
     def validate(self, value: Any) -> dict[str, Any]:
         """The record as Python values (dates, datetimes, UUIDs) ready for Avro encoding.
 
