@@ -1,0 +1,76 @@
+"""``python -m evacuation_notifier``: follow derived.evacuation-support, log changes, serve lists.
+
+Logs carry counts only (no names or addresses); the HTTP endpoint serves the full lists to the
+staff and support organisations this service is authorized for (its data-sharing agreement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+
+from aiohttp import web
+
+from evacuation_notifier.board import Board
+from renkei.schemas import load_catalogue
+from renkei.schemas.jsonform import to_json
+from renkei.settings import load_settings
+from renkei.subscribe import Subscriber
+
+TOPIC = "derived.evacuation-support"
+log = logging.getLogger("evacuation_notifier")
+
+
+async def follow(board: Board, group: str) -> None:
+    settings = load_settings()
+    catalogue = load_catalogue(settings.schemas_dir)
+    async with Subscriber(settings, catalogue, TOPIC, group_id=group) as subscriber:
+        async for record in subscriber:
+            if record.value is None:
+                continue
+            change = board.apply(to_json(record.value.model_dump()))
+            log.info(change.describe())
+
+
+async def serve(board: Board, port: int) -> web.AppRunner:
+    async def lists(_request: web.Request) -> web.Response:
+        body = json.dumps(board.summary(), ensure_ascii=False)
+        return web.Response(text=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/lists", lists)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    log.info("serving the current lists at http://127.0.0.1:%d/lists", port)
+    return runner
+
+
+async def main_async(group: str, port: int) -> None:
+    board = Board()
+    runner = await serve(board, port)
+    try:
+        await follow(board, group)
+    finally:
+        await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m evacuation_notifier",
+        description="Keep the current 避難行動要支援者 lists per alert and region "
+        "(from derived.evacuation-support); log each change; serve them as JSON.",
+    )
+    parser.add_argument("--group", default="evacuation-notifier", help="consumer group id")
+    parser.add_argument("--port", type=int, default=8090, help="HTTP port on 127.0.0.1")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main_async(args.group, args.port))
+
+
+if __name__ == "__main__":
+    main()
