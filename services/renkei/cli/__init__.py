@@ -7,6 +7,7 @@ import sys
 import click
 
 from renkei import __version__
+from renkei.cli.bench_cmd import bench
 from renkei.cli.demo_cmd import demo
 from renkei.cli.publish_cmd import publish
 from renkei.cli.schemas_cmd import schemas
@@ -30,7 +31,7 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = load_settings()
 
 
-for command in (stack, schemas, publish, simulate, tail, demo):
+for command in (stack, schemas, publish, simulate, tail, demo, bench):
     cli.add_command(command)
 
 

@@ -1,0 +1,1 @@
+"""``renkei bench``: throughput and latency figures on the local stack, with baselines."""
