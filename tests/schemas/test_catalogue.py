@@ -24,12 +24,23 @@ DEPARTMENT_TOPICS = {
     "disaster.area.alerts",
     "economy.region.indicators",
 }
+# Topics the platform's own stages produce (docs/design/streaming-core.md).
+OUTPUT_TOPICS = {
+    # topic: (key field, partitions, cleanup policy)
+    "internal.resident.facts": ("resident_key", 6, "compact"),
+    "unified.resident": ("resident_key", 6, "compact"),
+    "unified.region": ("region_code", 3, "compact"),
+    "derived.evacuation-support": ("list_key", 3, "compact"),
+}
+PLATFORM_TOPICS = {f"std.{topic}" for topic in DEPARTMENT_TOPICS} | set(OUTPUT_TOPICS)
+TOPICS = sorted(CATALOGUE.topics)
+ENVELOPE = ["event_id", "municipality_code", "effective_date", "recorded_at", "sequence"]
 EXAMPLES = [(spec.topic, name) for spec in CATALOGUE for name in spec.examples]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
-def test_the_catalogue_has_the_five_department_topics() -> None:
-    assert set(CATALOGUE.topics) == DEPARTMENT_TOPICS
+def test_the_catalogue_has_the_department_and_platform_topics() -> None:
+    assert set(CATALOGUE.topics) >= DEPARTMENT_TOPICS | PLATFORM_TOPICS
 
 
 def test_resident_keyed_topics_are_co_partitioned() -> None:
@@ -37,7 +48,7 @@ def test_resident_keyed_topics_are_co_partitioned() -> None:
     assert len(counts) == 1
 
 
-@pytest.mark.parametrize("topic", sorted(DEPARTMENT_TOPICS))
+@pytest.mark.parametrize("topic", TOPICS)
 def test_schema_parses_and_metadata_is_complete(topic: str) -> None:
     spec = CATALOGUE.get(topic)
     assert spec.parsed_schema["type"] == "record"
@@ -47,6 +58,41 @@ def test_schema_parses_and_metadata_is_complete(topic: str) -> None:
     assert spec.metadata["owner_department"]
     assert any(f["name"] == spec.key_field for f in spec.schema["fields"])
     assert len(spec.examples) >= 2
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_record_starts_with_the_envelope(topic: str) -> None:
+    names = [f["name"] for f in CATALOGUE.get(topic).schema["fields"]]
+    # Department events (and their std copies) also name the sending system, second.
+    if "source_system" in names:
+        assert names.index("source_system") == 1
+        names.remove("source_system")
+    assert names[: len(ENVELOPE)] == ENVELOPE
+
+
+@pytest.mark.parametrize("source", sorted(DEPARTMENT_TOPICS))
+def test_std_topic_mirrors_its_source(source: str) -> None:
+    src, std = CATALOGUE.get(source), CATALOGUE.get(f"std.{source}")
+    assert std.key_field == src.key_field
+    assert std.partitions == src.partitions
+    assert std.cleanup_policy == src.cleanup_policy
+    assert std.network_zone == src.network_zone
+    assert std.schema["namespace"] == src.schema["namespace"].replace(
+        "jp.renkei.", "jp.renkei.std."
+    )
+    src_names = [f["name"] for f in src.schema["fields"]]
+    std_names = [f["name"] for f in std.schema["fields"] if f["name"] != "std_meta"]
+    assert set(src_names) <= set(std_names)
+    assert std.schema["fields"][-1]["name"] == "std_meta"
+
+
+@pytest.mark.parametrize("topic", sorted(PLATFORM_TOPICS))
+def test_platform_topics_are_owned_by_the_platform(topic: str) -> None:
+    spec = CATALOGUE.get(topic)
+    assert spec.metadata["owner_department"] == "Renkei platform (連携基盤)"
+    assert spec.compatibility == "FULL_TRANSITIVE"
+    if topic in OUTPUT_TOPICS:
+        assert (spec.key_field, spec.partitions, spec.cleanup_policy) == OUTPUT_TOPICS[topic]
 
 
 def _leaf_paths(schema: Any, prefix: str, named: dict[str, Any]) -> set[str]:
@@ -71,7 +117,7 @@ def _leaf_paths(schema: Any, prefix: str, named: dict[str, Any]) -> set[str]:
     return {prefix}
 
 
-@pytest.mark.parametrize("topic", sorted(DEPARTMENT_TOPICS))
+@pytest.mark.parametrize("topic", TOPICS)
 def test_every_field_has_a_pii_class(topic: str) -> None:
     spec = CATALOGUE.get(topic)
     assert _leaf_paths(spec.schema, "", {}) == set(spec.pii)
@@ -98,7 +144,7 @@ def _documented(schema: Any, where: str) -> list[str]:
     return missing
 
 
-@pytest.mark.parametrize("topic", sorted(DEPARTMENT_TOPICS))
+@pytest.mark.parametrize("topic", TOPICS)
 def test_every_field_is_documented_in_japanese_and_english(topic: str) -> None:
     assert _documented(CATALOGUE.get(topic).schema, topic) == []
 
