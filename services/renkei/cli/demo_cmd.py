@@ -47,7 +47,10 @@ def demo(
     _step(f"3/4 simulate {residents} residents + {events} change events (seed {seed})")
     ctx.invoke(simulate, municipality=municipality, residents=residents, events=events, seed=seed)
     _step(f"4/4 decoded events ({show} per topic, oldest first)")
-    for spec in catalogue_of(settings):
+    from renkei.simulator import TOPICS
+
+    catalogue = catalogue_of(settings)
+    for spec in (catalogue.get(topic) for topic in TOPICS):
         click.secho(f"--- {spec.topic} (key: {spec.key_field})", bold=True)
         run(
             _tail(
