@@ -8,7 +8,7 @@ from renkei.cli.common import catalogue_of, run, settings_of
 from renkei.cli.schemas_cmd import apply
 from renkei.cli.simulate_cmd import DEFAULT_MUNICIPALITY, simulate
 from renkei.cli.stack_cmd import stack
-from renkei.cli.tail_cmd import _tail
+from renkei.cli.tail_cmd import TailOptions, tail_topic
 
 
 @click.command("demo")
@@ -52,17 +52,10 @@ def demo(
     catalogue = catalogue_of(settings)
     for spec in (catalogue.get(topic) for topic in TOPICS):
         click.secho(f"--- {spec.topic} (key: {spec.key_field})", bold=True)
-        run(
-            _tail(
-                settings,
-                spec.topic,
-                from_beginning=True,
-                max_messages=show,
-                idle_timeout=5.0,
-                headers=False,
-                value_only=True,
-            )
+        options = TailOptions(
+            from_beginning=True, max_messages=show, idle_timeout=5.0, value_only=True
         )
+        run(tail_topic(settings, spec.topic, options))
     click.echo(
         "\nNext: `renkei tail registry.resident.events --from-beginning` to read more, "
         "`renkei stack status` to see the servers, `renkei stack down` to stop them."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 import click
 from aiokafka import AIOKafkaConsumer
@@ -47,19 +48,25 @@ def tail(
     Reads without a consumer group (nothing is committed). A record that cannot be decoded is
     reported on stderr with its partition and offset, and tailing goes on.
     """
-    settings = settings_of(ctx)
-    run(_tail(settings, topic, from_beginning, max_messages, idle_timeout, headers, value_only))
+    options = TailOptions(from_beginning, max_messages, idle_timeout, headers, value_only)
+    run(tail_topic(settings_of(ctx), topic, options))
 
 
-async def _tail(
-    settings: Settings,
-    topic: str,
-    from_beginning: bool,
-    max_messages: int | None,
-    idle_timeout: float | None,
-    headers: bool,
-    value_only: bool,
-) -> None:
+@dataclass(frozen=True)
+class TailOptions:
+    """How much to read and what to print (the command's options)."""
+
+    from_beginning: bool = False
+    max_messages: int | None = None
+    idle_timeout: float | None = None
+    headers: bool = False
+    value_only: bool = False
+
+
+async def tail_topic(settings: Settings, topic: str, options: TailOptions) -> None:
+    """Print ``topic``'s records as JSON lines until the options say stop."""
+    from_beginning, max_messages = options.from_beginning, options.max_messages
+    idle_timeout, headers, value_only = options.idle_timeout, options.headers, options.value_only
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         enable_auto_commit=False,
