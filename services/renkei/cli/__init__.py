@@ -9,6 +9,7 @@ import click
 from renkei import __version__
 from renkei.cli.bench_cmd import bench
 from renkei.cli.demo_cmd import demo
+from renkei.cli.normalize_cmd import normalize
 from renkei.cli.publish_cmd import publish
 from renkei.cli.schemas_cmd import schemas
 from renkei.cli.simulate_cmd import simulate
@@ -31,7 +32,7 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = load_settings()
 
 
-for command in (stack, schemas, publish, simulate, tail, demo, bench):
+for command in (stack, schemas, publish, simulate, tail, demo, bench, normalize):
     cli.add_command(command)
 
 
