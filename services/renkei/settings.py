@@ -43,6 +43,42 @@ class Settings(BaseSettings):
     source_system: str = Field(
         default="renkei-cli", description="CloudEvents ce_source of events this process publishes."
     )
+    topic_prefix: str = Field(
+        default="",
+        description=(
+            "Prefix of every topic, registry subject and consumer group a worker uses (isolated "
+            "test runs); empty in production, where the names are the contract."
+        ),
+    )
+    worker_web_bind: str = Field(
+        default="127.0.0.1",
+        description="Interface the workers' web servers (/metrics, faust views) listen on.",
+    )
+    worker_web_port_base: int = Field(
+        default=6066,
+        description=(
+            "Web port of the standardize worker; resident, region and evacuation use the next "
+            "three ports (6066-6069 by default)."
+        ),
+    )
+    dlq_breaker_window_records: int = Field(
+        default=1000, ge=1, description="DLQ breaker: how many recent records it looks at."
+    )
+    dlq_breaker_window_seconds: float = Field(
+        default=60.0, gt=0, description="DLQ breaker: records older than this leave the window."
+    )
+    dlq_breaker_min_records: int = Field(
+        default=100, ge=1, description="DLQ breaker: records needed in the window before it judges."
+    )
+    dlq_breaker_max_failure_ratio: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description=(
+            "DLQ breaker: the worker stops (instead of routing) when more than this share of the "
+            "window failed."
+        ),
+    )
 
 
 def load_settings() -> Settings:

@@ -102,4 +102,3 @@ def _cores() -> int:
     import os
 
     return os.cpu_count() or 1
-

@@ -1,0 +1,106 @@
+"""The faust agent around a StageProcessor: loop, process, ack when delivered.
+
+faust acks an event when the agent moves past it — also when the agent raises, which would
+commit a record that was never processed. The adapter therefore reads a manual-ack stream
+(``stream.noack()``) and acks an event only once the broker acknowledged every record produced
+for it (its outputs or its DLQ record). A commit then never covers a record whose output could
+still be lost, and a record the worker failed on stays uncommitted for the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from faust.types import EventT, StreamT
+
+from renkei.runtime.records import SourceRecord
+from renkei.runtime.stage import StageProcessor
+
+log = logging.getLogger(__name__)
+
+Fail = Callable[[BaseException], Awaitable[None]]
+
+
+class DeliveryAcker:
+    """Acks consumed events once the delivery futures of what they produced resolve."""
+
+    def __init__(self, on_message_out: Callable[[Any, int, Any], None], fail: Fail):
+        self._on_message_out = on_message_out
+        self._fail = fail
+        self.failed: BaseException | None = None
+        self._stopping: asyncio.Future[None] | None = None
+
+    def ack_when_delivered(self, event: EventT[Any], futures: list[Any]) -> None:
+        if not futures:
+            self._ack(event)
+        elif len(futures) == 1:
+            futures[0].add_done_callback(partial(self._one_done, event))
+        else:
+            callback = partial(self._many_done, event, [len(futures)])
+            for future in futures:
+                future.add_done_callback(callback)
+
+    def _one_done(self, event: EventT[Any], future: asyncio.Future[Any]) -> None:
+        if self._delivered(future):
+            self._ack(event)
+
+    def _many_done(
+        self, event: EventT[Any], remaining: list[int], future: asyncio.Future[Any]
+    ) -> None:
+        if self._delivered(future):
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                self._ack(event)
+
+    def _delivered(self, future: asyncio.Future[Any]) -> bool:
+        if future.cancelled():
+            error: BaseException | None = asyncio.CancelledError("delivery cancelled")
+        else:
+            error = future.exception()
+        if error is None:
+            return True
+        if self.failed is None:  # first failure: stop the worker; the event stays unacked
+            self.failed = error
+            self._stopping = asyncio.ensure_future(self._fail(error))
+        return False
+
+    def _ack(self, event: EventT[Any]) -> None:
+        if event.ack():
+            message = event.message
+            self._on_message_out(message.tp, message.offset, message)
+
+
+def stage_agent(
+    processor: StageProcessor, contract_topic: str, acker: DeliveryAcker, fail: Fail
+) -> Callable[[StreamT[Any]], Awaitable[None]]:
+    """The agent function for one input topic (register with concurrency=1)."""
+
+    async def consume(stream: StreamT[Any]) -> None:
+        # manual acks (see the module docstring); StreamT's stubs lack noack()
+        async for event in stream.noack().events():  # type: ignore[attr-defined]
+            message = event.message
+            record = SourceRecord(
+                topic=message.topic,
+                contract_topic=contract_topic,
+                partition=message.partition,
+                offset=message.offset,
+                key=message.key,
+                value=message.value,
+                headers=tuple(message.headers or ()),
+                timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None,
+            )
+            if acker.failed is not None:
+                return  # a delivery failed: stopping; leave this record unacked
+            try:
+                futures = await processor.process(record)
+            except Exception as exc:
+                await fail(exc)
+                return
+            acker.ack_when_delivered(event, futures)
+
+    consume.__name__ = consume.__qualname__ = f"consume_{contract_topic}"
+    return consume

@@ -1,0 +1,68 @@
+"""What a stage step sees and returns, and how contract topic names map to Kafka names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Headers = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One consumed record, exactly as it came off the broker.
+
+    ``topic`` is the Kafka topic it was read from; ``contract_topic`` is its name in the
+    catalogue (the same unless the worker runs with a test topic prefix).
+    """
+
+    topic: str
+    contract_topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers = ()
+    timestamp_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """A record a step wants produced: ``value`` is an Avro datum of ``topic``'s schema.
+
+    ``topic`` is a contract (catalogue) name. ``headers=None`` carries the source record's
+    headers over (CloudEvents attributes stay with the event), with ``ce_dataschema`` pointing
+    at the output schema.
+    """
+
+    topic: str
+    key: bytes | None
+    value: Any
+    headers: Sequence[tuple[str, bytes]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    """Kafka names of contract topics, subjects, DLQs and consumer groups.
+
+    The prefix is empty in production (names are the contract, ARCHITECTURE.md); tests set one
+    so each run has its own topics, subjects and group.
+    """
+
+    prefix: str = ""
+
+    def topic(self, contract_topic: str) -> str:
+        return f"{self.prefix}{contract_topic}"
+
+    def subject(self, contract_topic: str) -> str:
+        """Registry subject under TopicNameStrategy."""
+        return f"{self.prefix}{contract_topic}-value"
+
+    def dlq(self, contract_topic: str) -> str:
+        """``dlq.<source topic>``."""
+        return f"{self.prefix}dlq.{contract_topic}"
+
+    def group(self, stage: str) -> str:
+        """Consumer group (and faust app id) of a stage: ``renkei-<stage>``."""
+        return f"{self.prefix}renkei-{stage}"

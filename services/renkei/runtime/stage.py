@@ -1,0 +1,136 @@
+"""A stage: input topic(s) → step(record, value) → output records.
+
+:class:`Stage` is what a stage module declares (name, catalogue specs of its inputs and outputs,
+a pure step). :class:`StageProcessor` runs one consumed record through decode → step → encode →
+send, and hands every failure that is the record's fault to the :class:`DeadLetterRouter`.
+It knows nothing of faust: the agent around it (runtime/app.py) only loops and acks.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from renkei.errors import InvalidRecord
+from renkei.runtime.codec import OutputEncoders, SourceDecoder, UndecodableRecord
+from renkei.runtime.dlq import DeadLetterRouter, DlqReason, Rejection, Send
+from renkei.runtime.records import Output, SourceRecord, TopicNames
+from renkei.schemas.catalogue import TopicSpec
+
+Step = Callable[[SourceRecord, Any], Iterable[Output] | Awaitable[Iterable[Output]]]
+"""``step(record, value)``: the decoded ``value`` of ``record`` → the records to produce.
+Raises InvalidRecord (or a subclass such as StandardizationError) for a bad record."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What a stage consumes, produces and does per record."""
+
+    name: str
+    inputs: tuple[TopicSpec, ...]
+    outputs: tuple[TopicSpec, ...]
+    step: Step
+    invalid_reason: DlqReason = "processing"
+    """DLQ reason class for an InvalidRecord the step raises (standardize: standardization)."""
+
+    def __post_init__(self) -> None:
+        if not self.inputs:
+            raise ValueError(f"stage {self.name!r} has no input topics")
+
+
+DATASCHEMA_HEADER = "ce_dataschema"
+
+
+class StageProcessor:
+    """Processes one record at a time; returns the delivery futures of what it sent."""
+
+    def __init__(
+        self,
+        stage: Stage,
+        *,
+        decoders: Mapping[str, SourceDecoder],
+        encoders: OutputEncoders,
+        names: TopicNames,
+        send: Send,
+        router: DeadLetterRouter,
+        registry_url: str,
+    ):
+        self.stage = stage
+        self._decoders = decoders
+        self._encoders = encoders
+        self._names = names
+        self._send = send
+        self._router = router
+        self._registry_url = registry_url.rstrip("/")
+        self._dataschema: dict[str, bytes] = {}
+
+    def on_prepared(self) -> None:
+        """Call once the encoders know their schema ids (startup)."""
+        ids = {spec.topic: self._encoders.schema_id(spec.topic) for spec in self.stage.outputs}
+        self._dataschema = {
+            topic: f"{self._registry_url}/schemas/ids/{schema_id}".encode()
+            for topic, schema_id in ids.items()
+        }
+
+    async def process(self, record: SourceRecord) -> list[Any]:
+        """Decode, step, encode and send ``record``'s outputs, or route it to the DLQ.
+
+        Raises only what is not the record's fault (registry down, DLQ breaker tripped, producer
+        errors): the worker must stop then, without acknowledging the record.
+        """
+        try:
+            encoded = await self._transform(record)
+        except _Rejected as rejected:
+            rejection = rejected.rejection
+        else:
+            return await self._send_all(encoded)
+        return [await self._router.route(record, rejection)]
+
+    async def _send_all(
+        self, encoded: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]
+    ) -> list[Any]:
+        futures = [
+            await self._send(topic, key, value, None, headers)
+            for topic, key, value, headers in encoded
+        ]
+        self._router.record_success()
+        return futures
+
+    async def _transform(
+        self, record: SourceRecord
+    ) -> list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]:
+        try:
+            value = await self._decoders[record.contract_topic].decode(record.value)
+        except UndecodableRecord as exc:
+            raise _Rejected(Rejection.of(exc, exc.reason)) from exc
+        try:
+            produced = self.stage.step(record, value)
+            if inspect.isawaitable(produced):
+                produced = await produced
+            outputs = list(produced)
+        except InvalidRecord as exc:
+            raise _Rejected(Rejection.of(exc, self.stage.invalid_reason)) from exc
+        except Exception as exc:  # a step bug must not stop the stream: DLQ 'processing'
+            raise _Rejected(Rejection.of(exc, "processing")) from exc
+        try:
+            return [self._encode(record, output) for output in outputs]
+        except Exception as exc:
+            raise _Rejected(Rejection.of(exc, "processing")) from exc
+
+    def _encode(
+        self, record: SourceRecord, output: Output
+    ) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]:
+        value = self._encoders.encode(output.topic, output.value)
+        if output.headers is not None:
+            headers = list(output.headers)
+        else:
+            headers = [(n, v) for n, v in record.headers if n != DATASCHEMA_HEADER]
+            headers.append((DATASCHEMA_HEADER, self._dataschema[output.topic]))
+        return self._names.topic(output.topic), output.key, value, headers
+
+
+class _Rejected(Exception):
+    def __init__(self, rejection: Rejection):
+        self.rejection = rejection

@@ -1,0 +1,62 @@
+"""Run one stage App in this process with faust's Worker (signals, exit codes) and our logging."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import faust
+
+from renkei.runtime.app import StageApp, quiet_library_logs
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+
+
+def configure_logging(log_level: str, log_file: Path | None) -> None:
+    """One handler on the root logger (stderr, or ``log_file``) at ``log_level``.
+
+    faust's Worker is told not to touch logging: its own setup puts the root logger at DEBUG
+    for a progress spinner, which makes every library ``log.debug`` build a record.
+    """
+    level = logging.getLevelName(log_level.upper())
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    quiet_library_logs(logging.DEBUG if level == logging.DEBUG else logging.WARNING)
+
+
+def run_worker(
+    app: faust.App, *, log_level: str = "info", log_file: Path | None = None
+) -> NoReturn:
+    """Run ``app`` until SIGINT/SIGTERM (exit 0 after a clean stop) or a crash (exit 1).
+
+    A StageApp's startup (topics, schema ids) runs first, on the loop the worker will use: its
+    errors propagate as Renkei errors before faust starts. Logs go to ``log_file`` when given,
+    else to stderr; ``log_level`` applies to Renkei's loggers, while faust, mode, aiokafka and
+    httpx log at WARNING unless it is ``debug``.
+    """
+    configure_logging(log_level, log_file)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    if isinstance(app, StageApp):
+        loop.run_until_complete(app.prepare())
+    worker = faust.Worker(
+        app,
+        loop=loop,
+        loglevel=log_level,
+        override_logging=False,
+        redirect_stdouts=False,
+        quiet=True,
+    )
+    worker.spinner = None  # a terminal spinner does not belong in logs (and writes escapes)
+    worker.execute_from_commandline()

@@ -1,0 +1,114 @@
+"""The evacuation stage (避難行動要支援者名簿): ``internal.resident.facts`` ×
+``std.disaster.area.alerts`` → ``derived.evacuation-support``. Logic in
+``renkei.linkage.evacuation_flow`` / ``evacuation_list``."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aiokafka.partitioner import murmur2
+
+from renkei.linkage import evacuation_flow
+from renkei.runtime.app import StageApp, default_web_port
+from renkei.runtime.dlq import Send
+from renkei.runtime.records import Output, SourceRecord
+from renkei.schemas.catalogue import load_catalogue
+from renkei.serde.registry import RegistryClient
+from renkei.settings import Settings
+from renkei.stages.resident import RESIDENT_PARTITIONS, LinkageStage, contract, internal
+
+STAGE = "evacuation"
+FACTS = "internal.resident.facts"
+ALERTS = "std.disaster.area.alerts"
+OUTPUT = "derived.evacuation-support"
+ALERT_PARTITIONS = 3
+REGION_PARTITIONS = 3
+
+
+def default_partition(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2, as aiokafka and Java) picks."""
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+@cache
+def broadcast_key(base: str, partition: int, partitions: int) -> str:
+    """A key the default partitioner sends to ``partition``: ``<base>#<n>`` for the smallest n.
+
+    A whole-municipality alert must reach every partition of the region-keyed topic; keys that
+    land on each partition keep every send on the ordinary keyed path."""
+    n = 0
+    while default_partition(f"{base}#{n}".encode(), partitions) != partition:
+        n += 1
+    return f"{base}#{n}"
+
+
+def disaster_mode_of(settings: Settings, disaster_mode: bool | None) -> bool:
+    """The operator's disaster-mode switch: the parameter, else ``evacuation_disaster_mode`` in
+    the settings when that field exists (RENKEI_EVACUATION_DISASTER_MODE), else off."""
+    if disaster_mode is not None:
+        return disaster_mode
+    return bool(getattr(settings, "evacuation_disaster_mode", False))
+
+
+def build_evacuation(
+    settings: Settings,
+    *,
+    web_port: int | None = None,
+    topic_prefix: str | None = None,
+    store: str = "rocksdb://",
+    registry: RegistryClient | None = None,
+    send: Send | None = None,
+    disaster_mode: bool | None = None,
+) -> StageApp:
+    """The evacuation worker's App (group ``renkei-evacuation``, web port 6069 by default).
+
+    Phases:
+    1. catalogue: inputs ``internal.resident.facts`` (6, key resident_key) and
+       ``std.disaster.area.alerts`` (3, key area code); output ``derived.evacuation-support``;
+    2. operator switch: ``disaster_mode`` (災害対策基本法 49条の11③: every candidate listed
+       whatever the level);
+    3. tables: ``routing`` (resident_key; 6), ``alerts`` (alert_id in its area's partition; 3),
+       ``regions`` (candidates, alerts, lists, heads, per-partition municipality index; 3);
+    4. internal topic ``renkei-evacuation-regions`` (key region, 3): routed facts, alerts per
+       targeted region, whole-municipality alerts broadcast to every partition;
+    5. handlers: facts → routing → regions topic; alerts → alert routing → regions topic;
+       regions topic → regions table → lists whose content changed.
+    """
+    if topic_prefix is not None:
+        settings = settings.model_copy(update={"topic_prefix": topic_prefix})
+    override = disaster_mode_of(settings, disaster_mode)
+    catalogue = load_catalogue(settings.schemas_dir)
+    stage = LinkageStage(
+        settings,
+        STAGE,
+        inputs=(catalogue.get(FACTS), catalogue.get(ALERTS)),
+        outputs=(catalogue.get(OUTPUT),),
+        web_port=web_port if web_port is not None else default_web_port(settings, STAGE),
+        store=store,
+        registry=registry,
+        send=send,
+    )
+    routing = stage.table("routing", RESIDENT_PARTITIONS)
+    alerts = stage.table("alerts", ALERT_PARTITIONS)
+    regions = stage.table("regions", REGION_PARTITIONS)
+    topic = stage.internal_topic("regions", REGION_PARTITIONS)
+
+    def on_facts(_: SourceRecord, facts: Any) -> list[Output]:
+        return [internal(topic, k, m) for k, m in evacuation_flow.handle_facts(routing, facts)]
+
+    def on_alert(_: SourceRecord, alert: Any) -> list[Output]:
+        sends = evacuation_flow.handle_alert(alerts, alert, REGION_PARTITIONS)
+        return [
+            internal(topic, key if p is None else broadcast_key(key, p, REGION_PARTITIONS), m)
+            for key, p, m in sends
+        ]
+
+    def on_region_message(record: SourceRecord, message: Any) -> list[Output]:
+        lists = evacuation_flow.handle_region_message(regions, message, record.partition, override)
+        return [contract(OUTPUT, key, datum) for key, datum in lists]
+
+    stage.on(FACTS, on_facts)
+    stage.on(ALERTS, on_alert)
+    stage.on(topic, on_region_message)
+    return stage.build()

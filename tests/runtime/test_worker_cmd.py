@@ -1,0 +1,106 @@
+"""``renkei worker``: stage registry, argument errors, help; ``all`` against the real broker."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from renkei.cli import cli
+from renkei.cli.worker_cmd import STAGES, available, load_builder, worker
+from renkei.errors import ConfigurationError
+from renkei.stages.standardize import build_standardize
+from tests.runtime.kafka_helpers import WorkerProcess, free_port_block
+
+
+def test_every_stage_is_registered_by_name_with_its_builder() -> None:
+    assert list(STAGES) == ["standardize", "resident", "region", "evacuation"]
+    assert STAGES["standardize"] == "renkei.stages.standardize:build_standardize"
+    assert available("standardize")
+    assert load_builder("standardize") is build_standardize
+    assert load_builder("tests.runtime.echo_stage:build_echo").__name__ == "build_echo"
+
+
+def test_a_stage_not_built_yet_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(STAGES, "future", "renkei.stages.future:build_future")
+    assert not available("future")
+    with pytest.raises(ConfigurationError, match="not built yet"):
+        load_builder("future")
+
+
+def test_an_unknown_stage_is_a_usage_error() -> None:
+    result = CliRunner().invoke(worker, ["nonsense"])
+    assert result.exit_code == 2
+    assert "unknown stage 'nonsense'" in result.output
+
+
+def test_all_refuses_single_stage_options() -> None:
+    result = CliRunner().invoke(worker, ["all", "--web-port", "7000"])
+    assert result.exit_code == 2
+    assert "apply to a single stage" in result.output
+
+
+def test_help_names_the_stages_and_where_logs_go() -> None:
+    result = CliRunner().invoke(worker, ["--help"])
+    assert result.exit_code == 0
+    for text in (
+        "standardize, resident, region or evacuation",
+        "stderr",
+        "worker-<stage>.log",
+        "SIGTERM",
+        "renkei schemas apply",
+        "Exit code 0",
+    ):
+        assert text in " ".join(result.output.split()), text
+
+
+def _all_env(tmp_path: Path, prefix: str) -> dict[str, str]:
+    return {
+        "RENKEI_TOPIC_PREFIX": prefix,
+        "RENKEI_WORKER_WEB_PORT_BASE": str(free_port_block(len(STAGES))),
+        "RENKEI_HOME": str(tmp_path / "home"),
+    }
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(120)
+def test_all_stops_every_stage_when_one_fails(tmp_path: Path) -> None:
+    """Under a fresh prefix the standardize inputs do not exist: that child fails at startup,
+    and `all` names it and its log, stops the others and exits 1."""
+    runner = WorkerProcess(
+        "all", tmp_path / "all.out", _all_env(tmp_path, f"test-{time.time_ns()}.")
+    )
+    code = runner.wait_exit(timeout=90)
+    output = runner.output()
+    assert code == 1, output
+    assert "standardize  pid" in output
+    log = tmp_path / "home" / "logs" / "worker-standardize.log"
+    assert f"standardize exited with code 1; see {log}" in output
+    assert "run `renkei schemas apply` first" in log.read_text()
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(180)
+def test_all_runs_the_stages_and_ctrl_c_stops_them_cleanly(
+    tmp_path: Path, isolated_schemas_dir: tuple[Path, str]
+) -> None:
+    schemas_dir, prefix = isolated_schemas_dir
+    applied = CliRunner().invoke(
+        cli, ["schemas", "apply"], env={"RENKEI_SCHEMAS_DIR": str(schemas_dir)}
+    )
+    assert applied.exit_code == 0, applied.output
+    runner = WorkerProcess("all", tmp_path / "all.out", _all_env(tmp_path, f"{prefix}."))
+    log = tmp_path / "home" / "logs" / "worker-standardize.log"
+    deadline = time.monotonic() + 90
+    while "renkei-standardize ready" not in (log.read_text() if log.exists() else ""):
+        assert runner.process.poll() is None, runner.output()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.3)
+    code = runner.stop(signal.SIGINT)
+    output = runner.output()
+    assert code == 0, output
+    assert "stopping every stage" in output
+    assert "standardize stopped (exit 0)" in output
