@@ -15,8 +15,8 @@ stack-down:  ## Stop the servers this checkout started
 stack-status:  ## Show the servers, versions and addresses
 	.venv/bin/renkei stack status
 
-demo: install  ## The main job: stack up, schemas apply, simulate, show decoded events
-	.venv/bin/renkei demo
+demo: install  ## The main job: the whole platform with a live summary for 2 minutes
+	.venv/bin/renkei demo --duration 120
 
 test:  ## The test command: starts the stack, runs lint, unit and integration tests
 	scripts/test.sh
