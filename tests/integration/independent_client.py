@@ -19,7 +19,7 @@ def read_all(
     settings: Settings, topic: str, expected: int, timeout: float = 30.0
 ) -> list[dict[str, Any]]:
     """Decode every record of ``topic`` from the start until ``expected`` arrived or time is up."""
-    registry = SchemaRegistryClient({"url": settings.schema_registry_url})
+    registry = SchemaRegistryClient({"url": settings.schema_registry_url, "timeout": 10})
     deserializer = AvroDeserializer(registry)
     consumer = Consumer(
         {

@@ -53,7 +53,7 @@ def free_port_block(count: int) -> int:
 
 class WorkerProcess:
     """``python -m renkei.cli.worker_cmd TARGET`` (= ``renkei worker TARGET``) in the background,
-    its output in a file."""
+    its output in a file, its RENKEI_HOME (faust data dirs) next to that file."""
 
     def __init__(self, target: str, log: Path, env: dict[str, str], web_port: int | None = None):
         self.log = log
@@ -62,7 +62,7 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "renkei.cli.worker_cmd", *args],
             cwd=REPO,
-            env={**os.environ, **env},
+            env={**os.environ, "RENKEI_HOME": str(log.parent / "home"), **env},
             stdin=subprocess.DEVNULL,
             stdout=self._out,
             stderr=subprocess.STDOUT,
