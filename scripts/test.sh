@@ -8,5 +8,7 @@ echo "==> starting the local stack (renkei stack up)"
 .venv/bin/renkei stack up
 echo "==> ruff"
 .venv/bin/ruff check services tests
+echo "==> mypy (strict, services/renkei)"
+.venv/bin/mypy
 echo "==> pytest"
 .venv/bin/pytest "$@"

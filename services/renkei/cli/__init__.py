@@ -15,6 +15,7 @@ from renkei.cli.schemas_cmd import schemas
 from renkei.cli.simulate_cmd import simulate
 from renkei.cli.stack_cmd import stack
 from renkei.cli.tail_cmd import tail
+from renkei.cli.worker_cmd import worker
 from renkei.errors import RenkeiError
 from renkei.settings import load_settings
 
@@ -32,7 +33,7 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = load_settings()
 
 
-for command in (stack, schemas, publish, simulate, tail, demo, bench, normalize):
+for command in (stack, schemas, publish, simulate, tail, demo, bench, normalize, worker):
     cli.add_command(command)
 
 

@@ -32,10 +32,10 @@ STAGES = {
 """Stage name → ``module:function`` building its faust App (``function(settings, *,
 web_port=None)``). A stage whose module does not exist yet is skipped by ``all``."""
 
-STOP_TIMEOUT = 60.0
-"""Seconds `all` waits for its stages after SIGTERM. A stage stopping in the middle of a group
-join waits for the join to finish (up to faust's 60 s rebalance timeout); a killed stage stays a
-member of its group until the session times out, and delays the next start by as much."""
+STOP_TIMEOUT = 80.0
+"""Seconds `all` waits for its stages after SIGTERM; a stage exits by itself after 70 s
+(runtime.app.STOP_GRACE) when faust hangs in stop. A killed stage stays a member of its group
+until the session times out (60 s), and delays the next start by as much."""
 
 
 def available(stage: str) -> bool:

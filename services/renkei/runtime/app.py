@@ -6,6 +6,8 @@ Nothing here runs at import time; :func:`build_stage_app` builds everything from
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,12 @@ from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 
 log = logging.getLogger(__name__)
+
+STOP_GRACE = 70.0
+"""Seconds a stopping worker gets before it exits hard. faust can hang in stop: a consumer
+stopped inside a group join waits up to its 60 s timeouts, and then a non-daemon consumer
+thread may keep the process alive for good. Nothing is lost by exiting: what was not acked is
+not committed, and is processed again."""
 
 STAGE_PORT_OFFSETS = {"standardize": 0, "resident": 1, "region": 2, "evacuation": 3}
 LIBRARY_LOGGERS = ("aiokafka", "faust", "mode", "kafka", "httpx", "httpcore")
@@ -61,6 +69,13 @@ class StageApp(faust.App):
         self.shutdown_hooks: list[Hook] = []
         self.fatal: BaseException | None = None
         self._prepared = False
+        self._watchdog: threading.Timer | None = None
+        self.on_partitions_assigned.connect(self._log_assignment)
+
+    async def _log_assignment(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        """One line per rebalance: an operator sees when a stage really consumes."""
+        assigned = args[0] if args else kwargs.get("assigned", ())
+        log.info("%s: %d partitions assigned", self.conf.id, len(assigned))
 
     async def prepare(self) -> None:
         """Run the startup hooks once. The worker calls this before faust starts, so a setup
@@ -88,7 +103,22 @@ class StageApp(faust.App):
             return
         self.fatal = exc
         log.critical("%s: stopping: %s: %s", self.conf.id, type(exc).__name__, describe(exc))
+        self.arm_stop_watchdog()
         await self.crash(exc)
+
+    def arm_stop_watchdog(self, grace: float = STOP_GRACE) -> None:
+        """Exit the process (code 1) if it has not stopped ``grace`` seconds from now."""
+        if self._watchdog is not None:
+            return
+
+        def give_up() -> None:
+            log.error("%s did not stop within %gs: exiting now", self.conf.id, grace)
+            logging.shutdown()
+            os._exit(1)
+
+        self._watchdog = threading.Timer(grace, give_up)
+        self._watchdog.daemon = True
+        self._watchdog.start()
 
 
 def create_app(
@@ -100,7 +130,7 @@ def create_app(
     partitions: int | None = None,
 ) -> StageApp:
     """The faust App of one stage: its own consumer group ``renkei-<stage>`` (with the test
-    topic prefix, if any), at-least-once, raw-bytes topics, web server on ``web_port``.
+    topic prefix, if any), at-least-once, quiet library logs, web server on ``web_port``.
 
     ``partitions`` is the partition count of the stage's internal topics (table changelogs):
     the catalogue count of its co-partitioned inputs.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -35,6 +37,20 @@ def configure_logging(log_level: str, log_file: Path | None) -> None:
     quiet_library_logs(logging.DEBUG if level == logging.DEBUG else logging.WARNING)
 
 
+class StageWorker(faust.Worker):
+    """faust's Worker, made sure to end: the first SIGINT/SIGTERM stops cleanly with a
+    watchdog armed (StageApp.arm_stop_watchdog); a second one exits at once."""
+
+    def _schedule_shutdown(self, signum: signal.Signals) -> None:
+        if self._signal_stop_time:
+            logging.getLogger(__name__).error("second %s: exiting now", signum.name)
+            logging.shutdown()
+            os._exit(1)
+        if isinstance(self.app, StageApp):
+            self.app.arm_stop_watchdog()
+        super()._schedule_shutdown(signum)
+
+
 def run_worker(
     app: faust.App, *, log_level: str = "info", log_file: Path | None = None
 ) -> NoReturn:
@@ -50,7 +66,7 @@ def run_worker(
     asyncio.set_event_loop(loop)
     if isinstance(app, StageApp):
         loop.run_until_complete(app.prepare())
-    worker = faust.Worker(
+    worker = StageWorker(
         app,
         loop=loop,
         loglevel=log_level,

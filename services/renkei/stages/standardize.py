@@ -87,6 +87,10 @@ def build_standardize(
             "renkei.standardize.records.standardize_event is not available: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+    from renkei.standardize.addresses import AddressIndex
+
+    # Load the Japan Post master data (~2 s) now, not on the event loop at the first record.
+    AddressIndex.default()
     stage = Stage(
         name=STAGE,
         inputs=inputs,
