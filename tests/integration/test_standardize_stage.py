@@ -189,7 +189,11 @@ def test_standardize_worker_end_to_end(
     assert applied.exit_code == 0, applied.output
     counts = asyncio.run(_publish_examples(settings, schemas_dir, prefix, catalogue))
     bad = [
-        (prefix + "registry.resident.events", b"random", os.urandom(30)),
+        (
+            prefix + "registry.resident.events",
+            b"random",
+            b"\x07" + os.urandom(29),
+        ),  # never 0x00 first: that would be a (random) schema id
         (
             prefix + "health.checkup.results",
             b"unknown-id",
