@@ -84,14 +84,12 @@ class _Encoders:
         return self._avro.encode(topic, datum)
 
 
-def _internal_spec(kafka_name: str, partitions: int) -> TopicSpec:
-    metadata = {
-        "topic": kafka_name,
-        "key": "key",
-        "partitions": partitions,
-        "cleanup_policy": "delete",
-        "retention_ms": INTERNAL_RETENTION_MS,
-    }
+def _internal_spec(kafka_name: str, partitions: int, *, compact: bool = False) -> TopicSpec:
+    metadata: dict[str, object] = {"topic": kafka_name, "key": "key", "partitions": partitions}
+    if compact:  # a table changelog: the latest value per key, kept for recovery
+        metadata["cleanup_policy"] = "compact"
+    else:
+        metadata.update(cleanup_policy="delete", retention_ms=INTERNAL_RETENTION_MS)
     return TopicSpec(topic=kafka_name, folder=Path("."), schema={}, metadata=metadata)
 
 
@@ -117,10 +115,13 @@ class LinkageStage:
         self.handlers: dict[str, Handler] = {}
         self.decoders: dict[str, Any] = {}
         self._dlqs: dict[str, int] = {}
+        self.tables: list[TableT[str, Any]] = []
 
     def table(self, name: str, partitions: int) -> TableT[str, Any]:
         """A table (JSON values); its changelog partition is the current record's partition."""
-        return self.app.Table(name, default=None, key_type=str, partitions=partitions)
+        table = self.app.Table(name, default=None, key_type=str, partitions=partitions)
+        self.tables.append(table)
+        return table
 
     def internal_topic(self, suffix: str, partitions: int) -> str:
         """Declare an internal JSON topic ``renkei-<stage>-<suffix>``; its contract name."""
@@ -221,6 +222,12 @@ class LinkageStage:
         for topic, partitions in self.internal_topics.items():
             specs.append(_internal_spec(self.names.topic(topic), partitions))
             specs.append(_internal_spec(self.names.dlq(topic), partitions))
+        # Changelogs are created here, before faust starts: if faust creates them itself, a
+        # record that arrives before the new topic's metadata does fails the table update with
+        # PartitionsMismatch (seen under load in CI).
+        for table in self.tables:
+            changelog = table.changelog_topic.get_topic_name()
+            specs.append(_internal_spec(changelog, table.partitions or 1, compact=True))
         await ensure_topics(self.settings, specs)
         await self.prepare_codecs()
 
