@@ -10,10 +10,9 @@ from typing import Any
 from aiokafka.partitioner import murmur2
 
 from renkei.linkage import evacuation_flow
-from renkei.runtime.app import StageApp, default_web_port
+from renkei.runtime.app import StageApp
 from renkei.runtime.dlq import Send
 from renkei.runtime.records import Output, SourceRecord
-from renkei.schemas.catalogue import load_catalogue
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stages.resident import RESIDENT_PARTITIONS, LinkageStage, contract, internal
@@ -75,20 +74,18 @@ def build_evacuation(
     5. handlers: facts → routing → regions topic; alerts → alert routing → regions topic;
        regions topic → regions table → lists whose content changed.
     """
-    if topic_prefix is not None:
-        settings = settings.model_copy(update={"topic_prefix": topic_prefix})
-    override = disaster_mode_of(settings, disaster_mode)
-    catalogue = load_catalogue(settings.schemas_dir)
-    stage = LinkageStage(
+    stage = LinkageStage.from_catalogue(
         settings,
         STAGE,
-        inputs=(catalogue.get(FACTS), catalogue.get(ALERTS)),
-        outputs=(catalogue.get(OUTPUT),),
-        web_port=web_port if web_port is not None else default_web_port(settings, STAGE),
+        (FACTS, ALERTS),
+        (OUTPUT,),
+        web_port=web_port,
+        topic_prefix=topic_prefix,
         store=store,
         registry=registry,
         send=send,
     )
+    override = disaster_mode_of(stage.settings, disaster_mode)
     routing = stage.table("routing", RESIDENT_PARTITIONS)
     alerts = stage.table("alerts", ALERT_PARTITIONS)
     regions = stage.table("regions", REGION_PARTITIONS)

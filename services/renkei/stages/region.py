@@ -7,10 +7,9 @@ from typing import Any
 
 from renkei.linkage import region_flow
 from renkei.linkage.region_state import K_THRESHOLD
-from renkei.runtime.app import StageApp, default_web_port
+from renkei.runtime.app import StageApp
 from renkei.runtime.dlq import Send
 from renkei.runtime.records import Output, SourceRecord
-from renkei.schemas.catalogue import load_catalogue
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stages.resident import RESIDENT_PARTITIONS, LinkageStage, contract, internal
@@ -46,15 +45,13 @@ def build_region(
     4. handlers: facts → routing → members topic; members topic and indicators → regions table
        → ``unified.region`` when a region's (suppressed) figures changed.
     """
-    if topic_prefix is not None:
-        settings = settings.model_copy(update={"topic_prefix": topic_prefix})
-    catalogue = load_catalogue(settings.schemas_dir)
-    stage = LinkageStage(
+    stage = LinkageStage.from_catalogue(
         settings,
         STAGE,
-        inputs=(catalogue.get(FACTS), catalogue.get(INDICATORS)),
-        outputs=(catalogue.get(OUTPUT),),
-        web_port=web_port if web_port is not None else default_web_port(settings, STAGE),
+        (FACTS, INDICATORS),
+        (OUTPUT,),
+        web_port=web_port,
+        topic_prefix=topic_prefix,
         store=store,
         registry=registry,
         send=send,

@@ -117,6 +117,35 @@ class LinkageStage:
         self._dlqs: dict[str, int] = {}
         self.tables: list[TableT[str, Any]] = []
 
+    @classmethod
+    def from_catalogue(
+        cls,
+        settings: Settings,
+        name: str,
+        inputs: tuple[str, ...],
+        outputs: tuple[str, ...],
+        *,
+        web_port: int | None,
+        topic_prefix: str | None,
+        store: str,
+        registry: RegistryClient | None,
+        send: Send | None,
+    ) -> LinkageStage:
+        """A stage whose inputs and outputs are catalogue topics, named by contract name."""
+        if topic_prefix is not None:
+            settings = settings.model_copy(update={"topic_prefix": topic_prefix})
+        catalogue = load_catalogue(settings.schemas_dir)
+        return cls(
+            settings,
+            name,
+            inputs=tuple(catalogue.get(t) for t in inputs),
+            outputs=tuple(catalogue.get(t) for t in outputs),
+            web_port=web_port if web_port is not None else default_web_port(settings, name),
+            store=store,
+            registry=registry,
+            send=send,
+        )
+
     def table(self, name: str, partitions: int) -> TableT[str, Any]:
         """A table (JSON values); its changelog partition is the current record's partition."""
         table = self.app.Table(name, default=None, key_type=str, partitions=partitions)
@@ -255,15 +284,13 @@ def build_resident(
     4. handlers: std inputs and views → resident table → outputs + membership messages;
        membership → household table → views.
     """
-    if topic_prefix is not None:
-        settings = settings.model_copy(update={"topic_prefix": topic_prefix})
-    catalogue = load_catalogue(settings.schemas_dir)
-    stage = LinkageStage(
+    stage = LinkageStage.from_catalogue(
         settings,
         STAGE,
-        inputs=tuple(catalogue.get(t) for t in INPUTS),
-        outputs=tuple(catalogue.get(t) for t in OUTPUTS),
-        web_port=web_port if web_port is not None else default_web_port(settings, STAGE),
+        INPUTS,
+        OUTPUTS,
+        web_port=web_port,
+        topic_prefix=topic_prefix,
         store=store,
         registry=registry,
         send=send,
