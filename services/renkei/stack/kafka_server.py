@@ -30,11 +30,9 @@ from renkei.stack.layout import StackLayout
 from renkei.stack.maven import run_maven, staged_pom
 from renkei.stack.processes import (
     PidRecord,
-    launch_detached,
     marker_args,
     now_iso,
-    wait_until_ready,
-    write_pid_record,
+    start_server,
 )
 from renkei.stack.reporting import BANNER, Progress, with_excerpt
 from renkei.stack.versions import KafkaVersion
@@ -163,28 +161,18 @@ def start_kafka(
     libs = ensure_kafka_libs(layout, version, progress)
     properties, log_flag = prepare_kafka(layout, version, endpoints, java, libs, progress)
     progress(f"kafka {version}: starting on {endpoints.kafka_bootstrap} (Java {java.major})")
-    process = launch_detached(
-        kafka_command(java, libs, properties, log_flag, layout.home),
-        cwd=layout.kafka_conf(str(version)),
-        log_path=layout.kafka_out,
-    )
-    record = PidRecord(
+    return start_server(
         server=KAFKA,
-        pid=process.pid,
         version=str(version),
         address=endpoints.kafka_bootstrap,
-        home=str(layout.home),
-        log=str(layout.kafka_log),
-        started_at=now_iso(),
-    )
-    write_pid_record(layout.pid_file(KAFKA), record)
-    waited = wait_until_ready(
-        lambda: kafka_ready(endpoints),
-        what=f"kafka {version}",
-        record=record,
-        process=process,
-        timeout=timeout,
+        command=kafka_command(java, libs, properties, log_flag, layout.home),
+        cwd=layout.kafka_conf(str(version)),
+        out_log=layout.kafka_out,
+        server_log=layout.kafka_log,
+        pid_file=layout.pid_file(KAFKA),
+        home=layout.home,
+        ready=lambda: kafka_ready(endpoints),
         logs=[layout.kafka_out, layout.kafka_log],
         progress=progress,
+        timeout=timeout,
     )
-    return record, waited

@@ -107,13 +107,12 @@ def _ensure_kafka(
         return ServerStatus(
             KAFKA, True, record.version, record.address, record.pid, "already running"
         )
-    for port in (endpoints.kafka_port, endpoints.controller_port):
-        if _port_taken(endpoints.kafka_host, port):
-            raise StackError(
-                f"{endpoints.kafka_host}:{port} is taken by a process `renkei stack` did not "
-                "start (another Kafka?); stop it first, or set RENKEI_KAFKA_BOOTSTRAP to a "
-                "free port (the controller uses the next one)"
-            )
+    _refuse_taken_ports(
+        endpoints.kafka_host,
+        (endpoints.kafka_port, endpoints.controller_port),
+        "another Kafka?",
+        "set RENKEI_KAFKA_BOOTSTRAP to a free port (the controller uses the next one)",
+    )
     if java is None:
         raise StackError("kafka stopped while `renkei stack up` looked at it; run it again")
     version = requested or KafkaVersion.parse(DEFAULT_KAFKA_VERSION)
@@ -122,6 +121,16 @@ def _ensure_kafka(
     return ServerStatus(
         KAFKA, True, str(version), record.address, record.pid, f"started in {waited:.1f} s"
     )
+
+
+def _refuse_taken_ports(host: str, ports: tuple[int, ...], guess: str, remedy: str) -> None:
+    """StackError if a process this stack did not start listens on one of ``ports``."""
+    for port in ports:
+        if _port_taken(host, port):
+            raise StackError(
+                f"{host}:{port} is taken by a process `renkei stack` did not start ({guess}); "
+                f"stop it first, or {remedy}"
+            )
 
 
 def _ensure_registry(
@@ -149,13 +158,12 @@ def _ensure_registry(
         return ServerStatus(
             REGISTRY, True, record.version, record.address, record.pid, "already running"
         )
-    for port in (endpoints.registry_port, endpoints.registry_management_port):
-        if _port_taken(endpoints.registry_host, port):
-            raise StackError(
-                f"{endpoints.registry_host}:{port} is taken by a process `renkei stack` did "
-                "not start (another registry?); stop it first, or set "
-                "RENKEI_SCHEMA_REGISTRY_URL to a free port (management uses port + 1000)"
-            )
+    _refuse_taken_ports(
+        endpoints.registry_host,
+        (endpoints.registry_port, endpoints.registry_management_port),
+        "another registry?",
+        "set RENKEI_SCHEMA_REGISTRY_URL to a free port (management uses port + 1000)",
+    )
     if java is None:
         raise StackError("the registry stopped while `renkei stack up` looked at it; run it again")
     record, waited = start_registry(

@@ -192,6 +192,47 @@ def stack_lock(
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def start_server(
+    *,
+    server: str,
+    version: str,
+    address: str,
+    command: list[str],
+    cwd: Path,
+    out_log: Path,
+    server_log: Path,
+    pid_file: Path,
+    home: Path,
+    ready: Callable[[], bool],
+    logs: Sequence[Path],
+    progress: Progress,
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> tuple[PidRecord, float]:
+    """Launch a server detached, record its pid, wait until ``ready``; (record, seconds)."""
+    process = launch_detached(command, cwd=cwd, log_path=out_log, env=env)
+    record = PidRecord(
+        server=server,
+        pid=process.pid,
+        version=version,
+        address=address,
+        home=str(home),
+        log=str(server_log),
+        started_at=now_iso(),
+    )
+    write_pid_record(pid_file, record)
+    waited = wait_until_ready(
+        ready,
+        what=f"{server} {version}",
+        record=record,
+        process=process,
+        timeout=timeout,
+        logs=logs,
+        progress=progress,
+    )
+    return record, waited
+
+
 def wait_until_ready(
     check: Callable[[], bool],
     *,

@@ -25,11 +25,9 @@ from renkei.stack.layout import StackLayout
 from renkei.stack.maven import run_maven, staged_pom
 from renkei.stack.processes import (
     PidRecord,
-    launch_detached,
     marker_args,
     now_iso,
-    wait_until_ready,
-    write_pid_record,
+    start_server,
 )
 from renkei.stack.reporting import Progress, with_excerpt
 
@@ -132,29 +130,19 @@ def start_registry(
     env = dict(os.environ)
     env["JAVA_HOME"] = str(java.home)
     env["PATH"] = f"{java.executable.parent}{os.pathsep}{env.get('PATH', '')}"
-    process = launch_detached(
-        registry_command(java, app, endpoints, layout.home),
-        cwd=app,
-        log_path=layout.registry_log,
-        env=env,
-    )
-    record = PidRecord(
+    return start_server(
         server=REGISTRY,
-        pid=process.pid,
         version=version,
         address=endpoints.registry_url,
-        home=str(layout.home),
-        log=str(layout.registry_log),
-        started_at=now_iso(),
-    )
-    write_pid_record(layout.pid_file(REGISTRY), record)
-    waited = wait_until_ready(
-        lambda: probe_registry(endpoints, timeout=2.0).ready,
-        what=f"registry {version}",
-        record=record,
-        process=process,
-        timeout=timeout,
+        command=registry_command(java, app, endpoints, layout.home),
+        cwd=app,
+        out_log=layout.registry_log,
+        server_log=layout.registry_log,
+        pid_file=layout.pid_file(REGISTRY),
+        home=layout.home,
+        ready=lambda: probe_registry(endpoints, timeout=2.0).ready,
         logs=[layout.registry_log],
         progress=progress,
+        timeout=timeout,
+        env=env,
     )
-    return record, waited
