@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+scripts/system-deps.sh
 echo "==> starting the local stack (renkei stack up)"
 .venv/bin/renkei stack up
 echo "==> ruff"
