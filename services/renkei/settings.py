@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default_factory=lambda: _repo_root() / "schemas" / "avro",
         description="The schema catalogue folder.",
     )
+    agreements_dir: Path = Field(
+        default_factory=lambda: _repo_root() / "deploy" / "agreements",
+        description="The data-sharing agreements folder (one YAML file per agreement).",
+    )
     source_system: str = Field(
         default="renkei-cli", description="CloudEvents ce_source of events this process publishes."
     )

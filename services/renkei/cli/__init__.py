@@ -7,6 +7,7 @@ import sys
 import click
 
 from renkei import __version__
+from renkei.cli.agreements_cmd import agreements
 from renkei.cli.bench_cmd import bench
 from renkei.cli.demo_cmd import demo
 from renkei.cli.normalize_cmd import normalize
@@ -33,7 +34,18 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = load_settings()
 
 
-for command in (stack, schemas, publish, simulate, tail, demo, bench, normalize, worker):
+for command in (
+    stack,
+    schemas,
+    publish,
+    simulate,
+    tail,
+    demo,
+    bench,
+    normalize,
+    worker,
+    agreements,
+):
     cli.add_command(command)
 
 

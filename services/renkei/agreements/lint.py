@@ -1,0 +1,183 @@
+"""``renkei agreements check``: agreements against the schema catalogue.
+
+Each rule returns :class:`Problem` lines; the command prints one line per problem and exits
+non-zero when there is any. Classes of problems:
+
+- ``unknown-topic`` / ``unknown-field``: the topic is not in the catalogue, a dotted field path
+  is not in the topic's Avro schema (a record path such as ``address`` covers its leaves);
+- ``over-broad``: a consumer asking for ``*`` or for a topic other than the platform's linked
+  outputs (``unified.*``, ``derived.*``, where 抑止 redaction and small-cell suppression apply),
+  a provider writing a topic owned by another department or by the platform;
+- ``zone``: a field flowing from a stricter network zone to a looser one (個人番号利用事務系 >
+  LGWAN接続系 > インターネット接続系) outside a declared egress view, an egress skipping a zone,
+  or an egress declared where nothing leaves its zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from renkei.agreements.model import ZONE_RANK, Agreement, TopicGrant, Zone, stricter, zone_of
+from renkei.errors import ConfigurationError
+from renkei.schemas.catalogue import Catalogue, TopicSpec
+
+ProblemKind = Literal["invalid", "unknown-topic", "unknown-field", "over-broad", "zone"]
+CONSUMER_SOURCE_PREFIXES = ("unified.", "derived.")
+PLATFORM_OWNER = "Renkei platform"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of the linter, printed as one line."""
+
+    agreement: str
+    kind: ProblemKind
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.agreement}: {self.kind}: {self.message}"
+
+
+def schema_paths(schema: Any, prefix: str = "", named: dict[str, Any] | None = None) -> set[str]:
+    """Every dotted field path of an Avro schema: leaves and the records on the way.
+
+    Unions contribute the fields of every branch, arrays those of their items (as the catalogue's
+    ``pii`` map does); named types are resolved by their short name.
+    """
+    named = {} if named is None else named
+    paths = {prefix} if prefix else set()
+    if isinstance(schema, str):
+        short = schema.rpartition(".")[2]
+        return paths | (schema_paths(named[short], prefix, named) if short in named else set())
+    if isinstance(schema, list):
+        for branch in schema:
+            paths |= schema_paths(branch, prefix, named)
+        return paths
+    if not isinstance(schema, dict):
+        return paths
+    kind = schema.get("type")
+    if kind == "record":
+        named[str(schema["name"]).rpartition(".")[2]] = schema
+        for field in schema["fields"]:
+            path = f"{prefix}.{field['name']}" if prefix else str(field["name"])
+            paths |= schema_paths(field["type"], path, named)
+    elif kind == "array":
+        paths |= schema_paths(schema["items"], prefix, named)
+    elif kind == "map":
+        paths |= schema_paths(schema["values"], prefix, named)
+    elif isinstance(kind, (dict, list)):
+        paths |= schema_paths(kind, prefix, named)
+    elif kind in ("enum", "fixed"):
+        named[str(schema["name"]).rpartition(".")[2]] = schema
+    return paths
+
+
+def owner_department(spec: TopicSpec) -> str:
+    """``市民課 (Citizens Division)`` → ``市民課``: the department as agreements name it."""
+    owner = str(spec.metadata.get("owner_department", ""))
+    return owner.split(" (", 1)[0].strip()
+
+
+def _topic_problems(agreement: Agreement, grant: TopicGrant, spec: TopicSpec) -> list[Problem]:
+    """unknown-field and over-broad problems of one topic of one agreement."""
+    found: list[Problem] = []
+    known = schema_paths(spec.schema)
+    for name in grant.fields:
+        if name != "*" and name not in known:
+            found.append(
+                Problem(agreement.id, "unknown-field", f"{grant.topic} has no field {name!r}")
+            )
+    if agreement.role == "consumer":
+        if grant.all_fields:
+            found.append(
+                Problem(
+                    agreement.id,
+                    "over-broad",
+                    f"{grant.topic}: a consumer must list the fields its purpose needs, not '*'",
+                )
+            )
+        if not grant.topic.startswith(CONSUMER_SOURCE_PREFIXES):
+            found.append(
+                Problem(
+                    agreement.id,
+                    "over-broad",
+                    f"{grant.topic}: consumers get views of unified.* / derived.* only "
+                    "(linked, redacted, suppressed), not of a raw topic",
+                )
+            )
+    else:
+        owner = owner_department(spec)
+        if owner != agreement.department:
+            whose = "the platform" if owner.startswith(PLATFORM_OWNER) else owner
+            found.append(
+                Problem(
+                    agreement.id,
+                    "over-broad",
+                    f"{grant.topic} is owned by {whose}; provider of {agreement.department} "
+                    "may write only its own department's topics",
+                )
+            )
+    return found
+
+
+def _zone_problems(agreement: Agreement, zones: dict[str, Zone]) -> list[Problem]:
+    """Fields that leave a stricter zone for a looser one (see module docstring)."""
+    found: list[Problem] = []
+    steps_down = False
+    for grant in agreement.topics:
+        if grant.topic not in zones:
+            continue
+        topic_zone = zones[grant.topic]
+        source, target = (
+            (topic_zone, agreement.zone)
+            if agreement.role == "consumer"
+            else (agreement.zone, topic_zone)
+        )
+        if not stricter(source, target):
+            continue
+        steps_down = True
+        fields = ", ".join(grant.fields)
+        flow = f"{grant.topic} fields [{fields}] flow from zone {source} to {target}"
+        if not agreement.egress:
+            found.append(Problem(agreement.id, "zone", f"{flow} without a declared egress view"))
+        elif ZONE_RANK[source] - ZONE_RANK[target] > 1:
+            found.append(Problem(agreement.id, "zone", f"{flow}: an egress steps one zone only"))
+    if agreement.egress and not steps_down:
+        found.append(
+            Problem(agreement.id, "zone", "egress: true but no field leaves its zone; drop it")
+        )
+    return found
+
+
+def _topic_zones(catalogue: Catalogue) -> tuple[dict[str, Zone], list[Problem]]:
+    zones: dict[str, Zone] = {}
+    problems: list[Problem] = []
+    for spec in catalogue:
+        try:
+            zones[spec.topic] = zone_of(spec.network_zone)
+        except ConfigurationError as exc:
+            problems.append(Problem(spec.topic, "invalid", f"catalogue topic.yaml: {exc}"))
+    return zones, problems
+
+
+def lint_agreements(agreements: Sequence[Agreement], catalogue: Catalogue) -> list[Problem]:
+    """Every problem of ``agreements`` against ``catalogue``, in file order."""
+    zones, problems = _topic_zones(catalogue)
+    for agreement in agreements:
+        for grant in agreement.topics:
+            spec = catalogue.topics.get(grant.topic)
+            if spec is None:
+                problems.append(
+                    Problem(agreement.id, "unknown-topic", f"{grant.topic} is not in the catalogue")
+                )
+                continue
+            problems += _topic_problems(agreement, grant, spec)
+        problems += _zone_problems(agreement, zones)
+    return problems
+
+
+def format_problems(problems: Iterable[Problem]) -> list[str]:
+    """One printable line per problem."""
+    return [str(problem) for problem in problems]
