@@ -48,3 +48,8 @@ class InvalidRecord(RenkeiError):
 
 class PublishError(RenkeiError):
     """The broker did not acknowledge a record."""
+
+
+class AuditError(RenkeiError):
+    """The audit log could not be written, read or published (the chain itself is checked by
+    ``renkei audit verify``, which reports breaks instead of raising)."""

@@ -44,6 +44,20 @@ class Settings(BaseSettings):
         default_factory=lambda: _repo_root() / "deploy" / "agreements",
         description="The data-sharing agreements folder (one YAML file per agreement).",
     )
+    municipality_code: str | None = Field(
+        default=None,
+        description=(
+            "全国地方公共団体コード (6 digits with check digit) of the municipality running the "
+            "platform; written into audit records."
+        ),
+    )
+    pseudonym_secrets_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the per-purpose pseudonym secrets (<purpose>.key); default "
+            "<RENKEI_HOME>/secrets/pseudonym. Missing keys are generated there (mode 0600)."
+        ),
+    )
     source_system: str = Field(
         default="renkei-cli", description="CloudEvents ce_source of events this process publishes."
     )

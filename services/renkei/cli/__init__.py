@@ -8,6 +8,7 @@ import click
 
 from renkei import __version__
 from renkei.cli.agreements_cmd import agreements
+from renkei.cli.audit_cmd import audit
 from renkei.cli.bench_cmd import bench
 from renkei.cli.demo_cmd import demo
 from renkei.cli.normalize_cmd import normalize
@@ -45,6 +46,7 @@ for command in (
     normalize,
     worker,
     agreements,
+    audit,
 ):
     cli.add_command(command)
 
