@@ -14,7 +14,7 @@ persons; later changes emit nothing for that alert.
 Mode (災害対策基本法 49条の11): ``disaster`` when the level is 4 or 5, or when the operator
 turned disaster mode on (``disaster_override``) → every candidate; ``normal`` (level 3) →
 only candidates who consented (②). Protected persons (支援措置) are listed — they need help
-too — with address null and ``address_withheld`` true (``profile.redact_location``).
+too — with address null and ``address_withheld`` true (``protection.redact_location``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from renkei.linkage.common import (
     json_form,
     order_key,
 )
-from renkei.linkage.profile import redact_location
+from renkei.linkage.protection import redact_location
 
 EVACUATION_TOPIC = "derived.evacuation-support"
 MIN_LEVEL = 3

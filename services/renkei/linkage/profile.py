@@ -1,7 +1,7 @@
 """Outputs of the resident stage: ``unified.resident`` (redacted) and ``internal.resident.facts``.
 
-- **Redaction (抑止 / 支援措置)** happens in ONE function, :func:`redact_location`, used by every
-  output that could carry a location (``unified.resident`` here, the evacuation lists in
+- **Redaction (抑止 / 支援措置)** happens in ONE function, ``protection.redact_location``, used
+  by every output that could carry a location (``unified.resident`` here, the evacuation lists in
   ``evacuation_list``): address null, region coarsened to the 6-digit municipality code, and a
   flag saying it was withheld. ``internal.resident.facts`` stays unredacted by design (platform
   internal, never granted); region figures only count.
@@ -23,21 +23,12 @@ import dataclasses
 from typing import Any
 
 from renkei.linkage.candidacy import candidate_reasons, care_in_force, household_facts
-from renkei.linkage.common import ENVELOPE, aware_datetime, digest, iso_date, municipality_of
+from renkei.linkage.common import ENVELOPE, aware_datetime, digest, iso_date
+from renkei.linkage.protection import redact_location
 from renkei.linkage.resident_state import ResidentState
 
 UNIFIED_TOPIC = "unified.resident"
 FACTS_TOPIC = "internal.resident.facts"
-
-
-def redact_location(
-    address: dict[str, Any] | None, region_code: str, protected: bool
-) -> tuple[dict[str, Any] | None, str, bool]:
-    """(address, region_code, withheld) as an output may show them: under a 支援措置 the
-    address is dropped and the region coarsened to the municipality. The only redaction rule."""
-    if not protected:
-        return address, region_code, False
-    return None, municipality_of(region_code), True
 
 
 def _joined(*parts: str | None) -> str | None:

@@ -23,14 +23,13 @@ from renkei.linkage.common import (
     json_form,
     order_key,
 )
+from renkei.linkage.protection import K_THRESHOLD, suppress_small_cells
 from renkei.linkage.region_state import (
     BANDS_5Y,
-    K_THRESHOLD,
     RegionAggregate,
     apply_member,
     later_date,
     region_targets,
-    suppress_small_cells,
 )
 from renkei.linkage.routing import Message, route_facts
 

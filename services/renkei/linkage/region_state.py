@@ -35,6 +35,12 @@ from typing import Any
 
 from renkei.linkage.common import municipality_of
 
+# The suppression rule lives in linkage/protection.py; re-exported for existing importers.
+from renkei.linkage.protection import COUNT_FIELDS as COUNT_FIELDS
+from renkei.linkage.protection import K_THRESHOLD as K_THRESHOLD
+from renkei.linkage.protection import RATE_FIELDS as RATE_FIELDS
+from renkei.linkage.protection import suppress_small_cells as suppress_small_cells
+
 KEEP_DAYS = 400
 BANDS_5Y = (*(f"{lo}-{lo + 4}" for lo in range(0, 90, 5)), "90+")
 
@@ -210,64 +216,3 @@ def apply_member(
     elif facts.get("event_type") == "moved_out" and not message["member"] and was_member:
         agg, marks = _migration(agg, facts, household_marks, 1)
     return MemberChange(agg, {"rev": int(message["rev"]), "summary": summary}, marks)
-
-
-K_THRESHOLD = 10
-COUNT_FIELDS = (
-    "population",
-    "age_0_14",
-    "age_15_64",
-    "age_65_74",
-    "age_75_plus",
-    "households",
-    "households_with_children_under_15",
-    "move_ins_today",
-    "move_outs_today",
-    "move_ins_total",
-    "move_outs_total",
-    "checkup_participants",
-    "evacuation_support_candidates",
-)
-RATE_FIELDS = ("checkup_participation_rate", "metabolic_syndrome_rate")
-
-
-def suppress_small_cells(figures: dict[str, Any], k: int = K_THRESHOLD) -> dict[str, Any]:
-    """The ONE small-cell suppression rule (小地域秘匿) of region outputs.
-
-    ``figures`` holds raw counts (COUNT_FIELDS, ``age_bands`` as {band: count}), each rate as a
-    (numerator, denominator) pair, and ``net_migration_child_rearing_households`` as (in, out).
-    A count below ``k`` becomes null; a rate or a net figure becomes null when any of its parts
-    is below ``k``; every nulled field is named in ``suppressed`` (bands as
-    ``age_bands.<band>``). Returns the output fields plus ``suppressed`` and ``k_threshold``.
-    """
-    out: dict[str, Any] = {}
-    suppressed: list[str] = []
-
-    def count(name: str, value: int | None) -> int | None:
-        if value is not None and value >= k:
-            return int(value)
-        suppressed.append(name)
-        return None
-
-    for name in COUNT_FIELDS:
-        out[name] = count(name, figures.get(name))
-    out["age_bands"] = [
-        {"band": band, "count": count(f"age_bands.{band}", figures["age_bands"].get(band, 0))}
-        for band in BANDS_5Y
-    ]
-    moved_in, moved_out = figures["net_migration_child_rearing_households"]
-    if min(moved_in, moved_out) >= k:
-        out["net_migration_child_rearing_households"] = moved_in - moved_out
-    else:
-        out["net_migration_child_rearing_households"] = None
-        suppressed.append("net_migration_child_rearing_households")
-    for name in RATE_FIELDS:
-        numerator, denominator = figures[name]
-        if min(numerator, denominator) >= k:
-            out[name] = round(numerator / denominator, 4)
-        else:
-            out[name] = None
-            suppressed.append(name)
-    out["suppressed"] = suppressed
-    out["k_threshold"] = k
-    return out

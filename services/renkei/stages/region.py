@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from renkei.linkage import region_flow
-from renkei.linkage.region_state import K_THRESHOLD
+from renkei.linkage.protection import K_THRESHOLD
 from renkei.runtime.app import StageApp
 from renkei.runtime.dlq import Send
 from renkei.runtime.records import Output, SourceRecord
