@@ -31,7 +31,9 @@ def _end_offsets(consumer: Consumer, topic: str, partitions: int) -> dict[int, i
 
 def _decode_from(settings: Settings, topic: str, start: dict[int, int]) -> list[dict]:  # type: ignore[type-arg]
     """Every record of ``topic`` after ``start`` offsets, decoded by confluent-kafka."""
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": settings.schema_registry_url, "timeout": 10}))
+    deserializer = AvroDeserializer(
+        SchemaRegistryClient({"url": settings.schema_registry_url, "timeout": 10})
+    )
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_bootstrap,

@@ -30,8 +30,14 @@ async def _publish_examples(settings: Settings, catalogue: Catalogue, topic: str
     return ids
 
 
-async def _take(settings: Settings, catalogue: Catalogue, topic: str, group: str, n: int,
-                fail_on: int | None = None) -> list[str]:
+async def _take(
+    settings: Settings,
+    catalogue: Catalogue,
+    topic: str,
+    group: str,
+    n: int,
+    fail_on: int | None = None,
+) -> list[str]:
     seen: list[str] = []
     async with Subscriber(settings, catalogue, topic, group_id=group) as subscriber:
         async for record in subscriber:

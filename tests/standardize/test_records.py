@@ -391,3 +391,30 @@ def test_a_bad_region_code_in_an_alert_is_refused_at_its_index() -> None:
 def test_an_unknown_topic_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         standardize_event("std.registry.resident.events", {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "+cmd|' /C notepad'!A0",
+        '＝HYPERLINK("http://x")',
+        " =1+1",
+    ],
+)
+def test_formula_like_text_is_refused(text: str) -> None:
+    from renkei.standardize.errors import StandardizationError
+    from renkei.standardize.record_common import FORMULA_REASON, refuse_my_numbers
+
+    with pytest.raises(StandardizationError) as caught:
+        refuse_my_numbers({"detail": {"person": {"family_name": text}}})
+    assert caught.value.reasons == [("detail.person.family_name", FORMULA_REASON)]
+
+
+@pytest.mark.parametrize("text", ["-", "+81-90-1234-5678", "-3", "高橋", "A-1(2)"])
+def test_ordinary_text_is_not_a_formula(text: str) -> None:
+    from renkei.standardize.record_common import refuse_my_numbers
+
+    refuse_my_numbers({"note": text})

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from renkei.errors import ConfigurationError
+from renkei.publish.jsonl import TOO_LONG, bounded_lines
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,10 @@ class CsvRow:
 
 def _decoded_lines(stream: BinaryIO, encoding: str) -> Iterator[tuple[int, str | None, str]]:
     """(line number, text or None, reason) for every physical line."""
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in bounded_lines(stream):
+        if raw is None:
+            yield number, None, TOO_LONG
+            continue
         try:
             yield number, raw.decode(encoding), ""
         except UnicodeDecodeError as exc:

@@ -31,6 +31,7 @@ class PublishReport:
     read: int = 0
     valid: int = 0
     published: int = 0
+    dead_lettered: int = 0
     invalid_lines: list[int] = field(default_factory=list)
 
     def reject(self, line: JsonLine, problems: Sequence[tuple[str, str]]) -> None:
@@ -83,8 +84,9 @@ def publish(
 
     Each event is validated against TOPIC's schema (types, required fields, check digits,
     code lists) and refused if any field holds a 個人番号 (My Number). Invalid lines are reported
-    with line number, field and reason; valid events are published (acks=all, idempotent).
-    Exits 1 if any line was invalid, 0 otherwise.
+    with line number, field and reason, and kept in dlq.TOPIC (JSON, My Numbers masked; not with
+    --dry-run); valid events are published (acks=all, idempotent). Lines longer than 1 MiB are
+    refused. Exits 1 if any line was invalid, 0 otherwise.
     """
     settings = settings_of(ctx)
     catalogue = catalogue_of(settings)
@@ -103,10 +105,12 @@ def publish(
             f"{len(report.invalid_lines)} invalid (dry run: nothing published)"
         )
     else:
-        report = run(_publish(settings, catalogue, spec, lines))
+        source = "stdin" if file == "-" else Path(file).name
+        report = run(_publish(settings, catalogue, spec, lines, source))
+        dlq = f" (kept in dlq.{topic})" if report.dead_lettered else ""
         click.echo(
             f"{topic}: {report.read} lines, {report.published} published, "
-            f"{len(report.invalid_lines)} invalid"
+            f"{len(report.invalid_lines)} invalid{dlq}"
         )
     if report.invalid_lines:
         sys.exit(1)
@@ -150,21 +154,28 @@ def _validate_only(spec: TopicSpec, lines: list[JsonLine]) -> PublishReport:
 
 
 async def _publish(
-    settings: Settings, catalogue: Catalogue, spec: TopicSpec, lines: list[JsonLine]
+    settings: Settings, catalogue: Catalogue, spec: TopicSpec, lines: list[JsonLine], source: str
 ) -> PublishReport:
     report = PublishReport(read=len(lines))
     async with Publisher(settings, catalogue) as publisher:
         futures: list[asyncio.Future[Any]] = []
+        rejected: list[asyncio.Future[Any]] = []
         for line in lines:
-            if line.problems:
-                report.reject(line, line.problems)
-                continue
-            try:
-                record = await publisher.prepare(spec.topic, line.value)
-            except InvalidRecord as exc:
-                report.reject(line, exc.reasons)
-                continue
-            report.valid += 1
-            futures.append(await publisher.send(record))
+            problems = line.problems
+            if not problems:
+                try:
+                    record = await publisher.prepare(spec.topic, line.value)
+                except InvalidRecord as exc:
+                    problems = tuple(exc.reasons)
+                else:
+                    report.valid += 1
+                    futures.append(await publisher.send(record))
+                    continue
+            report.reject(line, problems)
+            origin = f"{source} line {line.number}"
+            rejected.append(
+                await publisher.dead_letter(spec.topic, line.value, problems, origin=origin)
+            )
         report.published = await wait_acked(futures, spec.topic)
+        report.dead_lettered = await wait_acked(rejected, f"dlq.{spec.topic}")
     return report

@@ -10,7 +10,34 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Final
+
+MAX_LINE_BYTES: Final = 1024 * 1024
+"""Longest input line read: a Kafka record is at most 1 MiB by default, and an endless line
+(a file without line breaks, a corrupted export) must not be read into memory whole."""
+TOO_LONG: Final = (
+    f"line longer than {MAX_LINE_BYTES // 1024 // 1024} MiB: refused (a record must fit in one "
+    "Kafka record); is the file's line ending right?"
+)
+
+
+def bounded_lines(
+    stream: BinaryIO, limit: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes | None]]:
+    """(number, line) for every physical line of ``stream``; ``None`` for a line longer than
+    ``limit`` bytes, whose rest is skipped in chunks without being kept."""
+    number = 0
+    while True:
+        raw = stream.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield number, raw
+            continue
+        while raw and not raw.endswith(b"\n"):
+            raw = stream.readline(limit)
+        yield number, None
 
 
 @dataclass(frozen=True)
@@ -24,7 +51,10 @@ class JsonLine:
 
 def read_json_lines(stream: BinaryIO) -> Iterator[JsonLine]:
     """Yield every non-blank line of ``stream`` (bytes) as a JsonLine."""
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in bounded_lines(stream):
+        if raw is None:
+            yield JsonLine(number, None, (("(line)", TOO_LONG),))
+            continue
         line = raw.rstrip(b"\r\n")
         if not line.strip():
             continue

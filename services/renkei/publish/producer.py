@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -17,12 +18,15 @@ from aiokafka.errors import KafkaError
 
 from renkei.errors import PublishError, StackError
 from renkei.publish.cloudevents import cloudevent_headers
+from renkei.publish.rejects import rejected_record
+from renkei.runtime.records import TopicNames
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.schemas.jsonform import to_datum
 from renkei.schemas.models import RecordValidator
 from renkei.serde.avro import AvroEncoder
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
+from renkei.topics import ensure_topics
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class Publisher:
             client_id=f"renkei-publisher-{settings.source_system}",
         )
         self._started = False
+        self._dlq_ready: set[str] = set()
 
     async def __aenter__(self) -> Publisher:
         try:
@@ -130,6 +135,34 @@ class Publisher:
         """Validate, encode, send and wait for the broker's ack; returns RecordMetadata."""
         future = await self.send(await self.prepare(topic, value))
         return await _acked(future, topic)
+
+    async def dead_letter(
+        self, topic: str, value: Any, problems: Sequence[tuple[str, str]], *, origin: str
+    ) -> asyncio.Future[Any]:
+        """Keep a refused input in ``dlq.<topic>`` (JSON, My Numbers masked, reasons in
+        headers); returns the delivery future. ``problems`` are value-free (path, reason)
+        pairs, ``origin`` says where the input came from (file and line)."""
+        spec = self.catalogue.get(topic)
+        names = TopicNames(self.settings.topic_prefix)
+        dlq = names.dlq(topic.removeprefix(self.settings.topic_prefix))
+        if dlq not in self._dlq_ready:
+            dlq_spec = replace(
+                spec,
+                topic=dlq,
+                metadata={**spec.metadata, "topic": dlq, "cleanup_policy": "delete"},
+            )
+            await ensure_topics(self.settings, [dlq_spec])
+            self._dlq_ready.add(dlq)
+        rejected = rejected_record(
+            dlq, topic, value, problems, origin=origin, key_field=spec.key_field
+        )
+        try:
+            future: asyncio.Future[Any] = await self._producer.send(
+                dlq, value=rejected.value, key=rejected.key, headers=rejected.headers
+            )
+            return future
+        except KafkaError as exc:
+            raise PublishError(f"{dlq}: send failed: {type(exc).__name__}") from exc
 
     async def flush(self) -> None:
         await self._producer.flush()

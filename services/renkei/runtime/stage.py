@@ -16,8 +16,10 @@ from typing import Any
 from renkei.errors import InvalidRecord
 from renkei.runtime.codec import OutputEncoders, SourceDecoder, UndecodableRecord
 from renkei.runtime.dlq import DeadLetterRouter, DlqReason, Rejection, Send
+from renkei.runtime.dlq_mask import masked_refused, masked_undecodable
 from renkei.runtime.records import Output, SourceRecord, TopicNames
 from renkei.schemas.catalogue import TopicSpec
+from renkei.standardize.errors import MyNumberRefused
 
 Step = Callable[[SourceRecord, Any], Iterable[Output] | Awaitable[Iterable[Output]]]
 """``step(record, value)``: the decoded ``value`` of ``record`` → the records to produce.
@@ -84,9 +86,10 @@ class StageProcessor:
             encoded = await self._transform(record)
         except _Rejected as rejected:
             rejection = rejected.rejection
+            kept = rejected.kept or record
         else:
             return await self._send_all(encoded)
-        return [await self._router.route(record, rejection)]
+        return [await self._router.route(kept, rejection)]
 
     async def _send_all(
         self, encoded: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]
@@ -104,12 +107,15 @@ class StageProcessor:
         try:
             value = await self._decoders[record.contract_topic].decode(record.value)
         except UndecodableRecord as exc:
-            raise _Rejected(Rejection.of(exc, exc.reason)) from exc
+            raise _Rejected(Rejection.of(exc, exc.reason), masked_undecodable(record)) from exc
         try:
             produced = self.stage.step(record, value)
             if inspect.isawaitable(produced):
                 produced = await produced
             outputs = list(produced)
+        except MyNumberRefused as exc:  # the DLQ keeps the record, never the number
+            rejection = Rejection.of(exc, self.stage.invalid_reason)
+            raise _Rejected(rejection, masked_refused(record, value)) from exc
         except InvalidRecord as exc:
             raise _Rejected(Rejection.of(exc, self.stage.invalid_reason)) from exc
         except Exception as exc:  # a step bug must not stop the stream: DLQ 'processing'
@@ -132,5 +138,9 @@ class StageProcessor:
 
 
 class _Rejected(Exception):
-    def __init__(self, rejection: Rejection):
+    """``kept``: the copy of the record to route when it must differ from what was consumed
+    (a masked 個人番号)."""
+
+    def __init__(self, rejection: Rejection, kept: SourceRecord | None = None):
         self.rejection = rejection
+        self.kept = kept

@@ -17,3 +17,11 @@ class StandardizationError(InvalidRecord):
     def at(self, path: str) -> StandardizationError:
         """The same error located at ``path`` (used when a record-level step adds the path)."""
         return StandardizationError(path, self.reason)
+
+
+class MyNumberRefused(StandardizationError):
+    """A field holds a 個人番号 (My Number). The record is refused like any bad record, and the
+    copy kept in the DLQ has the number masked (runtime/dlq_mask.py)."""
+
+    def at(self, path: str) -> MyNumberRefused:
+        return MyNumberRefused(path, self.reason)

@@ -17,7 +17,7 @@ from typing import Any, Final, TypeVar
 from renkei.ids.municipality import municipality_code_problem
 from renkei.ids.mynumber import looks_like_my_number
 from renkei.schemas.formats import check_region_code, check_resident_key
-from renkei.standardize.errors import StandardizationError
+from renkei.standardize.errors import MyNumberRefused, StandardizationError
 
 T = TypeVar("T")
 
@@ -32,6 +32,12 @@ DIGIT_LIKE: Final = re.compile(
     "\U0001fbf0-\U0001fbf9]"
 )
 _MY_NUMBER_DIGITS: Final = 12
+FORMULA_REASON: Final = (
+    "starts like a spreadsheet formula (=, @, or +/- with a call): refused, it could run as a "
+    "formula when a list is opened in a spreadsheet (CSV injection)"
+)
+_FORMULA_ALWAYS: Final = frozenset("=@＝＠")
+_FORMULA_WITH_CALL: Final = frozenset("+-＋－")
 _SCALARS: Final = frozenset({type(None), bool, int, float, bytes, dt.date, dt.datetime, uuid.UUID})
 _POSTAL_SEPARATORS: Final = str.maketrans("", "", "-‐‑‒–—―−ー 　〒")
 
@@ -65,7 +71,9 @@ def located(path: str, step: Callable[[str], T], value: str) -> T:
 
 
 def refuse_my_numbers(value: Mapping[str, Any]) -> None:
-    """Refuse a 個人番号 (My Number) in any string of ``value``, nested records and arrays too.
+    """Refuse a 個人番号 (My Number) in any string of ``value``, nested records and arrays too,
+    and any string that starts like a spreadsheet formula (CSV injection: lists built from the
+    streams are opened in spreadsheets by staff).
 
     Each string is checked with the name of the field holding it (a field called
     ``kojin_bango`` is searched for a number anywhere in its text). Strings without any
@@ -78,13 +86,15 @@ def refuse_my_numbers(value: Mapping[str, Any]) -> None:
 def _refuse_in(item: Any, path: str, field_name: str) -> None:
     kind = type(item)
     if kind is str:
+        if item and _looks_like_formula(item):
+            raise StandardizationError(path, FORMULA_REASON)
         # Short ASCII text (codes, keys) cannot hold 12 digits: NFKC leaves ASCII unchanged.
         if (
             (len(item) >= _MY_NUMBER_DIGITS or not item.isascii())
             and DIGIT_LIKE.search(item)
             and looks_like_my_number(item, field_name)
         ):
-            raise StandardizationError(path, MY_NUMBER_REASON)
+            raise MyNumberRefused(path, MY_NUMBER_REASON)
     elif kind is dict:
         for key, child in item.items():
             _refuse_in(child, f"{path}.{key}", str(key))
@@ -93,6 +103,15 @@ def _refuse_in(item: Any, path: str, field_name: str) -> None:
             _refuse_in(child, f"{path}.{index}", field_name)
     elif kind not in _SCALARS:
         _refuse_in_other(item, path, field_name)
+
+
+def _looks_like_formula(text: str) -> bool:
+    """True for text a spreadsheet would run: ``=…``, ``@…``, or ``+…``/``-…`` with a call or a
+    DDE pipe (``-2+3+cmd|' /C calc'!A0``); a signed number or ``-`` alone is fine."""
+    first = text.lstrip()[:1]
+    if first in _FORMULA_ALWAYS:
+        return True
+    return first in _FORMULA_WITH_CALL and any(mark in text for mark in "|(（｜")
 
 
 def _refuse_in_other(item: Any, path: str, field_name: str) -> None:
