@@ -32,6 +32,7 @@ class PublishReport:
     valid: int = 0
     published: int = 0
     dead_lettered: int = 0
+    dlq_topic: str = ""
     invalid_lines: list[int] = field(default_factory=list)
 
     def reject(self, line: JsonLine, problems: Sequence[tuple[str, str]]) -> None:
@@ -107,7 +108,7 @@ def publish(
     else:
         source = "stdin" if file == "-" else Path(file).name
         report = run(_publish(settings, catalogue, spec, lines, source))
-        dlq = f" (kept in dlq.{topic})" if report.dead_lettered else ""
+        dlq = f" (kept in {report.dlq_topic})" if report.dead_lettered else ""
         click.echo(
             f"{topic}: {report.read} lines, {report.published} published, "
             f"{len(report.invalid_lines)} invalid{dlq}"
@@ -177,5 +178,6 @@ async def _publish(
                 await publisher.dead_letter(spec.topic, line.value, problems, origin=origin)
             )
         report.published = await wait_acked(futures, spec.topic)
-        report.dead_lettered = await wait_acked(rejected, f"dlq.{spec.topic}")
+        report.dlq_topic = publisher.dlq_topic(spec.topic)
+        report.dead_lettered = await wait_acked(rejected, report.dlq_topic)
     return report

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from renkei.errors import PublishError, StackError
 from renkei.publish.cloudevents import cloudevent_headers
@@ -27,6 +27,9 @@ from renkei.serde.avro import AvroEncoder
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
+
+MAX_RECORD_BYTES = 1024 * 1024
+"""The producer's request limit, equal to the broker's default record limit (1 MiB)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class Publisher:
             enable_idempotence=True,
             linger_ms=linger_ms,
             max_batch_size=256 * 1024,
+            max_request_size=MAX_RECORD_BYTES,
             compression_type=None,
             client_id=f"renkei-publisher-{settings.source_system}",
         )
@@ -128,6 +132,12 @@ class Publisher:
                 record.topic, value=record.value, key=record.key, headers=record.headers
             )
             return future
+        except MessageSizeTooLargeError as exc:
+            size = (len(record.value) + len(record.key)) / 1024 / 1024
+            raise PublishError(
+                f"{record.topic}: record of {size:.1f} MiB is larger than a Kafka record may be "
+                f"({MAX_RECORD_BYTES // 1024 // 1024} MiB): not sent"
+            ) from exc
         except KafkaError as exc:
             raise PublishError(f"{record.topic}: send failed: {type(exc).__name__}") from exc
 
@@ -136,6 +146,11 @@ class Publisher:
         future = await self.send(await self.prepare(topic, value))
         return await _acked(future, topic)
 
+    def dlq_topic(self, topic: str) -> str:
+        """``dlq.<topic>`` (under the test prefix, if any, like the stages' DLQs)."""
+        prefix = self.settings.topic_prefix
+        return TopicNames(prefix).dlq(topic.removeprefix(prefix))
+
     async def dead_letter(
         self, topic: str, value: Any, problems: Sequence[tuple[str, str]], *, origin: str
     ) -> asyncio.Future[Any]:
@@ -143,8 +158,7 @@ class Publisher:
         headers); returns the delivery future. ``problems`` are value-free (path, reason)
         pairs, ``origin`` says where the input came from (file and line)."""
         spec = self.catalogue.get(topic)
-        names = TopicNames(self.settings.topic_prefix)
-        dlq = names.dlq(topic.removeprefix(self.settings.topic_prefix))
+        dlq = self.dlq_topic(topic)
         if dlq not in self._dlq_ready:
             dlq_spec = replace(
                 spec,

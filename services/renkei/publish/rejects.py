@@ -48,7 +48,8 @@ def rejected_record(
     """The DLQ record of ``value`` refused for ``problems`` (value-free (path, reason) pairs).
 
     ``origin`` says where it came from (``file.csv line 12``); ``key_field`` names the field
-    whose text becomes the record key (so a replayed fix lands on the same partition).
+    whose text becomes the record key (so a replayed fix lands on the same partition); without
+    one (or when it looks like a 個人番号) the key is ``origin``.
     """
     masked, count = mask_datum(value)
     body: bytes | None = None
@@ -75,7 +76,9 @@ def rejected_record(
     headers.append((CONTENT_TYPE_HEADER, b"application/json"))
     if count:
         headers.append((MASKED_HEADER, b"my_number"))
-    return RejectedRecord(dlq_topic, _key(value, key_field), body, headers)
+    # Kafka needs a key or a value: a line that did not parse is keyed by where it came from.
+    key = _key(value, key_field) or origin.encode("utf-8")
+    return RejectedRecord(dlq_topic, key, body, headers)
 
 
 def _key(value: Any, key_field: str | None) -> bytes | None:
