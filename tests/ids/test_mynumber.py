@@ -50,3 +50,20 @@ def test_other_values_pass(text: str) -> None:
 def test_field_name_hint_finds_a_number_inside_text() -> None:
     assert looks_like_my_number("番号は123456789018です", field_name="個人番号")
     assert not looks_like_my_number("番号は123456789018です", field_name="note")
+
+
+@pytest.mark.parametrize(
+    ("value", "field", "refused"),
+    [
+        ("12345678901", "juminhyo_code", True),
+        ("１２３４５６７８９０１", "住民票コード", True),
+        ("1234-5678-901", "juminhyo_code", True),
+        ("12345678901", "phone", False),  # 11 bare digits are also a mobile number
+        ("09012345678", "tel", False),
+        ("1234567890", "juminhyo_code", False),
+    ],
+)
+def test_a_juminhyo_code_is_refused_in_a_field_named_for_it(
+    value: str, field: str, refused: bool
+) -> None:
+    assert looks_like_my_number(value, field) is refused

@@ -19,7 +19,12 @@ def test_a_refused_input_is_kept_as_json_with_the_number_masked() -> None:
         "dlq.registry.resident.events",
         "registry.resident.events",
         value,
-        [("note", "a 個人番号 (My Number) must never be sent to Renkei; value refused")],
+        [
+            (
+                "note",
+                "a 個人番号 (My Number) or 住民票コード must never be sent to Renkei; value refused",
+            )
+        ],
         origin="idou.csv line 3",
         key_field="resident_key",
     )

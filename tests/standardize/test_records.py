@@ -305,7 +305,7 @@ def test_a_my_number_anywhere_is_refused_without_echoing_it(
     with pytest.raises(StandardizationError) as caught:
         standardize_event(topic, source)
     assert caught.value.reasons == [
-        (path, "a 個人番号 (My Number) must never be sent to Renkei; value refused")
+        (path, "a 個人番号 (My Number) or 住民票コード must never be sent to Renkei; value refused")
     ]
     assert number[:4] not in str(caught.value)
 

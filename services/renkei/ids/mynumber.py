@@ -15,6 +15,10 @@ _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 # 12 digits alone, or grouped 4-4-4 with spaces or hyphens (after NFKC: full-width → ASCII).
 _CANDIDATE = re.compile(r"^\s*(\d{4})[\s\-‐－]?(\d{4})[\s\-‐－]?(\d{4})\s*$")
 _EMBEDDED = re.compile(r"(?<!\d)(\d{4})[\s\-]?(\d{4})[\s\-]?(\d{4})(?!\d)")
+# 住民票コード (11 digits) must be refused like a 個人番号 (DOMAIN.md), but 11 bare digits are
+# also a mobile phone number (090…): it is recognised only in a field named for it.
+_JUMINHYO = re.compile(r"(?<!\d)\d{11}(?!\d)")
+_JUMINHYO_HINTS = ("juminhyo", "jyuminhyo", "住民票コード", "住民票番号", "resident_card_code")
 _NAME_HINTS = (
     "mynumber",
     "my_number",
@@ -44,7 +48,8 @@ def looks_like_my_number(value: str, field_name: str = "") -> bool:
 
     A value is refused when, after NFKC (full-width digits become ASCII), it is a 12-digit number
     (bare or grouped 4-4-4) with a valid check digit; or when the field's name says it is a
-    個人番号 and the value holds a 12-digit group anywhere with a valid check digit.
+    個人番号 and the value holds a 12-digit group anywhere with a valid check digit; or when
+    the field's name says it is a 住民票コード and the value holds 11 digits.
     """
     text = unicodedata.normalize("NFKC", value)
     match = _CANDIDATE.match(text)
@@ -53,4 +58,6 @@ def looks_like_my_number(value: str, field_name: str = "") -> bool:
     lowered = field_name.lower()
     if any(hint in lowered for hint in _NAME_HINTS):
         return any(is_my_number("".join(m.groups())) for m in _EMBEDDED.finditer(text))
+    if any(hint in lowered for hint in _JUMINHYO_HINTS):
+        return _JUMINHYO.search(text.replace("-", "").replace(" ", "")) is not None
     return False

@@ -59,7 +59,9 @@ def my_number_guard(field_name: str) -> Callable[[str], str]:
 
     def guard(value: str) -> str:
         if looks_like_my_number(value, field_name):
-            raise ValueError("a 個人番号 (My Number) must never be sent to Renkei; value refused")
+            raise ValueError(
+                "a 個人番号 (My Number) or 住民票コード must never be sent to Renkei; value refused"
+            )
         return value
 
     return guard

@@ -21,7 +21,9 @@ from renkei.standardize.errors import MyNumberRefused, StandardizationError
 
 T = TypeVar("T")
 
-MY_NUMBER_REASON: Final = "a 個人番号 (My Number) must never be sent to Renkei; value refused"
+MY_NUMBER_REASON: Final = (
+    "a 個人番号 (My Number) or 住民票コード must never be sent to Renkei; value refused"
+)
 # Every character whose NFKC form holds an ASCII digit lies in these ranges (digits, full-width
 # digits, super/subscripts, fractions, number forms, enclosed and squared numbers, math
 # digits); tests/standardize/test_records.py checks all of Unicode against it. A string with
