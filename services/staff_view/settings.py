@@ -1,0 +1,48 @@
+"""The staff view's own settings (prefix ``RENKEI_STAFF_VIEW_``), read once in ``main()``.
+
+Kafka, the registry, the schema catalogue and the topic prefix come from the common
+``renkei.settings.Settings``; only what is particular to this service is here.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StaffViewSettings(BaseSettings):
+    """Every knob of the staff view (environment variables ``RENKEI_STAFF_VIEW_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RENKEI_STAFF_VIEW_", frozen=True, extra="ignore")
+
+    bind: str = Field(
+        default="127.0.0.1",
+        description="Interface the web server listens on (0.0.0.0 in a container).",
+    )
+    port: int = Field(default=8090, ge=1, le=65535, description="HTTP port of the web page.")
+    refresh_seconds: int = Field(
+        default=10, ge=2, le=3600, description="How often the open page reloads its figures."
+    )
+    group_prefix: str = Field(
+        default="staff-view",
+        description=(
+            "Consumer groups are <topic prefix><group_prefix>-<random>: one per start, because "
+            "the view keeps no state and re-reads both compacted topics from the beginning."
+        ),
+    )
+    catchup_idle_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "A source counts as loaded when it reached the end offsets seen at start, or when "
+            "nothing arrived for this long (an unreadable record at the end of a partition)."
+        ),
+    )
+    title: str = Field(
+        default="連携基盤 職員向け画面", description="Heading of the page (e.g. the municipality)."
+    )
+
+
+def load_staff_view_settings() -> StaffViewSettings:
+    """Read the environment once. Call from ``main()`` and pass the result down."""
+    return StaffViewSettings()

@@ -1,0 +1,115 @@
+"""The web side: a page (static HTML + JS that renders ``/api/state``), the JSON, health.
+
+Read-only: GET routes only. The page shows personal data of the evacuation-support lists, so
+every answer says ``Cache-Control: no-store``, and a strict Content-Security-Policy allows only
+this server's own script and style (no inline code; the script writes text, never HTML).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from staff_view.follow import Source
+from staff_view.places import RegionNames
+from staff_view.settings import StaffViewSettings
+from staff_view.snapshot import snapshot
+from staff_view.state import ViewState
+
+JST = ZoneInfo("Asia/Tokyo")
+STATIC_TYPES = {
+    "index.html": "text/html",
+    "app.js": "text/javascript",
+    "style.css": "text/css",
+}
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@dataclass
+class StaffView:
+    """What the handlers read: the folded state and the sources feeding it."""
+
+    settings: StaffViewSettings
+    state: ViewState
+    sources: list[Source]
+    names: RegionNames = field(default_factory=RegionNames)
+    clock: Callable[[], float] = time.monotonic
+
+    def loaded(self) -> bool:
+        now = self.clock()
+        return all(source.catch_up.loaded(now) for source in self.sources)
+
+    def document(self) -> dict[str, Any]:
+        """The ``/api/state`` body: the snapshot plus loading status and page settings."""
+        now = self.clock()
+        return {
+            "title": self.settings.title,
+            "generated_at": dt.datetime.now(JST).isoformat(timespec="seconds"),
+            "refresh_seconds": self.settings.refresh_seconds,
+            "loading": not self.loaded(),
+            "sources": [source.status(now) for source in self.sources],
+            **snapshot(self.state, self.names),
+        }
+
+
+def _static(name: str) -> bytes:
+    return resources.files("staff_view").joinpath("static", name).read_bytes()
+
+
+@web.middleware
+async def security_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def build_app(view: StaffView) -> web.Application:
+    """The aiohttp application: ``/``, ``/static/*``, ``/api/state``, ``/health/*``."""
+    files = {name: _static(name) for name in STATIC_TYPES}
+
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(body=files["index.html"], content_type="text/html", charset="utf-8")
+
+    async def static(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in files or name == "index.html":
+            raise web.HTTPNotFound()
+        return web.Response(body=files[name], content_type=STATIC_TYPES[name], charset="utf-8")
+
+    async def state(_request: web.Request) -> web.Response:
+        body = json.dumps(view.document(), ensure_ascii=False)
+        return web.Response(text=body, content_type="application/json")
+
+    async def live(_request: web.Request) -> web.Response:
+        return web.json_response({"live": True})
+
+    async def ready(_request: web.Request) -> web.Response:
+        loaded = view.loaded()
+        return web.json_response({"ready": loaded}, status=200 if loaded else 503)
+
+    app = web.Application(middlewares=[security_headers])
+    app.router.add_get("/", page)
+    app.router.add_get("/static/{name}", static)
+    app.router.add_get("/api/state", state)
+    app.router.add_get("/health/live", live)
+    app.router.add_get("/health/ready", ready)
+    return app
