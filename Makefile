@@ -1,4 +1,4 @@
-.PHONY: help install stack-up stack-down stack-status demo test lint unit
+.PHONY: help install stack-up stack-down stack-status demo test lint unit staff-view
 
 help:  ## List the common tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -17,6 +17,9 @@ stack-status:  ## Show the servers, versions and addresses
 
 demo: install  ## The main job: the whole platform with a live summary for 2 minutes
 	.venv/bin/renkei demo --duration 120
+
+staff-view: install  ## Staff web page (regions, evacuation lists) at http://127.0.0.1:8090/
+	.venv/bin/python -m staff_view
 
 test:  ## The test command: starts the stack, runs lint, unit and integration tests
 	scripts/test.sh

@@ -1,0 +1,329 @@
+"""Issue 4 acceptance for the staff web view, on the real stack with the real stages.
+
+A simulated 札幌市中央区 (300 residents: registry load, care certifications, checkups) goes
+through `renkei worker all` on its own topic prefix. One evacuation-support candidate gets a
+支援措置 (protection_set); a level-4 alert is issued for their 町域 and one more. `python -m
+staff_view` follows the prefixed topics; headless Chromium loads the page, and every figure in
+the rendered DOM is checked against the latest records read from ``unified.region`` and
+``derived.evacuation-support`` by an independent Confluent client — suppressed counts shown as
+suppressed, the lists' sizes and names — and the protected person's address (as the registry
+sent it and as ``unified.resident`` had it before the measure) is nowhere on the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import unicodedata
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from renkei.bench.stages import prepare_prefixed
+from renkei.publish.producer import Publisher
+from renkei.runtime.provision import renamed
+from renkei.schemas.catalogue import Catalogue
+from renkei.settings import Settings
+from renkei.simulator import Simulation
+from staff_view.labels import REGION_FIGURES
+from tests.integration.independent_client import end_offsets, read_all
+from tests.runtime.kafka_helpers import REPO, WorkerProcess, free_port, free_port_block
+from tests.staff_view.chromium import Node, chromium, dump_dom, parse
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(480)]
+JST = dt.timezone(dt.timedelta(hours=9))
+REGISTRY = "registry.resident.events"
+ALERTS = "disaster.area.alerts"
+
+
+def _prefixed(catalogue: Catalogue, prefix: str) -> Catalogue:
+    topics = {prefix + s.topic: renamed(s, prefix + s.topic) for s in catalogue}
+    return Catalogue(root=catalogue.root, topics=topics)
+
+
+async def _publish(settings: Settings, catalogue: Catalogue, prefix: str, events: list) -> None:
+    async with Publisher(settings, _prefixed(catalogue, prefix)) as publisher:
+        for topic, value in events:
+            await publisher.publish(prefix + topic, value)
+
+
+def _latest(settings: Settings, topic: str) -> dict[str, dict[str, Any]]:
+    """The latest value per key (one key lives in one partition: read order is its order)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for record in read_all(settings, topic, 10**6, timeout=3):
+        latest[record["key"]] = record["value"]
+    return latest
+
+
+def _until(what: str, check: Callable[[], Any], timeout: float = 180.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        time.sleep(1)
+
+
+def _quiet(settings: Settings, topics: list[str], seconds: float = 8.0) -> None:
+    """Wait until no record was added to ``topics`` for ``seconds`` (the stages are done)."""
+    last, since = None, time.monotonic()
+    deadline = since + 180
+    while time.monotonic() < deadline:
+        now = [end_offsets(settings, t, 3) for t in topics]
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= seconds:
+            return
+        time.sleep(1)
+    raise AssertionError(f"{topics} kept growing")
+
+
+def _alert(alert_id: str, regions: list[str], sequence: int) -> dict[str, Any]:
+    now = dt.datetime.now(JST).replace(microsecond=0)
+    return {
+        "event_id": str(uuid.uuid4()),
+        "source_system": "bousai-joho",
+        "municipality_code": "011011",
+        "effective_date": now.date().isoformat(),
+        "recorded_at": now.isoformat(),
+        "sequence": sequence,
+        "alert_id": alert_id,
+        "area_code": "011011",
+        "action": "issued",
+        "level": 4,
+        "information_name": "避難指示",
+        "hazard": "landslide",
+        "issued_at": now.isoformat(),
+        "whole_municipality": False,
+        "target_region_codes": regions,
+        "message": "土砂災害の危険が高まっています。",
+        "issued_by": "区長",
+    }
+
+
+def _protection(resident_key: str, sequence: int) -> dict[str, Any]:
+    now = dt.datetime.now(JST).replace(microsecond=0)
+    return {
+        "event_id": str(uuid.uuid4()),
+        "source_system": "jumin-kiroku",
+        "municipality_code": "011011",
+        "effective_date": now.date().isoformat(),
+        "recorded_at": now.isoformat(),
+        "sequence": sequence,
+        "resident_key": resident_key,
+        "event_type": "protection_set",
+        "reason": "支援措置開始",
+        "detail": {
+            "measure": "DV",
+            "valid_until": (now.date() + dt.timedelta(days=365)).isoformat(),
+        },
+    }
+
+
+class StaffViewProcess:
+    """``python -m staff_view`` on a free port, following the prefixed topics."""
+
+    def __init__(self, prefix: str, log: Path):
+        self.port = free_port()
+        self._out = log.open("wb")
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "staff_view"],
+            cwd=REPO,
+            env={
+                **os.environ,
+                "RENKEI_TOPIC_PREFIX": prefix,
+                "RENKEI_STAFF_VIEW_PORT": str(self.port),
+                "RENKEI_STAFF_VIEW_TITLE": "札幌市中央区 職員向け画面",
+            },
+            stdin=subprocess.DEVNULL,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def state(self) -> dict[str, Any] | None:
+        assert self.process.poll() is None, self.log.read_text(errors="replace")
+        try:
+            with urllib.request.urlopen(self.url + "api/state", timeout=5) as response:
+                return dict(json.load(response))
+        except OSError:
+            return None
+
+    def stop(self) -> int:
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self._out.close()
+
+
+def _expected_cell(region: dict[str, Any], field: str, kind: str) -> tuple[str, str | None]:
+    """(what the cell must say, its data-value) for one figure of a topic record."""
+    value = region.get(field)
+    if value is None:
+        k = region["k_threshold"]
+        return (f"秘匿（{k}未満）", None) if field in region["suppressed"] else ("—", None)
+    if kind == "rate":
+        return f"{value * 100:.1f}%", str(value)
+    return f"{value:,}", str(value)
+
+
+def _check_regions(dom: Node, regions: dict[str, dict[str, Any]]) -> int:
+    rows = dom.all(data_region=None, id=None)
+    assert {row.attrs["data-region"] for row in rows} == set(regions)
+    assert dom.one(id="total-regions").attrs["data-value"] == str(len(regions))
+    suppressed_cells = 0
+    for code, region in regions.items():
+        row = dom.one(id=f"region-{code}")
+        assert row.one(data_field="as_of").text() == str(region["as_of"])
+        for field, _label, kind in REGION_FIGURES:
+            cell = row.one(data_field=field)
+            text, value = _expected_cell(region, field, kind)
+            assert (cell.text(), cell.attrs.get("data-value")) == (text, value), (code, field)
+            suppressed_cells += cell.attrs.get("data-suppressed") == "true"
+    return suppressed_cells
+
+
+def _check_lists(dom: Node, lists: dict[str, dict[str, Any]], alert_id: str) -> None:
+    active = {key: value for key, value in lists.items() if value["status"] == "active"}
+    withheld = {
+        p["household_number"]
+        for v in active.values()
+        for p in v["persons"]
+        if p["address_withheld"]
+    }
+    alert = dom.one(data_alert=alert_id)
+    assert alert.attrs["data-person-count"] == str(sum(v["count"] for v in active.values()))
+    assert {d.attrs["data-list"] for d in alert.all(data_list=None)} == set(active)
+    for key, value in active.items():
+        block = alert.one(data_list=key)
+        assert block.attrs["data-count"] == str(value["count"]) == str(len(value["persons"]))
+        rows = block.all(data_person=None)
+        assert [r.one(data_field="name").text() for r in rows] == [
+            p["name"] for p in value["persons"]
+        ]
+        for row, person in zip(rows, value["persons"], strict=True):
+            cell = row.one(data_field="address")
+            if person["address_withheld"] or person["household_number"] in withheld:
+                assert cell.attrs.get("data-address-hidden") == "true"
+            else:
+                address = person["address"]
+                text = address["address_text"]
+                if address.get("building") and address["building"] not in text:
+                    text = f"{text}　{address['building']}"
+                assert cell.text() == text
+
+
+def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
+    live_stack: Settings, catalogue: Catalogue, tmp_path: Path
+) -> None:
+    chromium()  # fail (CI) or skip before starting anything
+    settings, prefix = live_stack, f"staffview-{uuid.uuid4().hex[:8]}."
+    asyncio.run(prepare_prefixed(settings, catalogue, prefix))
+    simulation = Simulation("011011", residents=300, events=0, seed=20261126)
+    events = [(event.topic, event.value) for event in simulation]
+    workers = WorkerProcess(
+        "all",
+        tmp_path / "workers.log",
+        {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_WORKER_WEB_PORT_BASE": str(free_port_block(4))},
+    )
+    view = StaffViewProcess(prefix, tmp_path / "staff_view.log")
+    try:
+        asyncio.run(_publish(settings, catalogue, prefix, events))
+
+        def candidates() -> list[dict[str, Any]]:
+            profiles = _latest(settings, prefix + "unified.resident").values()
+            return [p for p in profiles if p["evacuation_support"]["candidate"] and p["address"]]
+
+        found = _until("evacuation-support candidates in unified.resident", candidates)
+        protected = found[0]
+        key, home = protected["resident_key"], protected["address"]
+        sent = [v for t, v in events if t == REGISTRY and v["resident_key"] == key]
+        sent_address = sent[0]["detail"]["address"]["address_text"]
+        others = sorted({p["address"]["region_code"] for p in found} - {home["region_code"]})
+        regions_alerted = [home["region_code"], *others[:2]]
+        last_sequence = max(v["sequence"] for v in sent)
+        asyncio.run(
+            _publish(settings, catalogue, prefix, [(REGISTRY, _protection(key, last_sequence + 1))])
+        )
+        _until(
+            "the protection in unified.resident",
+            lambda: _latest(settings, prefix + "unified.resident")[key]["address"] is None,
+        )
+        alert_id = f"011011-staffview-{uuid.uuid4().hex[:6]}"
+        asyncio.run(
+            _publish(settings, catalogue, prefix, [(ALERTS, _alert(alert_id, regions_alerted, 1))])
+        )
+
+        def listed() -> dict[str, dict[str, Any]] | None:
+            lists = _latest(settings, prefix + "derived.evacuation-support")
+            persons = [p for v in lists.values() if v["status"] == "active" for p in v["persons"]]
+            mine = [p for p in persons if p["resident_key"] == key]
+            return lists if mine and mine[0]["address_withheld"] else None
+
+        _until("the list with the protected person", listed)
+        _quiet(settings, [prefix + "unified.region", prefix + "derived.evacuation-support"])
+        regions = _latest(settings, prefix + "unified.region")
+        lists = _latest(settings, prefix + "derived.evacuation-support")
+        persons = sum(v["count"] for v in lists.values() if v["status"] == "active")
+
+        def converged() -> dict[str, Any] | None:
+            state = view.state()
+            if state is None or state["loading"]:
+                return None
+            totals = state["totals"]
+            return (
+                state
+                if (totals["regions"], totals["listed_persons"]) == (len(regions), persons)
+                else None
+            )
+
+        _until("the staff view caught up with the topics", converged, timeout=90)
+        html = dump_dom(view.url, tmp_path / "chromium")
+        dom = parse(html)
+        assert dom.one(id="status").attrs["data-loading"] == "false"
+        suppressed = _check_regions(dom, regions)
+        assert suppressed > 0  # 300 residents over many 町域: small cells exist and show as such
+        assert dom.one(id="region-011011").one(data_field="population").attrs["data-value"] == str(
+            regions["011011"]["population"]
+        )
+        _check_lists(dom, lists, alert_id)
+        [name] = {
+            p["name"] for v in lists.values() for p in v["persons"] if p["resident_key"] == key
+        }
+        rows = [
+            row
+            for row in dom.one(data_alert=alert_id).all(data_person=None)
+            if row.one(data_field="name").text() == name
+        ]
+        assert rows and all(
+            r.one(data_field="address").attrs.get("data-address-hidden") == "true" for r in rows
+        )
+        for text in {
+            sent_address,
+            unicodedata.normalize("NFKC", sent_address),
+            home["address_text"],
+        }:
+            assert text not in html
+        assert key not in html  # the internal resident number is not shown either
+    finally:
+        view_rc = view.stop()
+        assert workers.stop() == 0, workers.output()
+    assert view_rc == 0, view.log.read_text(errors="replace")
