@@ -175,7 +175,7 @@ def test_department_events_become_linked_streams_and_an_evacuation_list(
     workers = WorkerProcess(
         "all",
         tmp_path / "workers.log",
-        {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_WORKER_WEB_PORT_BASE": str(free_port_block(4))},
+        {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_WORKER_WEB_PORT_BASE": str(free_port_block(5))},
     )
     department = ConfluentDepartment(settings, catalogue, prefix)
     try:

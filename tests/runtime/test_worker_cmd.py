@@ -18,7 +18,7 @@ from tests.runtime.kafka_helpers import WorkerProcess, free_port_block
 
 
 def test_every_stage_is_registered_by_name_with_its_builder() -> None:
-    assert list(STAGES) == ["standardize", "resident", "region", "evacuation"]
+    assert list(STAGES) == ["standardize", "resident", "region", "evacuation", "views"]
     assert STAGES["standardize"] == "renkei.stages.standardize:build_standardize"
     assert available("standardize")
     assert load_builder("standardize") is build_standardize
@@ -48,7 +48,7 @@ def test_help_names_the_stages_and_where_logs_go() -> None:
     result = CliRunner().invoke(worker, ["--help"])
     assert result.exit_code == 0
     for text in (
-        "standardize, resident, region or evacuation",
+        "standardize, resident, region, evacuation or views",
         "stderr",
         "worker-<stage>.log",
         "SIGTERM",

@@ -28,6 +28,7 @@ STAGES = {
     "resident": "renkei.stages.resident:build_resident",
     "region": "renkei.stages.region:build_region",
     "evacuation": "renkei.stages.evacuation:build_evacuation",
+    "views": "renkei.stages.views:build_views",
 }
 """Stage name → ``module:function`` building its faust App (``function(settings, *,
 web_port=None)``). A stage whose module does not exist yet is skipped by ``all``."""
@@ -73,7 +74,7 @@ def load_builder(target: str) -> Callable[..., Any]:
     "--web-port",
     type=int,
     help="Web server port of a single stage (default: standardize 6066, resident 6067, "
-    "region 6068, evacuation 6069; base from RENKEI_WORKER_WEB_PORT_BASE).",
+    "region 6068, evacuation 6069, views 6070; base from RENKEI_WORKER_WEB_PORT_BASE).",
 )
 @click.option(
     "--log-level",
@@ -112,8 +113,8 @@ def worker(
 ) -> None:
     """Run a streaming stage until Ctrl-C or SIGTERM.
 
-    STAGE is standardize, resident, region or evacuation (each its own faust App and consumer
-    group renkei-<stage>), or module:function of a stage builder (tests, plugins). A single
+    STAGE is standardize, resident, region, evacuation or views (each its own faust App and
+    consumer group renkei-<stage>), or module:function of a stage builder (tests, plugins). A single
     stage runs in this process and logs to stderr (or --log-file).
 
     `all` starts every stage built so far, each in its own subprocess, and writes each one's

@@ -32,14 +32,15 @@ stopped inside a group join waits up to its 60 s timeouts, and then a non-daemon
 thread may keep the process alive for good. Nothing is lost by exiting: what was not acked is
 not committed, and is processed again."""
 
-STAGE_PORT_OFFSETS = {"standardize": 0, "resident": 1, "region": 2, "evacuation": 3}
+STAGE_PORT_OFFSETS = {"standardize": 0, "resident": 1, "region": 2, "evacuation": 3, "views": 4}
 LIBRARY_LOGGERS = ("aiokafka", "faust", "mode", "kafka", "httpx", "httpcore")
 
 Hook = Callable[[], Awaitable[None]]
 
 
 def default_web_port(settings: Settings, stage: str) -> int:
-    """standardize 6066, resident 6067, region 6068, evacuation 6069 (from the base port)."""
+    """standardize 6066, resident 6067, region 6068, evacuation 6069, views 6070 (from the base
+    port)."""
     if stage not in STAGE_PORT_OFFSETS:
         raise RenkeiError(f"no default web port for stage {stage!r}; pass web_port")
     return settings.worker_web_port_base + STAGE_PORT_OFFSETS[stage]

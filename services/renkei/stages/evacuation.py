@@ -9,6 +9,8 @@ from typing import Any
 
 from aiokafka.partitioner import murmur2
 
+from renkei.audit import AuditLog
+from renkei.audit.releases import audit_releases
 from renkei.linkage import evacuation_flow
 from renkei.runtime.app import StageApp
 from renkei.runtime.dlq import Send
@@ -59,6 +61,7 @@ def build_evacuation(
     registry: RegistryClient | None = None,
     send: Send | None = None,
     disaster_mode: bool | None = None,
+    audit: AuditLog | None = None,
 ) -> StageApp:
     """The evacuation worker's App (group ``renkei-evacuation``, web port 6069 by default).
 
@@ -72,7 +75,8 @@ def build_evacuation(
     4. internal topic ``renkei-evacuation-regions`` (key region, 3): routed facts, alerts per
        targeted region, whole-municipality alerts broadcast to every partition;
     5. handlers: facts → routing → regions topic; alerts → alert routing → regions topic;
-       regions topic → regions table → lists whose content changed.
+       regions topic → regions table → lists whose content changed;
+    6. audit: every disaster-mode list sent writes ``evacuation.released`` (renkei.audit).
     """
     stage = LinkageStage.from_catalogue(
         settings,
@@ -101,11 +105,18 @@ def build_evacuation(
             for key, p, m in sends
         ]
 
-    def on_region_message(record: SourceRecord, message: Any) -> list[Output]:
+    audit_log = audit or AuditLog.open(stage.settings, produce=send is None)
+    actor = f"stage:{STAGE} ({stage.names.group(STAGE)})"
+
+    async def on_region_message(record: SourceRecord, message: Any) -> list[Output]:
         lists = evacuation_flow.handle_region_message(regions, message, record.partition, override)
+        data = [datum for _, datum in lists]
+        await audit_releases(audit_log, actor, data, operator_override=override)
         return [contract(OUTPUT, key, datum) for key, datum in lists]
 
     stage.on(FACTS, on_facts)
     stage.on(ALERTS, on_alert)
-    stage.on(topic, on_region_message)
-    return stage.build()
+    stage.on(topic, on_region_message)  # type: ignore[arg-type]  # async handlers are awaited
+    app = stage.build()
+    app.shutdown_hooks.append(audit_log.aclose)
+    return app

@@ -1,0 +1,55 @@
+"""Per-purpose pseudonym secrets: generated private, stable, different per purpose, rotation."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from renkei.errors import ConfigurationError
+from renkei.settings import Settings
+from renkei.views.pseudonym import load_or_create_key, read_key, rotate_key, secrets_folder
+
+RESIDENT = "000000000000123"
+
+
+def test_a_missing_key_is_generated_private_and_then_reused(tmp_path: Path) -> None:
+    folder = tmp_path / "pseudonym"
+    key = load_or_create_key(folder, "health-promotion")
+    path = folder / "health-promotion.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    again = load_or_create_key(folder, "health-promotion")
+    assert again.pseudonym(RESIDENT) == key.pseudonym(RESIDENT)
+    assert len(key.pseudonym(RESIDENT)) == 64 and RESIDENT not in key.pseudonym(RESIDENT)
+    assert key.secret.hex() not in repr(key)
+
+
+def test_purposes_get_unrelated_pseudonyms(tmp_path: Path) -> None:
+    one = load_or_create_key(tmp_path, "health-promotion")
+    two = load_or_create_key(tmp_path, "resident-services")
+    assert one.pseudonym(RESIDENT) != two.pseudonym(RESIDENT)
+    assert one.key_id != two.key_id
+
+
+def test_a_key_readable_by_others_is_refused(tmp_path: Path) -> None:
+    load_or_create_key(tmp_path, "p")
+    (tmp_path / "p.key").chmod(0o644)
+    with pytest.raises(ConfigurationError, match="chmod 600"):
+        load_or_create_key(tmp_path, "p")
+
+
+def test_rotation_changes_pseudonyms_and_keeps_the_old_key_retired(tmp_path: Path) -> None:
+    old = load_or_create_key(tmp_path, "p")
+    new, retired = rotate_key(tmp_path, "p")
+    assert new.key_id != old.key_id
+    assert new.pseudonym(RESIDENT) != old.pseudonym(RESIDENT)
+    assert retired == tmp_path / "retired" / f"p.{old.key_id}.key"
+    assert retired is not None and read_key(retired, "p").secret == old.secret
+
+
+def test_the_folder_setting_and_its_default(tmp_path: Path) -> None:
+    assert secrets_folder(Settings(home=tmp_path)) == tmp_path / "secrets" / "pseudonym"
+    chosen = tmp_path / "vault"
+    assert secrets_folder(Settings(home=tmp_path, pseudonym_secrets_dir=chosen)) == chosen
