@@ -1,11 +1,21 @@
-# Renkei CLI and workers. The schema catalogue is part of the image.
+# Renkei CLI, stage workers and the staff web view. The schema catalogue and the data-sharing
+# agreements are part of the image. Build: docker build -t renkei:0.1.0 .
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY services ./services
 COPY schemas ./schemas
-RUN pip install --no-cache-dir .
-ENV RENKEI_SCHEMAS_DIR=/app/schemas/avro
-USER nobody
+COPY deploy/agreements ./deploy/agreements
+RUN pip install --no-cache-dir . \
+    && mkdir -p /var/lib/renkei \
+    && chown 65534:65534 /var/lib/renkei
+# Settings (renkei.settings.Settings): catalogue and agreements from the image; state
+# (RocksDB tables of the workers, audit log) under RENKEI_HOME, a volume in compose/k8s.
+ENV RENKEI_SCHEMAS_DIR=/app/schemas/avro \
+    RENKEI_AGREEMENTS_DIR=/app/deploy/agreements \
+    RENKEI_HOME=/var/lib/renkei \
+    PYTHONUNBUFFERED=1
+USER 65534:65534
+EXPOSE 6066 6067 6068 6069 8090
 ENTRYPOINT []
 CMD ["renkei", "--help"]

@@ -1,0 +1,1 @@
+"""Deployment helpers run by operators, not by workers: generators of the files in deploy/."""

@@ -1,0 +1,178 @@
+"""docker-compose.yml and the Dockerfile, read as files (no Docker engine here): services,
+ports, start order, healthchecks, and every RENKEI_* variable against the settings classes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from renkei.cli.worker_cmd import STAGES
+from renkei.runtime.app import default_web_port
+from renkei.settings import Settings
+from tests.deploy.conftest import DEPLOY, REPO
+from tests.deploy.settings_env import field_of, parse
+
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+RENKEI_IMAGE_SERVICES = [n for n, s in SERVICES.items() if s.get("build") == "."]
+DEFAULTS = Settings.model_validate({})  # defaults only, whatever the environment says
+REQUIRED = ("RENKEI_KAFKA_BOOTSTRAP", "RENKEI_SCHEMA_REGISTRY_URL", "RENKEI_HOME")
+
+
+def env(service: str) -> dict[str, str]:
+    environment = SERVICES[service].get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+    return {k: str(v) for k, v in environment.items()}
+
+
+def published(service: str) -> dict[int, int]:
+    """container port → host port; every one bound to 127.0.0.1 (asserted)."""
+    ports = {}
+    for spec in SERVICES[service].get("ports", []):
+        host_ip, host, container = str(spec).split(":")
+        assert host_ip == "127.0.0.1", f"{service}: {spec} is published on every interface"
+        ports[int(container)] = int(host)
+    return ports
+
+
+def depends(service: str) -> dict[str, str]:
+    """dependency → condition (the short list form means service_started)."""
+    value = SERVICES[service].get("depends_on") or {}
+    if isinstance(value, list):
+        return dict.fromkeys(value, "service_started")
+    return {name: spec.get("condition", "service_started") for name, spec in value.items()}
+
+
+def test_the_whole_platform_is_there() -> None:
+    expected = {"kafka", "registry", "schemas-apply", "staff-view", "simulator"}
+    expected |= {"prometheus", "grafana"} | set(STAGES)
+    assert set(SERVICES) == expected
+    assert SERVICES["kafka"]["image"].startswith("apache/kafka:3.9")
+    assert SERVICES["registry"]["image"].startswith("apicurio/apicurio-registry:3")
+    assert SERVICES["simulator"]["profiles"] == ["simulate"]
+    assert [n for n, s in SERVICES.items() if s.get("profiles")] == ["simulator"]
+
+
+def test_kafka_is_single_node_kraft_with_internal_and_host_listeners() -> None:
+    kafka = env("kafka")
+    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert "INTERNAL://kafka:19092" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    assert "EXTERNAL://127.0.0.1:9092" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    assert kafka["KAFKA_LOG_DIRS"] in [v.split(":")[1] for v in SERVICES["kafka"]["volumes"]]
+    assert published("kafka") == {9092: 9092}
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_each_stage_runs_its_worker_on_its_default_port(stage: str) -> None:
+    service = SERVICES[stage]
+    assert service["command"] == ["renkei", "worker", stage]
+    port = default_web_port(DEFAULTS, stage)
+    assert published(stage) == {port: port}
+    assert env(stage)["RENKEI_WORKER_WEB_BIND"] == "0.0.0.0"
+    probe = " ".join(service["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{port}/health/ready" in probe
+    home = env(stage)["RENKEI_HOME"]
+    volume, _, target = service["volumes"][0].partition(":")
+    assert target == home and volume in COMPOSE["volumes"], "RocksDB state on a named volume"
+    assert depends(stage) == {"schemas-apply": "service_completed_successfully"}
+
+
+def test_staff_view_and_schemas_apply() -> None:
+    assert SERVICES["staff-view"]["command"] == ["python", "-m", "staff_view"]
+    assert published("staff-view") == {8090: 8090}
+    assert env("staff-view")["RENKEI_STAFF_VIEW_PORT"] == "8090"
+    assert env("staff-view")["RENKEI_STAFF_VIEW_BIND"] == "0.0.0.0"
+    assert SERVICES["schemas-apply"]["command"] == ["renkei", "schemas", "apply"]
+    assert depends("schemas-apply") == {"kafka": "service_healthy", "registry": "service_healthy"}
+    assert depends("simulator") == {"schemas-apply": "service_completed_successfully"}
+
+
+def test_start_order_is_acyclic_and_waits_only_on_healthchecks_that_exist() -> None:
+    for name in SERVICES:
+        for dependency, condition in depends(name).items():
+            assert dependency in SERVICES, f"{name} depends on unknown {dependency}"
+            if condition == "service_healthy":
+                assert "healthcheck" in SERVICES[dependency], f"{dependency} has no healthcheck"
+            if condition == "service_completed_successfully":
+                assert SERVICES[dependency].get("restart") in (None, "no", "on-failure")
+    seen: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"depends_on cycle: {' -> '.join((*path, name))}"
+        if name not in seen:
+            seen.add(name)
+            for dependency in depends(name):
+                visit(dependency, (*path, name))
+
+    for name in SERVICES:
+        visit(name, ())
+    for name in ("kafka", "registry", "staff-view", "prometheus", *STAGES):
+        assert "healthcheck" in SERVICES[name], f"{name} has no healthcheck"
+
+
+def test_every_renkei_variable_is_a_real_setting() -> None:
+    for name in RENKEI_IMAGE_SERVICES:
+        for variable in env(name):
+            if variable.startswith("RENKEI_"):
+                if variable.startswith("RENKEI_STAFF_VIEW_"):
+                    pytest.importorskip("staff_view.settings")
+                assert field_of(variable), f"{name}: {variable} is no settings field"
+
+
+@pytest.mark.parametrize("service", RENKEI_IMAGE_SERVICES)
+def test_required_settings_are_set_and_point_at_the_containers(service: str) -> None:
+    variables = env(service)
+    for required in REQUIRED:
+        assert required in variables, f"{service}: {required} not set"
+    if any(v.startswith("RENKEI_STAFF_VIEW_") for v in variables):
+        pytest.importorskip("staff_view.settings")
+    settings = parse(variables)[Settings]
+    assert isinstance(settings, Settings)
+    assert settings.kafka_bootstrap == "kafka:19092"  # the INTERNAL listener
+    registry_port = next(iter(published("registry")))
+    assert settings.schema_registry_url == f"http://registry:{registry_port}/apis/ccompat/v7"
+    assert settings.home == Path("/var/lib/renkei")
+
+
+def test_a_misspelt_variable_would_be_caught() -> None:
+    assert field_of("RENKEI_KAFKA_BOOTSTRAP") == "kafka_bootstrap"
+    assert field_of("RENKEI_KAFKA_BOOTSTRAP_SERVERS") is None
+    with pytest.raises(ValueError):
+        parse({"RENKEI_WORKER_WEB_PORT_BASE": "not-a-port"})
+
+
+def test_prometheus_scrapes_the_compose_workers() -> None:
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    job = next(j for j in config["scrape_configs"] if j["job_name"] == "renkei-workers")
+    targets = {t["labels"]["stage"]: t["targets"][0] for t in job["static_configs"]}
+    assert targets == {s: f"{s}:{default_web_port(DEFAULTS, s)}" for s in STAGES}
+    mounts = SERVICES["prometheus"]["volumes"]
+    assert "./deploy/prometheus:/etc/prometheus:ro" in mounts
+    assert "--config.file=/etc/prometheus/prometheus.yml" in SERVICES["prometheus"]["command"]
+    grafana = SERVICES["grafana"]["volumes"]
+    assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana
+    for mount in mounts + grafana:
+        source = mount.split(":")[0]
+        if source.startswith("./"):
+            assert (REPO / source).is_dir(), f"{source} does not exist"
+
+
+def test_dockerfile_copies_what_exists_and_sets_real_settings() -> None:
+    text = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    for line in re.findall(r"^COPY (.+)$", text, flags=re.MULTILINE):
+        for source in line.split()[:-1]:
+            assert (REPO / source).exists(), f"Dockerfile copies missing {source}"
+    env_block = re.search(r"^ENV (.+?)(?:\n(?!\s))", text, flags=re.MULTILINE | re.DOTALL)
+    assert env_block
+    variables = dict(re.findall(r"(RENKEI_\w+)=(\S+)", env_block.group(1)))
+    assert set(variables) >= {"RENKEI_SCHEMAS_DIR", "RENKEI_HOME"}
+    for variable, value in variables.items():
+        assert field_of(variable), f"Dockerfile sets {variable}, no settings field"
+        source = REPO / value.removeprefix("/app/")
+        if value.startswith("/app/"):
+            assert source.is_dir(), f"{variable}={value}: {source} is not in the image"
