@@ -1,4 +1,4 @@
-.PHONY: help install stack-up stack-down stack-status demo test lint unit staff-view
+.PHONY: help install stack-up stack-down stack-status demo test lint unit staff-view deploy-generate
 
 help:  ## List the common tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,3 +30,7 @@ unit: install  ## Fast tests only (no broker needed)
 lint: install  ## ruff and mypy
 	.venv/bin/ruff check services tests
 	.venv/bin/mypy
+
+deploy-generate: install  ## Regenerate deploy/k8s/topics.yaml and prometheus-rules.yaml
+	.venv/bin/python -m renkei.deploy.k8s_topics -o deploy/k8s/topics.yaml
+	.venv/bin/python -m renkei.deploy.k8s_rules > deploy/k8s/prometheus-rules.yaml

@@ -17,6 +17,7 @@ from renkei.deploy import k8s_rules, k8s_topics
 from renkei.runtime.app import default_web_port
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
+from renkei.views.plan import load_view_plans
 from tests.deploy.conftest import DEPLOY
 from tests.deploy.settings_env import field_of, parse
 
@@ -128,7 +129,11 @@ def test_topics_match_the_catalogue() -> None:
         "cleanup.policy": "compact",
         "min.insync.replicas": "2",
     }
-    assert set(topics) - set(catalogue.topics) == {
+    views = {plan.topic: plan.spec for plan in load_view_plans(DEFAULTS.agreements_dir, catalogue)}
+    for name, spec in views.items():
+        assert topics[name]["spec"]["partitions"] == spec.partitions
+        assert topics[name]["spec"]["config"]["cleanup.policy"] == spec.cleanup_policy
+    assert set(topics) - set(catalogue.topics) - set(views) == {
         t for t in topics if t.startswith(("dlq.", "renkei-"))
     }
 

@@ -6,7 +6,10 @@ Three kinds of topics, each with the configs the workers themselves would give i
 
 - catalogue topics (``schemas/avro/*/topic.yaml``): partitions, cleanup policy and retention
   of their metadata (``renkei.topics.topic_config``, as ``renkei schemas apply``);
-- what the stage workers create at startup (read from the stage Apps, built without a broker):
+- the views stage's ``view.<purpose>.<short>`` topics of the consumer agreements
+  (``deploy/agreements``), with the partitions, cleanup and retention the stage gives them;
+- what the stage workers create at startup (read from the stage Apps, built without a broker
+  and with a throwaway RENKEI_HOME, so no pseudonym key or audit file is left behind):
   ``dlq.<input>`` of every input, the linkage stages' internal topics and their DLQs, and their
   table changelogs (compacted);
 - every one with ``replicas`` copies and ``min.insync.replicas``, because a worker that creates
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +52,7 @@ class PlannedTopic:
     name: str
     partitions: int
     config: dict[str, str]
-    kind: str  # catalogue | dlq | internal | changelog
+    kind: str  # catalogue | view | dlq | internal | changelog
     stage: str = ""
 
 
@@ -57,6 +61,16 @@ def catalogue_topics(catalogue: Catalogue) -> list[PlannedTopic]:
     return [
         PlannedTopic(spec.topic, spec.partitions, topic_config(spec), "catalogue")
         for spec in catalogue
+    ]
+
+
+def view_topics(settings: Settings, catalogue: Catalogue) -> list[PlannedTopic]:
+    """The views stage's output topics, one per consumer agreement's source topic."""
+    from renkei.views.plan import load_view_plans
+
+    return [
+        _planned(plan.spec, "view", "views")
+        for plan in load_view_plans(settings.agreements_dir, catalogue)
     ]
 
 
@@ -94,11 +108,24 @@ def _planned(spec: TopicSpec, kind: str, stage: str) -> PlannedTopic:
 
 def plan(settings: Settings) -> list[PlannedTopic]:
     """Every topic, by name; the same topic seen by two stages must agree (or it is an error)."""
-    # Production names: a test prefix in the environment must not leak into the manifests.
-    settings = settings.model_copy(update={"topic_prefix": ""})
     catalogue = load_catalogue(settings.schemas_dir)
+    with tempfile.TemporaryDirectory(prefix="renkei-k8s-topics-") as scratch:
+        # Production names (no test prefix); building the stages may write pseudonym keys and
+        # audit files under RENKEI_HOME: a throwaway one keeps the real one untouched.
+        throwaway = settings.model_copy(
+            update={
+                "topic_prefix": "",
+                "home": Path(scratch),
+                "pseudonym_secrets_dir": Path(scratch) / "secrets",
+            }
+        )
+        planned = (
+            catalogue_topics(catalogue)
+            + view_topics(throwaway, catalogue)
+            + stage_topics(throwaway, catalogue)
+        )
     by_name: dict[str, PlannedTopic] = {}
-    for topic in catalogue_topics(catalogue) + stage_topics(settings, catalogue):
+    for topic in planned:
         seen = by_name.get(topic.name)
         if seen is None:
             by_name[topic.name] = topic
@@ -180,8 +207,8 @@ def render(
     help="Write to this file instead of stdout.",
 )
 def main(cluster: str, namespace: str, replicas: int, min_insync: int, output: Path | None) -> None:
-    """Print Strimzi KafkaTopic resources for every catalogue, DLQ, internal and changelog
-    topic (the catalogue folder comes from RENKEI_SCHEMAS_DIR)."""
+    """Print Strimzi KafkaTopic resources for every catalogue, view, DLQ, internal and
+    changelog topic (catalogue and agreements from RENKEI_SCHEMAS_DIR, RENKEI_AGREEMENTS_DIR)."""
     try:
         text = render(
             load_settings(),
