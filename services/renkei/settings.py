@@ -58,6 +58,13 @@ class Settings(BaseSettings):
             "<RENKEI_HOME>/secrets/pseudonym. Missing keys are generated there (mode 0600)."
         ),
     )
+    evacuation_disaster_mode: bool = Field(
+        default=False,
+        description=(
+            "Operator switch of the evacuation stage: list every candidate without consent "
+            "whatever the alert level (災害対策基本法 49条の11③); audited at startup."
+        ),
+    )
     source_system: str = Field(
         default="renkei-cli", description="CloudEvents ce_source of events this process publishes."
     )

@@ -53,3 +53,19 @@ def test_the_folder_setting_and_its_default(tmp_path: Path) -> None:
     assert secrets_folder(Settings(home=tmp_path)) == tmp_path / "secrets" / "pseudonym"
     chosen = tmp_path / "vault"
     assert secrets_folder(Settings(home=tmp_path, pseudonym_secrets_dir=chosen)) == chosen
+
+
+def test_views_cli_lists_views_and_rotates_a_key(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from renkei.cli import cli
+
+    env = {"RENKEI_HOME": str(tmp_path)}
+    old = load_or_create_key(tmp_path / "secrets" / "pseudonym", "health-promotion")
+    listed = CliRunner().invoke(cli, ["views", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "view.health-promotion.resident" in listed.output and old.key_id in listed.output
+    rotated = CliRunner().invoke(cli, ["views", "rotate-key", "health-promotion", "--yes"], env=env)
+    assert rotated.exit_code == 0, rotated.output
+    new = load_or_create_key(tmp_path / "secrets" / "pseudonym", "health-promotion")
+    assert new.key_id != old.key_id and new.key_id in rotated.output

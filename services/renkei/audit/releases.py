@@ -16,6 +16,7 @@ from renkei.errors import AuditError
 
 log = logging.getLogger(__name__)
 RELEASED = "evacuation.released"
+MODE_SWITCHED = "evacuation.disaster_mode"
 
 
 def release_details(datum: dict[str, Any], *, operator_override: bool) -> dict[str, Any] | None:
@@ -57,3 +58,11 @@ async def audit_releases(
         except AuditError as exc:
             log.error("evacuation.released audit record not fully written: %s", exc)
     return written
+
+
+async def audit_disaster_mode(audit: AuditLog, actor: str) -> None:
+    """Record that a stage started with the operator's disaster-mode switch on."""
+    try:
+        await audit.record(MODE_SWITCHED, actor=actor, details={"disaster_mode": True})
+    except AuditError as exc:
+        log.error("evacuation.disaster_mode audit record not fully written: %s", exc)

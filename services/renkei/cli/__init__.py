@@ -17,6 +17,7 @@ from renkei.cli.schemas_cmd import schemas
 from renkei.cli.simulate_cmd import simulate
 from renkei.cli.stack_cmd import stack
 from renkei.cli.tail_cmd import tail
+from renkei.cli.views_cmd import views
 from renkei.cli.worker_cmd import worker
 from renkei.errors import RenkeiError
 from renkei.settings import load_settings
@@ -47,6 +48,7 @@ for command in (
     worker,
     agreements,
     audit,
+    views,
 ):
     cli.add_command(command)
 

@@ -67,7 +67,7 @@ def demo(
 
     1. `renkei stack up` — real Kafka and Apicurio Registry (downloaded once via Maven).
     2. `renkei schemas apply` — every topic and <topic>-value subject of schemas/avro/.
-    3. `renkei worker all` — standardize, resident, region and evacuation stages.
+    3. `renkei worker all` — standardize, resident, region, evacuation and views stages.
     4. `renkei simulate` — a synthetic municipality on real postal data: a snapshot, then
        change events at --rate on all five department topics (moves, births, deaths,
        checkups, care certifications, disaster alerts, indicators).

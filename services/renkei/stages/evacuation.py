@@ -10,7 +10,7 @@ from typing import Any
 from aiokafka.partitioner import murmur2
 
 from renkei.audit import AuditLog
-from renkei.audit.releases import audit_releases
+from renkei.audit.releases import audit_disaster_mode, audit_releases
 from renkei.linkage import evacuation_flow
 from renkei.runtime.app import StageApp
 from renkei.runtime.dlq import Send
@@ -118,5 +118,11 @@ def build_evacuation(
     stage.on(ALERTS, on_alert)
     stage.on(topic, on_region_message)  # type: ignore[arg-type]  # async handlers are awaited
     app = stage.build()
+
+    async def audit_mode_switch() -> None:
+        if override:  # the operator's switch is an explicit, audited decision
+            await audit_disaster_mode(audit_log, actor)
+
+    app.startup_hooks.append(audit_mode_switch)
     app.shutdown_hooks.append(audit_log.aclose)
     return app

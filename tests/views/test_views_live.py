@@ -1,0 +1,167 @@
+"""Views, retraction and the release audit on the real broker and registry.
+
+resident, region, evacuation and views run as worker subprocesses under a test topic prefix;
+std.* records go in; outputs and views are read back with confluent-kafka's own deserializer.
+A downstream app's view holds only its agreed fields under per-purpose pseudonyms; a 支援措置
+filed after the resident's records went out retracts the address from every output and view;
+the disaster-mode list writes ``evacuation.released``; the audit chain verifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from renkei.audit import AuditFile
+from renkei.cli import cli
+from renkei.schemas.jsonform import to_datum
+from renkei.serde.avro import AvroEncoder
+from renkei.serde.registry import RegistryClient
+from renkei.settings import Settings
+from renkei.views.pseudonym import load_or_create_key
+from tests.integration.independent_client import read_all
+from tests.linkage import factories as f
+from tests.runtime.kafka_helpers import WorkerProcess, free_port_block, produce
+
+pytestmark = pytest.mark.kafka
+REG, CARE = "std.registry.resident.events", "std.welfare.care.certifications"
+ALERTS = "std.disaster.area.alerts"
+NOTIFIER = "view.evacuation-support.evacuation-support"
+STAFF = "view.resident-services.resident"
+HEALTH = "view.health-promotion.resident"
+DASHBOARD = "view.regional-dashboard.region"
+ELDER, OTHER = "000000000000961", "000000000000962"
+STAGES = ("resident", "region", "evacuation", "views")
+
+
+async def _publish(settings: Settings, prefix: str, records: list[tuple[str, str, dict]]) -> None:
+    client = RegistryClient(settings.schema_registry_url)
+    try:
+        for topic, key, datum in records:
+            encoder = AvroEncoder(client, f"{prefix}{topic}-value", f.spec(topic).schema)
+            await encoder.prepare()
+            value = encoder.encode(to_datum(f.spec(topic).schema, datum))
+            await produce(settings, prefix + topic, [(key.encode(), value, [], None)])
+    finally:
+        await client.aclose()
+
+
+def _latest(settings: Settings, topic: str, done: Any, timeout: float = 120.0) -> dict[str, Any]:
+    """The latest value per key of ``topic`` once ``done(latest)`` holds."""
+    deadline = time.monotonic() + timeout
+    latest: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        latest = {r["key"]: r["value"] for r in read_all(settings, topic, 10**6, timeout=3)}
+        if done(latest):
+            return latest
+    raise AssertionError(f"{topic}: condition not met in {timeout}s: {list(latest)}")
+
+
+def _person(latest: dict[str, Any], list_key: str) -> dict[str, Any] | None:
+    persons = (latest.get(list_key) or {}).get("persons") or []
+    return persons[0] if persons else None
+
+
+@pytest.mark.timeout(600)
+def test_views_retraction_and_release_audit_on_the_real_stack(
+    live_stack: Settings, isolated_schemas_dir: tuple[Path, str], tmp_path: Path
+) -> None:
+    settings = live_stack
+    schemas_dir, bare = isolated_schemas_dir
+    prefix = f"{bare}."
+    applied = CliRunner().invoke(
+        cli, ["schemas", "apply"], env={"RENKEI_SCHEMAS_DIR": str(schemas_dir)}
+    )
+    assert applied.exit_code == 0, applied.output
+    home = tmp_path / "home"
+    env = {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_HOME": str(home)}
+    base = free_port_block(len(STAGES))
+    workers = [
+        WorkerProcess(stage, tmp_path / f"{stage}.log", env, web_port=base + n)
+        for n, stage in enumerate(STAGES)
+    ]
+    list_key = f"L1:{f.REGION_A}"
+    address = f.ADDRESS_A["address_text"]
+    try:
+        elder = f.person(given="トシ", birth="1940-01-01")
+        asyncio.run(
+            _publish(
+                settings,
+                prefix,
+                [
+                    (REG, ELDER, f.moved_in(ELDER, "2026-04-01", 1, who=elder)),
+                    (REG, OTHER, f.moved_in(OTHER, "2026-04-01", 1, hh=f.household("0000000962"))),
+                    (CARE, ELDER, f.care(ELDER, "2026-05-01", 1, "25")),
+                    (ALERTS, f.REGION_A, f.alert("L1", "issued", 4, "2026-07-01", 1)),
+                ],
+            )
+        )
+        keys = home / "secrets" / "pseudonym"
+        staff_key = load_or_create_key(keys, "resident-services").pseudonym(ELDER)
+        health_key = load_or_create_key(keys, "health-promotion").pseudonym(ELDER)
+        assert staff_key != health_key
+
+        # Published with the address first: the list, its view, the staff view.
+        listed = _latest(settings, prefix + NOTIFIER, lambda v: _person(v, list_key) is not None)
+        assert _person(listed, list_key)["address"]["address_text"] == address
+        assert _person(listed, list_key)["resident_key"] != ELDER
+        staff = _latest(settings, prefix + STAFF, lambda v: staff_key in v)
+        assert staff[staff_key]["address"]["address_text"] == address
+        assert staff[staff_key]["resident_key"] == staff_key
+        health = _latest(settings, prefix + HEALTH, lambda v: health_key in v)
+        assert set(health[health_key]) == {
+            "resident_key",
+            "age",
+            "sex",
+            "region_code",
+            "checkup",
+            "pseudonym_key_id",
+        }
+        dashboard = _latest(settings, prefix + DASHBOARD, lambda v: f.REGION_A in v)
+        assert dashboard[f.REGION_A]["population"] is None  # 2 < k = 10
+
+        # The 支援措置 arrives later: every output and view is superseded without the address.
+        protection = f.protection_set(ELDER, "2026-07-02", 2)
+        asyncio.run(_publish(settings, prefix, [(REG, ELDER, protection)]))
+        unified = _latest(
+            settings, prefix + "unified.resident", lambda v: (v.get(ELDER) or {}).get("protected")
+        )
+        assert unified[ELDER]["address"] is None and unified[ELDER]["region_code"] == f.MUNI
+        derived = _latest(
+            settings,
+            prefix + "derived.evacuation-support",
+            lambda v: (_person(v, list_key) or {}).get("address_withheld"),
+        )
+        assert _person(derived, list_key)["address"] is None
+        listed = _latest(
+            settings,
+            prefix + NOTIFIER,
+            lambda v: (_person(v, list_key) or {}).get("address_withheld"),
+        )
+        assert _person(listed, list_key)["address"] is None
+        staff = _latest(settings, prefix + STAFF, lambda v: v[staff_key]["protected"])
+        assert staff[staff_key]["address"] is None
+    finally:
+        codes = [worker.stop() for worker in workers]
+    assert codes == [0] * len(STAGES), "\n".join(w.output()[-3000:] for w in workers)
+
+    audit = AuditFile(home / "audit" / "audit.jsonl")
+    records = audit.records()
+    released = [r for r in records if r["kind"] == "evacuation.released"]
+    assert released and released[0]["details"]["alert_id"] == "L1"
+    assert released[0]["details"]["people"] == 1 and released[0]["details"]["mode"] == "disaster"
+    delivered = [r for r in records if r["kind"] == "view.delivered"]
+    agreements = {d["agreement"] for r in delivered for d in r["details"]["deliveries"]}
+    assert {"evacuation-notifier", "resident-services-staff", "health-promotion"} <= agreements
+    assert ELDER not in audit.path.read_text() and address not in audit.path.read_text()
+    verified = CliRunner().invoke(cli, ["audit", "verify", "--file", str(audit.path)])
+    assert verified.exit_code == 0, verified.output
+    # Several processes append: the topic's order may differ, the sequence is authoritative.
+    copies = read_all(settings, f"{prefix}audit.access", expected=len(records))
+    by_sequence = sorted(copies, key=lambda c: c["value"]["sequence"])
+    assert [c["value"]["hash"] for c in by_sequence] == [r["hash"] for r in records]
