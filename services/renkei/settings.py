@@ -6,8 +6,9 @@ Contract names (ARCHITECTURE.md): ``RENKEI_KAFKA_BOOTSTRAP``, ``RENKEI_SCHEMA_RE
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +28,27 @@ class Settings(BaseSettings):
 
     kafka_bootstrap: str = Field(
         default="127.0.0.1:9092", description="Kafka bootstrap servers, comma separated."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="PLAINTEXT (the shared dev stack) or SASL_SSL (`renkei stack up --secure`).",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism under SASL_SSL."
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="SASL user (Kafka principal User:<name>) under SASL_SSL."
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="SASL password; never logged (or use the _FILE variant)."
+    )
+    kafka_sasl_password_file: Path | None = Field(
+        default=None,
+        description="File holding the SASL password (e.g. written by `renkei agreements apply`).",
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None,
+        description="PEM CA file the broker certificate is checked against (default: system CAs).",
     )
     schema_registry_url: str = Field(
         default="http://127.0.0.1:8081/apis/ccompat/v7",

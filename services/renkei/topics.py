@@ -8,6 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from renkei.errors import StackError
+from renkei.kafka_security import kafka_client_options
 from renkei.schemas.catalogue import TopicSpec
 from renkei.settings import Settings
 
@@ -31,7 +32,7 @@ async def ensure_topics(
     settings: Settings, specs: list[TopicSpec], replication_factor: int = 1
 ) -> list[TopicOutcome]:
     """Create missing topics; report existing ones whose partition count differs."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     try:
         await admin.start()
     except KafkaError as exc:

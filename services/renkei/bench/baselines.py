@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import fastavro
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from renkei.kafka_security import kafka_client_options
 from renkei.serde.wire import HEADER_SIZE
 from renkei.settings import Settings
 
@@ -33,7 +34,7 @@ class Throughput:
 async def fill(settings: Settings, topic: str, values: list[tuple[bytes, bytes]]) -> None:
     """Write (key, value) pairs to ``topic`` as fast as the producer allows."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, linger_ms=20, max_batch_size=512 * 1024
+        **kafka_client_options(settings), linger_ms=20, max_batch_size=512 * 1024
     )
     await producer.start()
     try:
@@ -55,13 +56,13 @@ async def passthrough(
     the first record received to the last acknowledgement."""
     consumer = AIOKafkaConsumer(
         source,
-        bootstrap_servers=settings.kafka_bootstrap,
+        **kafka_client_options(settings),
         group_id=None,
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, linger_ms=20, max_batch_size=512 * 1024
+        **kafka_client_options(settings), linger_ms=20, max_batch_size=512 * 1024
     )
     await consumer.start()
     await producer.start()

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from renkei.bench.baselines import Throughput, fill
+from renkei.kafka_security import kafka_client_options
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.serde.avro import schema_text
 from renkei.serde.registry import RegistryClient
@@ -89,8 +90,8 @@ async def _quiet_span(
     settings: Settings, topics: list[str], quiet_s: float, timeout_s: float
 ) -> tuple[float, float]:
     """(first, last) broker timestamp in seconds of the outputs, once they stopped growing."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    consumer = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
     await admin.start()
     await consumer.start()
     try:

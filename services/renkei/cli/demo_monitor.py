@@ -13,6 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from renkei.kafka_security import kafka_client_options
 from renkei.schemas.catalogue import Catalogue
 from renkei.serde.avro import AvroDecoder
 from renkei.serde.registry import RegistryClient
@@ -48,14 +49,14 @@ class Monitor:
         self.catalogue = catalogue
         self.registry = RegistryClient(settings.schema_registry_url)
         self.decoder = AvroDecoder(self.registry)
-        self.offsets = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+        self.offsets = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
         self.follower = AIOKafkaConsumer(
             *FOLLOWED,
-            bootstrap_servers=settings.kafka_bootstrap,
+            **kafka_client_options(settings),
             group_id=None,
             auto_offset_reset="earliest",
         )
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        self.admin = AIOKafkaAdminClient(**kafka_client_options(settings))
         self._partition_cache: dict[str, list[TopicPartition]] = {}
         self.regions: dict[str, dict[str, Any]] = {}
         self.lists: dict[str, dict[str, Any]] = {}

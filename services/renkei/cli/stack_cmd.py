@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import click
@@ -24,6 +24,8 @@ from renkei.stack import (
     stack_status,
     stop_stack,
 )
+from renkei.stack.endpoints import StackEndpoints
+from renkei.stack.secure import load_broker_security
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -81,9 +83,21 @@ def stack() -> None:
     show_default=True,
     help="Seconds to wait for each server to answer.",
 )
+@click.option(
+    "--secure",
+    is_flag=True,
+    default=None,
+    help="SASL_SSL (SCRAM-SHA-512) broker with ACLs and a super user; certificates and "
+    "passwords under $RENKEI_HOME/secrets (also: RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL). "
+    "Use a RENKEI_HOME and ports of its own.",
+)
 @click.pass_context
 def up(
-    ctx: click.Context, kafka_version: str | None, registry_java: Path | None, timeout: float
+    ctx: click.Context,
+    kafka_version: str | None,
+    registry_java: Path | None,
+    timeout: float,
+    secure: bool | None,
 ) -> None:
     """Fetch and start Kafka and the registry; servers already running are left alone.
 
@@ -100,11 +114,25 @@ def up(
             progress=_progress,
             kafka_timeout=timeout,
             registry_timeout=timeout,
+            secure=secure,
         )
     except StackError as exc:
         raise click.ClickException(str(exc)) from exc
     for line in format_status(status):
         click.echo(line)
+    if secure or settings.kafka_security_protocol == "SASL_SSL":
+        _print_client_environment(settings)
+
+
+def _print_client_environment(settings: Settings) -> None:
+    """How to act as the platform super user (the password stays in its 0600 file)."""
+    security = load_broker_security(settings.home)
+    if security is None:
+        return
+    endpoints = replace(StackEndpoints.from_settings(settings), secure=True)
+    click.echo("# platform super user (password in the file, never printed):")
+    for name, value in security.client_environment(endpoints).items():
+        click.echo(f"export {name}={value}")
 
 
 @stack.command("down", short_help="Stop the servers `renkei stack up` started.")

@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaError
 
 from renkei.cli.common import run, settings_of
 from renkei.errors import RegistryError, SerializationError, StackError
+from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import headers_as_dict
 from renkei.schemas.jsonform import JST, to_json
 from renkei.serde.avro import AvroDecoder
@@ -68,7 +69,7 @@ async def tail_topic(settings: Settings, topic: str, options: TailOptions) -> No
     from_beginning, max_messages = options.from_beginning, options.max_messages
     idle_timeout, headers, value_only = options.idle_timeout, options.headers, options.value_only
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **kafka_client_options(settings),
         enable_auto_commit=False,
         group_id=None,
         auto_offset_reset="earliest" if from_beginning else "latest",

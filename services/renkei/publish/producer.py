@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from renkei.errors import PublishError, StackError
+from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import cloudevent_headers
 from renkei.publish.rejects import rejected_record
 from renkei.runtime.records import TopicNames
@@ -80,7 +81,7 @@ class Publisher:
         self.registry = RegistryClient(settings.schema_registry_url)
         self._writers: dict[str, _TopicWriter] = {}
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            **kafka_client_options(settings),
             acks="all",
             enable_idempotence=True,
             linger_ms=linger_ms,

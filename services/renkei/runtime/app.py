@@ -15,6 +15,7 @@ from typing import Any
 import faust
 
 from renkei.errors import RenkeiError
+from renkei.kafka_security import faust_broker_credentials
 from renkei.runtime.agent import DeliveryAcker, stage_agent
 from renkei.runtime.codec import OutputEncoders, SourceDecoder
 from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, describe
@@ -142,6 +143,7 @@ def create_app(
     options: dict[str, Any] = {
         "broker": [f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         "broker_client_id": app_id,
+        "broker_credentials": faust_broker_credentials(settings),
         "store": store,
         "datadir": str(settings.home / "workers" / app_id),
         "processing_guarantee": "at_least_once",  # exactly_once has open bugs (PLATFORM-NOTES)

@@ -20,6 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from renkei.errors import ConfigurationError, StackError
+from renkei.kafka_security import kafka_client_options
 from renkei.runtime.records import TopicNames
 from renkei.schemas.catalogue import TopicSpec
 from renkei.settings import Settings
@@ -88,7 +89,7 @@ async def provision_stage_topics(
 async def _partition_counts(settings: Settings, topics: list[str]) -> dict[str, int]:
     """Partition counts of those ``topics`` that exist (listed first: describing a missing
     topic could create it on a broker that auto-creates)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     try:
         await admin.start()
         present = sorted(set(await admin.list_topics()) & set(topics))

@@ -21,6 +21,9 @@ REGISTRY_MANAGEMENT_OFFSET = 1000
 REGISTRY_TOPIC = "_renkei_schemas"
 """The Kafka topic Apicurio's ``kafkasql`` storage persists schemas in."""
 
+SECURE_SCHEME = "sasl_ssl://"
+"""Prefix of a secure broker's address in its pid record (plain brokers have none)."""
+
 _LOCAL_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -35,6 +38,8 @@ class StackEndpoints:
     registry_port: int
     kafka_is_local: bool = True
     registry_is_local: bool = True
+    secure: bool = False
+    """SASL_SSL broker (``renkei stack up --secure``, RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StackEndpoints:
@@ -56,12 +61,18 @@ class StackEndpoints:
             registry_port=url.port or 80,
             kafka_is_local=host in _LOCAL_NAMES,
             registry_is_local=url.hostname in _LOCAL_NAMES,
+            secure=settings.kafka_security_protocol == "SASL_SSL",
         )
 
     @property
     def kafka_bootstrap(self) -> str:
         """What clients (and the registry) connect to: the loopback listener."""
         return f"{LOOPBACK_HOST}:{self.kafka_port}"
+
+    @property
+    def kafka_address(self) -> str:
+        """The broker as pid records and status name it: ``sasl_ssl://`` marks a secure one."""
+        return f"{SECURE_SCHEME}{self.kafka_bootstrap}" if self.secure else self.kafka_bootstrap
 
     @property
     def controller_port(self) -> int:

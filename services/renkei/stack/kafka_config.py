@@ -11,13 +11,17 @@ import uuid
 from pathlib import Path
 
 from renkei.stack.endpoints import LOOPBACK_HOST, StackEndpoints
+from renkei.stack.secure import BrokerSecurity
 from renkei.stack.versions import KafkaVersion
 
 SERVER_PROPERTIES = "server.properties"
 
 
 def render_server_properties(
-    version: KafkaVersion, endpoints: StackEndpoints, data_dir: Path
+    version: KafkaVersion,
+    endpoints: StackEndpoints,
+    data_dir: Path,
+    security: BrokerSecurity | None = None,
 ) -> str:
     """A combined broker+controller node on loopback, replication factors of 1.
 
@@ -25,20 +29,15 @@ def render_server_properties(
     first consumer-group join. ``auto.create.topics.enable=false``: topics come from the schema
     catalogue (``renkei schemas apply``) with their partition counts; a metadata request for a
     missing topic must not create it with the broker default (co-partitioning would break).
+    ``security`` (the secure stack) replaces the plaintext listeners by SASL_SSL + mTLS
+    controller and adds the authorizer (:mod:`renkei.stack.secure`).
     """
     host = LOOPBACK_HOST
     settings: list[tuple[str, str]] = [
         ("process.roles", "broker,controller"),
         ("node.id", "1"),
         ("controller.quorum.voters", f"1@{host}:{endpoints.controller_port}"),
-        (
-            "listeners",
-            f"PLAINTEXT://{host}:{endpoints.kafka_port},CONTROLLER://{host}:{endpoints.controller_port}",
-        ),
-        ("advertised.listeners", f"PLAINTEXT://{host}:{endpoints.kafka_port}"),
-        ("controller.listener.names", "CONTROLLER"),
-        ("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
-        ("inter.broker.listener.name", "PLAINTEXT"),
+        *(security.listener_settings(endpoints) if security else _plain_listeners(endpoints)),
         ("log.dirs", str(data_dir)),
         ("num.partitions", "3"),
         ("auto.create.topics.enable", "false"),
@@ -54,6 +53,17 @@ def render_server_properties(
         ]
     header = f"# Written by `renkei stack up` for Kafka {version}; edits are overwritten.\n"
     return header + "".join(f"{key}={value}\n" for key, value in settings)
+
+
+def _plain_listeners(endpoints: StackEndpoints) -> list[tuple[str, str]]:
+    host, port, controller = LOOPBACK_HOST, endpoints.kafka_port, endpoints.controller_port
+    return [
+        ("listeners", f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller}"),
+        ("advertised.listeners", f"PLAINTEXT://{host}:{port}"),
+        ("controller.listener.names", "CONTROLLER"),
+        ("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+        ("inter.broker.listener.name", "PLAINTEXT"),
+    ]
 
 
 def render_reload4j_config(log_file: Path) -> str:

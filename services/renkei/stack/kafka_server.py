@@ -35,6 +35,7 @@ from renkei.stack.processes import (
     start_server,
 )
 from renkei.stack.reporting import BANNER, Progress, with_excerpt
+from renkei.stack.secure import SECURE_MARKER, BrokerSecurity, secure_kafka_ready
 from renkei.stack.versions import KafkaVersion
 
 KAFKA = "kafka"
@@ -71,6 +72,26 @@ def _classpath(libs: Path) -> str:
     return f"{libs}/*"  # the JVM expands the wildcard itself
 
 
+def _refuse_other_mode(conf: Path, data: Path, security: BrokerSecurity | None) -> None:
+    """A data folder formatted for one mode is not started in the other (users, ACLs)."""
+    if not (data / "meta.properties").is_file():
+        return
+    formatted_secure = (conf / SECURE_MARKER).is_file()
+    if formatted_secure != (security is not None):
+        was, asked = ("secure", "plain") if formatted_secure else ("plain", "secure")
+        raise StackError(
+            f"{data} was formatted for the {was} stack; the {asked} stack needs its own "
+            "RENKEI_HOME (or `renkei stack down --wipe` this one first)"
+        )
+
+
+def _write_properties(path: Path, text: str, *, private: bool) -> None:
+    if private:  # holds the admin's JAAS line
+        path.unlink(missing_ok=True)
+        path.touch(mode=0o600)
+    path.write_text(text, encoding="utf-8")
+
+
 def prepare_kafka(
     layout: StackLayout,
     version: KafkaVersion,
@@ -78,14 +99,20 @@ def prepare_kafka(
     java: JavaRuntime,
     libs: Path,
     progress: Progress,
+    security: BrokerSecurity | None = None,
 ) -> tuple[Path, str]:
     """Write the config files, format the data folder if new; (server.properties, log flag)."""
     conf = layout.kafka_conf(str(version))
     data = layout.kafka_data(str(version))
+    _refuse_other_mode(conf, data, security)
     conf.mkdir(parents=True, exist_ok=True)
     layout.logs.mkdir(parents=True, exist_ok=True)
     properties = conf / SERVER_PROPERTIES
-    properties.write_text(render_server_properties(version, endpoints, data), encoding="utf-8")
+    _write_properties(
+        properties,
+        render_server_properties(version, endpoints, data, security),
+        private=security is not None,
+    )
     log_name, log_text = logging_config(version, layout.kafka_log)
     (conf / log_name).write_text(log_text, encoding="utf-8")
     log_flag = logging_jvm_flag(version, conf / log_name)
@@ -109,6 +136,7 @@ def prepare_kafka(
         "-c",
         str(properties),
         "--ignore-formatted",
+        *(security.format_args() if security else []),
     ]
     with layout.kafka_out.open("ab") as out:
         out.write(f"\n{BANNER}{now_iso()} renkei stack formats {data}\n".encode())
@@ -120,6 +148,8 @@ def prepare_kafka(
                 f"formatting Kafka storage failed (exit {done.returncode})", layout.kafka_out
             )
         )
+    if security is not None:
+        (conf / SECURE_MARKER).write_text("SASL_SSL\n", encoding="utf-8")
     return properties, log_flag
 
 
@@ -140,8 +170,10 @@ def kafka_command(
     ]
 
 
-def kafka_ready(endpoints: StackEndpoints) -> bool:
-    """True once the broker answers Metadata with itself registered."""
+def kafka_ready(endpoints: StackEndpoints, security: BrokerSecurity | None = None) -> bool:
+    """True once the broker answers Metadata with itself registered (as the admin if secure)."""
+    if security is not None:
+        return secure_kafka_ready(endpoints, security)
     try:
         return probe_kafka(endpoints.kafka_host, endpoints.kafka_port, timeout=2.0).ready
     except StackError:
@@ -156,22 +188,23 @@ def start_kafka(
     progress: Progress,
     *,
     timeout: float,
+    security: BrokerSecurity | None = None,
 ) -> tuple[PidRecord, float]:
     """Fetch, configure, launch and wait for the broker; (its pid record, seconds to ready)."""
     libs = ensure_kafka_libs(layout, version, progress)
-    properties, log_flag = prepare_kafka(layout, version, endpoints, java, libs, progress)
-    progress(f"kafka {version}: starting on {endpoints.kafka_bootstrap} (Java {java.major})")
+    properties, log_flag = prepare_kafka(layout, version, endpoints, java, libs, progress, security)
+    progress(f"kafka {version}: starting on {endpoints.kafka_address} (Java {java.major})")
     return start_server(
         server=KAFKA,
         version=str(version),
-        address=endpoints.kafka_bootstrap,
+        address=endpoints.kafka_address,
         command=kafka_command(java, libs, properties, log_flag, layout.home),
         cwd=layout.kafka_conf(str(version)),
         out_log=layout.kafka_out,
         server_log=layout.kafka_log,
         pid_file=layout.pid_file(KAFKA),
         home=layout.home,
-        ready=lambda: kafka_ready(endpoints),
+        ready=lambda: kafka_ready(endpoints, security),
         logs=[layout.kafka_out, layout.kafka_log],
         progress=progress,
         timeout=timeout,

@@ -7,6 +7,10 @@
 3. Kafka: leave ours alone if it runs (refuse a different version), refuse a port taken by a
    process we did not start, else fetch/format/start it and wait for a Metadata answer;
 4. the registry likewise, after Kafka (it stores schemas in a Kafka topic).
+
+The secure stack (``secure=True`` or RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL) first makes the
+TLS files and the admin password of the home (:mod:`renkei.stack.secure`), then starts the same
+two servers with SASL_SSL, the authorizer, and the registry logged in as the admin.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Literal
 
 from renkei.errors import StackError
 from renkei.settings import Settings
-from renkei.stack.endpoints import StackEndpoints
+from renkei.stack.endpoints import SECURE_SCHEME, StackEndpoints
 from renkei.stack.java import JavaRuntime, find_java, find_registry_java
 from renkei.stack.kafka_probe import port_in_use
 from renkei.stack.kafka_server import KAFKA, kafka_ready, start_kafka
@@ -35,6 +39,7 @@ from renkei.stack.processes import (
 )
 from renkei.stack.registry_server import REGISTRY, probe_registry, start_registry
 from renkei.stack.reporting import Progress, no_progress
+from renkei.stack.secure import BrokerSecurity, ensure_broker_security
 from renkei.stack.status import ServerStatus, StackStatus
 from renkei.stack.versions import (
     APICURIO_VERSION,
@@ -65,6 +70,12 @@ def _port_taken(host: str, port: int) -> bool:
 
 
 def _refuse_other_address(name: str, record: PidRecord, address: str) -> None:
+    if record.address != address and SECURE_SCHEME in (record.address + address):
+        running = "secure" if record.address.startswith(SECURE_SCHEME) else "plain"
+        raise StackError(
+            f"`renkei stack` runs the {running} {name} here (pid {record.pid}, {record.address}); "
+            "the secure and the plain stack need separate RENKEI_HOMEs and ports"
+        )
     if record.address != address:
         raise StackError(
             f"`renkei stack` already runs {name} {record.version} on {record.address} (pid "
@@ -80,17 +91,18 @@ def _ensure_kafka(
     java: JavaRuntime | None,
     progress: Progress,
     timeout: float,
+    security: BrokerSecurity | None,
 ) -> ServerStatus:
     record = live_record(layout.pid_file(KAFKA))
     if record is not None:
-        _refuse_other_address(KAFKA, record, endpoints.kafka_bootstrap)
+        _refuse_other_address(KAFKA, record, endpoints.kafka_address)
         if requested is not None and str(requested) != record.version:
             raise StackError(
                 f"Kafka {record.version} is running (pid {record.pid}, started by `renkei stack`);"
                 f" run `renkei stack down` first to switch to Kafka {requested}"
             )
         wait_until_ready(
-            lambda: kafka_ready(endpoints),
+            lambda: kafka_ready(endpoints, security),
             what=f"kafka {record.version}",
             record=record,
             process=None,
@@ -116,7 +128,9 @@ def _ensure_kafka(
     if java is None:
         raise StackError("kafka stopped while `renkei stack up` looked at it; run it again")
     version = requested or KafkaVersion.parse(DEFAULT_KAFKA_VERSION)
-    record, waited = start_kafka(layout, version, endpoints, java, progress, timeout=timeout)
+    record, waited = start_kafka(
+        layout, version, endpoints, java, progress, timeout=timeout, security=security
+    )
     progress(f"kafka {version}: up in {waited:.1f} s (pid {record.pid})")
     return ServerStatus(
         KAFKA, True, str(version), record.address, record.pid, f"started in {waited:.1f} s"
@@ -139,6 +153,7 @@ def _ensure_registry(
     java: JavaRuntime | None,
     progress: Progress,
     timeout: float,
+    security: BrokerSecurity | None,
 ) -> ServerStatus:
     record = live_record(layout.pid_file(REGISTRY))
     if record is not None:
@@ -166,8 +181,15 @@ def _ensure_registry(
     )
     if java is None:
         raise StackError("the registry stopped while `renkei stack up` looked at it; run it again")
+    kafka_config = security.write_registry_config() if security else None
     record, waited = start_registry(
-        layout, APICURIO_VERSION, endpoints, java, progress, timeout=timeout
+        layout,
+        APICURIO_VERSION,
+        endpoints,
+        java,
+        progress,
+        timeout=timeout,
+        kafka_config=kafka_config,
     )
     version = probe_registry(endpoints).version or APICURIO_VERSION
     progress(f"registry {version}: up in {waited:.1f} s (pid {record.pid})")
@@ -184,14 +206,19 @@ def ensure_stack_up(
     progress: Progress = no_progress,
     kafka_timeout: float = 90.0,
     registry_timeout: float = 180.0,
+    secure: bool | None = None,
 ) -> StackStatus:
     """Start whatever of Kafka and the registry is not running; leave running ones alone.
 
     ``kafka_version`` None keeps a running broker of any version, else starts the pinned
     default (3.9.1); an explicit version different from the running one is refused.
     ``registry_java`` overrides ``RENKEI_REGISTRY_JAVA_HOME`` / the search for a JDK 21+.
+    ``secure`` None follows ``settings.kafka_security_protocol``.
     """
     layout = StackLayout(settings.home)
+    if secure is not None:
+        protocol = "SASL_SSL" if secure else "PLAINTEXT"
+        settings = settings.model_copy(update={"kafka_security_protocol": protocol})
     endpoints = StackEndpoints.from_settings(settings)
     endpoints.require_local()
     requested = KafkaVersion.parse(kafka_version) if kafka_version else None
@@ -201,8 +228,13 @@ def ensure_stack_up(
             kafka_java = find_java(KAFKA_MIN_JAVA, purpose="Kafka")
         if live_record(layout.pid_file(REGISTRY)) is None:
             registry_jdk = find_registry_java(registry_java, minimum=REGISTRY_MIN_JAVA)
-        kafka = _ensure_kafka(layout, endpoints, requested, kafka_java, progress, kafka_timeout)
-        registry = _ensure_registry(layout, endpoints, registry_jdk, progress, registry_timeout)
+        security = ensure_broker_security(layout.home) if endpoints.secure else None
+        kafka = _ensure_kafka(
+            layout, endpoints, requested, kafka_java, progress, kafka_timeout, security
+        )
+        registry = _ensure_registry(
+            layout, endpoints, registry_jdk, progress, registry_timeout, security
+        )
     progress(f"logs: {layout.logs} (kafka.log, kafka.out, registry.log, maven-*.log)")
     return StackStatus((kafka, registry), layout.logs)
 

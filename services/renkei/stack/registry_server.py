@@ -75,9 +75,18 @@ def ensure_registry_app(layout: StackLayout, version: str, progress: Progress) -
 
 
 def registry_command(
-    java: JavaRuntime, app: Path, endpoints: StackEndpoints, home: Path
+    java: JavaRuntime,
+    app: Path,
+    endpoints: StackEndpoints,
+    home: Path,
+    kafka_config: Path | None = None,
 ) -> list[str]:
-    """The registry's command line (Quarkus settings as system properties)."""
+    """The registry's command line (Quarkus settings as system properties).
+
+    ``kafka_config`` (secure stack) is a 0600 properties file with the kafkasql clients'
+    SASL_SSL settings, so the super user's password is never on a command line.
+    """
+    extra = [f"-Dquarkus.config.locations={kafka_config.as_uri()}"] if kafka_config else []
     return [
         str(java.executable),
         REGISTRY_HEAP,
@@ -91,6 +100,7 @@ def registry_command(
         f"-Dapicurio.kafkasql.topic={REGISTRY_TOPIC}",
         # One log line per HTTP request would make registry.log grow with every test run.
         "-Dquarkus.http.access-log.enabled=false",
+        *extra,
         "-jar",
         str(app / RUNNER_JAR),
     ]
@@ -120,6 +130,7 @@ def start_registry(
     progress: Progress,
     *,
     timeout: float,
+    kafka_config: Path | None = None,
 ) -> tuple[PidRecord, float]:
     """Fetch, launch and wait for the registry; (its pid record, seconds to ready)."""
     app = ensure_registry_app(layout, version, progress)
@@ -134,7 +145,7 @@ def start_registry(
         server=REGISTRY,
         version=version,
         address=endpoints.registry_url,
-        command=registry_command(java, app, endpoints, layout.home),
+        command=registry_command(java, app, endpoints, layout.home, kafka_config),
         cwd=app,
         out_log=layout.registry_log,
         server_log=layout.registry_log,

@@ -6,17 +6,18 @@ the registry's Confluent-compatible API), not merely a process or an open port.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from renkei.errors import StackError
 from renkei.settings import Settings
-from renkei.stack.endpoints import StackEndpoints
+from renkei.stack.endpoints import SECURE_SCHEME, StackEndpoints
 from renkei.stack.kafka_probe import probe_kafka
 from renkei.stack.kafka_server import KAFKA
 from renkei.stack.layout import StackLayout
 from renkei.stack.processes import PidRecord, live_record
 from renkei.stack.registry_server import REGISTRY, probe_registry
+from renkei.stack.secure import load_broker_security, secure_kafka_ready
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,29 @@ def _status_of(
     )
 
 
+def _probe_kafka(endpoints: StackEndpoints, settings: Settings) -> tuple[bool, str]:
+    """(up, why not): Metadata over plaintext, or an admin login over SASL_SSL."""
+    if endpoints.secure:
+        security = load_broker_security(settings.home)
+        if security is None:
+            return False, "no secure stack credentials under RENKEI_HOME/secrets"
+        return secure_kafka_ready(endpoints, security), "no SASL_SSL answer as the admin"
+    try:
+        probe = probe_kafka(endpoints.kafka_host, endpoints.kafka_port)
+    except StackError as exc:
+        return False, str(exc.__cause__ or exc)
+    return probe.ready, "no broker registered yet"
+
+
 def stack_status(settings: Settings) -> StackStatus:
     """Probe both servers (Kafka protocol, registry HTTP) without changing anything."""
     layout = StackLayout(settings.home)
     endpoints = StackEndpoints.from_settings(settings)
-    try:
-        probe = probe_kafka(endpoints.kafka_host, endpoints.kafka_port)
-        kafka_up, problem = probe.ready, "no broker registered yet"
-    except StackError as exc:
-        kafka_up, problem = False, str(exc.__cause__ or exc)
     kafka_record = live_record(layout.pid_file(KAFKA))
-    kafka = _status_of(KAFKA, kafka_record, kafka_up, None, endpoints.kafka_bootstrap, problem)
+    if kafka_record is not None and kafka_record.address.startswith(SECURE_SCHEME):
+        endpoints = replace(endpoints, secure=True)  # a secure home: probe it as its admin
+    kafka_up, problem = _probe_kafka(endpoints, settings)
+    kafka = _status_of(KAFKA, kafka_record, kafka_up, None, endpoints.kafka_address, problem)
     registry_record = live_record(layout.pid_file(REGISTRY))
     answer = probe_registry(endpoints)
     registry = _status_of(

@@ -24,6 +24,7 @@ from aiokafka.errors import KafkaError
 from pydantic import BaseModel
 
 from renkei.errors import InvalidRecord, RegistryError, SerializationError, StackError
+from renkei.kafka_security import kafka_client_options
 from renkei.schemas.catalogue import Catalogue
 from renkei.schemas.models import RecordValidator
 from renkei.serde.avro import AvroDecoder
@@ -64,7 +65,7 @@ class Subscriber:
         self._validator = RecordValidator(self.spec.schema)
         self._consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=settings.kafka_bootstrap,
+            **kafka_client_options(settings),
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest" if from_beginning else "latest",
