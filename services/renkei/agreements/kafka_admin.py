@@ -67,7 +67,7 @@ class Acl:
         )
 
 
-class DescribeUserScramCredentialsResponse_v0(Response):
+class DescribeUserScramCredentialsResponse_v0(Response):  # type: ignore[misc]
     API_KEY = 50
     API_VERSION = 0
     SCHEMA = Schema(
@@ -93,7 +93,7 @@ class DescribeUserScramCredentialsResponse_v0(Response):
     )
 
 
-class DescribeUserScramCredentialsRequest_v0(RequestStruct):
+class DescribeUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc]
     FLEXIBLE_VERSION = True
     API_KEY = 50
     API_VERSION = 0
@@ -104,7 +104,7 @@ class DescribeUserScramCredentialsRequest_v0(RequestStruct):
     )
 
 
-class AlterUserScramCredentialsResponse_v0(Response):
+class AlterUserScramCredentialsResponse_v0(Response):  # type: ignore[misc]
     API_KEY = 51
     API_VERSION = 0
     SCHEMA = Schema(
@@ -122,7 +122,7 @@ class AlterUserScramCredentialsResponse_v0(Response):
     )
 
 
-class AlterUserScramCredentialsRequest_v0(RequestStruct):
+class AlterUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc]
     FLEXIBLE_VERSION = True
     API_KEY = 51
     API_VERSION = 0
@@ -149,7 +149,7 @@ class AlterUserScramCredentialsRequest_v0(RequestStruct):
     )
 
 
-class _Prepared(Request[Any]):
+class _Prepared(Request[Any]):  # type: ignore[misc]
     """A request whose single version is built up front (aiokafka negotiates nothing else)."""
 
     API_KEY: ClassVar[int] = -1
@@ -208,7 +208,7 @@ class KafkaAccessAdmin:
         if not password:
             raise ConfigurationError(f"empty password for {user}")
         salt = secrets.token_bytes(32)
-        upsertion = (
+        upsertion: tuple[Any, ...] = (
             user,
             SCRAM_SHA_512,
             SCRAM_ITERATIONS,

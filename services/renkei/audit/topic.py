@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 
 from renkei.audit.chain import canonical_json
 from renkei.errors import AuditError, RenkeiError
+from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import cloudevent_headers
 from renkei.runtime.provision import renamed
 from renkei.schemas.catalogue import TopicSpec, load_catalogue
@@ -70,7 +71,7 @@ class AuditTopic:
         encoder = AvroEncoder(self._registry, subject, spec.schema)
         await encoder.prepare()
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            **kafka_client_options(self.settings),
             acks="all",
             enable_idempotence=True,
             client_id="renkei-audit",

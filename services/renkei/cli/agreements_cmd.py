@@ -7,10 +7,19 @@ from pathlib import Path
 
 import click
 
+from renkei.agreements.apply import (
+    ACTOR,
+    ApplyReport,
+    acl_changes,
+    apply_agreements,
+    audit_details,
+)
 from renkei.agreements.lint import Problem, lint_agreements
 from renkei.agreements.model import Agreement, agreement_files, check_unique, load_agreement
-from renkei.cli.common import catalogue_of, settings_of
+from renkei.audit import AuditLog
+from renkei.cli.common import catalogue_of, run, settings_of
 from renkei.errors import ConfigurationError
+from renkei.settings import Settings
 
 _DIR_HELP = "Agreements folder (default: RENKEI_AGREEMENTS_DIR, else deploy/agreements)."
 
@@ -54,3 +63,54 @@ def check(ctx: click.Context, folder: Path | None) -> None:
         click.secho(f"{len(problems)} problem(s) in {folder}", fg="red", err=True)
         sys.exit(1)
     click.echo(f"{len(loaded)} agreement(s) in {folder}: no problems")
+
+
+@agreements.command("apply")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), help=_DIR_HELP)
+@click.option(
+    "--password-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Take <principal>.password from this folder when present (else the generated one "
+    "under $RENKEI_HOME/secrets/users/).",
+)
+@click.pass_context
+def apply(ctx: click.Context, folder: Path | None, password_dir: Path | None) -> None:
+    """Create SCRAM users and least-privilege ACLs from the agreements (idempotent).
+
+    Runs `check` first and refuses to apply when it finds problems. Needs the settings of a
+    super user of the secure stack (RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL, renkei-admin).
+    Prints one line per change; users and ACLs of agreements removed since the last apply are
+    revoked. Writes agreements.applied and acl.changed audit records. Passwords are stored 0600
+    under $RENKEI_HOME/secrets/users/ and never printed.
+    """
+    settings = settings_of(ctx)
+    folder = folder or settings.agreements_dir
+    loaded, problems = _load_all(folder)
+    problems += lint_agreements(loaded, catalogue_of(settings))
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        click.secho(f"{len(problems)} problem(s): nothing applied", fg="red", err=True)
+        sys.exit(1)
+    report = run(_apply(settings, loaded, password_dir))
+    for line in report.lines():
+        click.echo(line)
+    users = len(loaded)
+    summary = "changed" if report.changed else "no changes"
+    click.echo(f"{users} agreement(s) applied: {summary}")
+
+
+async def _apply(
+    settings: Settings, loaded: list[Agreement], password_dir: Path | None
+) -> ApplyReport:
+    report = await apply_agreements(settings, loaded, password_dir=password_dir)
+    audit = AuditLog.open(settings)
+    try:
+        await audit.record("agreements.applied", actor=ACTOR, details=audit_details(loaded, report))
+        for principal, change in acl_changes(report).items():
+            await audit.record(
+                "acl.changed", actor=ACTOR, details={"principal": principal, **change}
+            )
+    finally:
+        await audit.aclose()
+    return report

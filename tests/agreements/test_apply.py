@@ -1,0 +1,60 @@
+"""From agreements to ACL bindings and change lines (the live apply is in tests/security)."""
+
+from __future__ import annotations
+
+from renkei.agreements.apply import ApplyReport, acl_changes, audit_details, desired_acls
+from renkei.agreements.kafka_admin import Acl, salted_password
+from renkei.agreements.model import load_agreements
+from renkei.settings import Settings
+
+AGREEMENTS = {a.id: a for a in load_agreements(Settings().agreements_dir)}
+
+
+def test_a_provider_writes_and_describes_its_own_topics_only() -> None:
+    acls = desired_acls(AGREEMENTS["provider-checkup"])
+    who = "User:dept-checkup"
+    assert acls == {
+        Acl(who, "CLUSTER", "kafka-cluster", "LITERAL", "IDEMPOTENT_WRITE"),
+        Acl(who, "TOPIC", "health.checkup.results", "LITERAL", "WRITE"),
+        Acl(who, "TOPIC", "health.checkup.results", "LITERAL", "DESCRIBE"),
+    }
+
+
+def test_a_consumer_reads_its_views_and_its_group_prefix_only() -> None:
+    acls = desired_acls(AGREEMENTS["health-promotion"])
+    who = "User:app-health-promotion"
+    assert acls == {
+        Acl(who, "TOPIC", "view.health-promotion.resident", "LITERAL", "READ"),
+        Acl(who, "TOPIC", "view.health-promotion.resident", "LITERAL", "DESCRIBE"),
+        Acl(who, "GROUP", "app-health-promotion", "PREFIXED", "READ"),
+    }
+    every = set().union(*(desired_acls(a) for a in AGREEMENTS.values()))
+    consumer_topics = {
+        acl.resource_name
+        for acl in every
+        if acl.resource_type == "TOPIC" and acl.principal.startswith("User:app-")
+    }
+    assert all(topic.startswith("view.") for topic in consumer_topics)
+    assert not any(acl.pattern == "PREFIXED" and acl.resource_type == "TOPIC" for acl in every)
+
+
+def test_report_lines_and_audit_details_hold_no_secrets() -> None:
+    added = Acl("User:x", "TOPIC", "t", "LITERAL", "READ")
+    report = ApplyReport(users_created=["x"], acls_added=[added])
+    assert report.changed
+    assert report.lines() == [
+        f"user    {'x':<32} created",
+        "acl   + User:x READ TOPIC t (LITERAL)",
+    ]
+    details = audit_details([AGREEMENTS["provider-checkup"]], report)
+    assert details["acls_added"] == 1 and details["agreements"] == ["provider-checkup"]
+    assert acl_changes(report) == {"User:x": {"added": [added.describe()], "removed": []}}
+    assert not ApplyReport().changed
+
+
+def test_scram_salted_password_is_pbkdf2_hmac_sha512() -> None:
+    # The published PBKDF2-HMAC-SHA512 vector ("password", "salt", 1 iteration).
+    assert salted_password("password", b"salt", 1).hex() == (
+        "867f70cf1ade02cff3752599a3a53dc4af34c7a669815ae5d513554e1c8cf252"
+        "c02d470a285a0501bad999bfe943c08f050235d7d68b1da55e63f73b60a57fce"
+    )

@@ -1,0 +1,90 @@
+"""The secure stack for the tests of this folder: started once per session on its own ports
+and RENKEI_HOME, stopped (and deleted) afterwards.
+
+Ports: ``RENKEI_TEST_SECURE_BOOTSTRAP`` (default 127.0.0.1:19092, controller 19093) and
+``RENKEI_TEST_SECURE_REGISTRY_URL`` (default http://127.0.0.1:18081/apis/ccompat/v7). Kafka and
+Apicurio come from the plain stack's download cache (symlinked), so nothing is fetched twice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from pydantic import SecretStr
+
+from renkei.settings import Settings, load_settings
+from renkei.stack import ensure_stack_up, stop_stack
+from renkei.stack.secure import ADMIN_USER, password_file
+
+SECURE_BOOTSTRAP = os.environ.get("RENKEI_TEST_SECURE_BOOTSTRAP", "127.0.0.1:19092")
+SECURE_REGISTRY = os.environ.get(
+    "RENKEI_TEST_SECURE_REGISTRY_URL", "http://127.0.0.1:18081/apis/ccompat/v7"
+)
+
+
+@dataclass(frozen=True)
+class SecureStack:
+    """The admin's settings of the running secure stack, and how long it took to start."""
+
+    admin: Settings
+    started_in: float
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """RENKEI_* variables of the admin, for CLI runs (the password stays in its file)."""
+        admin = self.admin
+        return {
+            "RENKEI_HOME": str(admin.home),
+            "RENKEI_KAFKA_BOOTSTRAP": admin.kafka_bootstrap,
+            "RENKEI_SCHEMA_REGISTRY_URL": admin.schema_registry_url,
+            "RENKEI_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "RENKEI_KAFKA_SASL_USERNAME": ADMIN_USER,
+            "RENKEI_KAFKA_SASL_PASSWORD_FILE": str(admin.kafka_sasl_password_file),
+            "RENKEI_KAFKA_SSL_CAFILE": str(admin.kafka_ssl_cafile),
+            "RENKEI_TOPIC_PREFIX": "",
+        }
+
+    def as_user(self, principal: str, *, password: str | None = None) -> Settings:
+        """Settings of ``principal`` (its stored password, or ``password`` if given)."""
+        update: dict[str, object] = {"kafka_sasl_username": principal}
+        if password is None:
+            update["kafka_sasl_password_file"] = password_file(self.admin.home, principal)
+        else:
+            update["kafka_sasl_password"] = SecretStr(password)
+            update["kafka_sasl_password_file"] = None
+        return self.admin.model_copy(update=update)
+
+
+@pytest.fixture(scope="session")
+def secure_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureStack]:
+    """Start the secure stack (Kafka SASL_SSL + registry) in a fresh home; stop it at the end."""
+    home = tmp_path_factory.mktemp("renkei-secure")
+    downloads = load_settings().home / "downloads"
+    if downloads.is_dir():
+        (home / "downloads").symlink_to(downloads, target_is_directory=True)
+    base = Settings(
+        home=home,
+        kafka_bootstrap=SECURE_BOOTSTRAP,
+        schema_registry_url=SECURE_REGISTRY,
+        kafka_security_protocol="SASL_SSL",
+        worker_web_port_base=7400,
+    )
+    started = time.monotonic()
+    try:
+        ensure_stack_up(base, kafka_timeout=120.0, registry_timeout=240.0)
+        admin = base.model_copy(
+            update={
+                "kafka_sasl_username": ADMIN_USER,
+                "kafka_sasl_password_file": password_file(home, ADMIN_USER),
+                "kafka_ssl_cafile": home / "secrets" / "tls" / "ca.pem",
+            }
+        )
+        yield SecureStack(admin, time.monotonic() - started)
+    finally:
+        stop_stack(base, wipe=True)
+        shutil.rmtree(home, ignore_errors=True)

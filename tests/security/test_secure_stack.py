@@ -1,0 +1,223 @@
+"""Acceptance of issue 5 on the secure stack: who may read and write what, and who may not.
+
+The session fixture ``secure_stack`` (conftest) starts Kafka with SASL_SSL + ACLs and the
+registry on their own ports; ``renkei agreements apply`` (the real CLI) creates the users and
+ACLs of deploy/agreements once per module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaConnectionError,
+    TopicAuthorizationFailedError,
+)
+from click.testing import CliRunner, Result
+
+from renkei.cli import cli
+from renkei.errors import PublishError, StackError
+from renkei.kafka_security import kafka_client_options
+from renkei.publish import Publisher
+from renkei.schemas import Catalogue, load_catalogue
+from renkei.serde.registry import RegistryClient
+from renkei.settings import Settings
+from renkei.stack.kafka_probe import probe_kafka
+from renkei.topics import ensure_topics
+from tests.security.conftest import SecureStack
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(420)]
+
+VIEW = "view.evacuation-support.evacuation-support"
+DEPARTMENT_TOPICS = ("health.checkup.results", "registry.resident.events", "unified.resident")
+
+
+def _apply(stack: SecureStack, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["agreements", "apply", *args], env=stack.environment)
+
+
+async def _provision(admin: Settings, catalogue: Catalogue) -> None:
+    """As the super user: the topics the tests use, their schemas, and one view topic."""
+    specs = [catalogue.get(topic) for topic in DEPARTMENT_TOPICS]
+    await ensure_topics(admin, specs)
+    async with RegistryClient(admin.schema_registry_url) as registry:
+        for spec in specs:
+            await registry.register(spec.subject, spec.schema_text)
+    client = AIOKafkaAdminClient(**kafka_client_options(admin))
+    await client.start()
+    try:
+        if VIEW not in await client.list_topics():
+            await client.create_topics([NewTopic(VIEW, 1, 1)])
+    finally:
+        await client.close()
+    producer = AIOKafkaProducer(**kafka_client_options(admin))
+    await producer.start()
+    try:
+        await producer.send_and_wait(VIEW, b"view-record", key=b"alert-1:region")
+    finally:
+        await producer.stop()
+
+
+@pytest.fixture(scope="module")
+def applied(secure_stack: SecureStack) -> tuple[SecureStack, Result]:
+    result = _apply(secure_stack)
+    assert result.exit_code == 0, result.output
+    asyncio.run(_provision(secure_stack.admin, load_catalogue(secure_stack.admin.schemas_dir)))
+    return secure_stack, result
+
+
+def test_secure_stack_started_with_the_registry_on_the_secure_broker(
+    secure_stack: SecureStack,
+) -> None:
+    """The registry stores schemas in its kafkasql topic: it is logged in as the admin."""
+    print(f"secure stack started in {secure_stack.started_in:.1f} s")
+
+    async def roundtrip() -> int | None:
+        subject = f"test-{uuid.uuid4().hex[:8]}-value"
+        schema = '{"type":"record","name":"T","fields":[{"name":"a","type":"string"}]}'
+        async with RegistryClient(secure_stack.admin.schema_registry_url) as registry:
+            registered = await registry.register(subject, schema)
+            latest = await registry.latest(subject)
+        assert latest is not None
+        return registered if latest.get("id") == registered else None
+
+    assert asyncio.run(roundtrip()) is not None
+
+
+def test_apply_creates_users_and_acls_then_changes_nothing(
+    applied: tuple[SecureStack, Result],
+) -> None:
+    stack, first = applied
+    assert "user    dept-checkup" in first.stdout and "created" in first.stdout
+    assert "acl   + User:dept-checkup WRITE TOPIC health.checkup.results (LITERAL)" in first.stdout
+    assert f"acl   + User:app-evacuation-notifier READ TOPIC {VIEW} (LITERAL)" in first.stdout
+    again = _apply(stack)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.strip().splitlines() == ["9 agreement(s) applied: no changes"]
+    audit = (stack.admin.home / "audit" / "audit.jsonl").read_text(encoding="utf-8")
+    assert audit.count('"kind":"agreements.applied"') >= 2
+    assert '"kind":"acl.changed"' in audit
+    password = (stack.admin.home / "secrets" / "users" / "dept-checkup.password").read_text()
+    assert password.strip() not in first.stdout + again.stdout + audit
+
+
+def test_apply_revokes_what_a_removed_agreement_granted(
+    applied: tuple[SecureStack, Result], tmp_path: Path
+) -> None:
+    stack, _ = applied
+    folder = tmp_path / "agreements"
+    shutil.copytree(stack.admin.agreements_dir, folder)
+    extra = (folder / "evacuation-notifier.yaml").read_text(encoding="utf-8")
+    extra = extra.replace("id: evacuation-notifier", "id: temp-app")
+    extra = extra.replace("app-evacuation-notifier", "app-temp")
+    (folder / "temp-app.yaml").write_text(extra, encoding="utf-8")
+    added = _apply(stack, "--dir", str(folder))
+    assert added.exit_code == 0, added.output
+    assert "user    app-temp" in added.stdout
+    assert added.stdout.count("acl   + User:app-temp") == 3
+    removed = _apply(stack)
+    assert removed.exit_code == 0, removed.output
+    assert "app-temp" in removed.stdout and "deleted" in removed.stdout
+    assert removed.stdout.count("acl   - User:app-temp") == 3
+
+
+def test_checkup_department_writes_only_its_own_topic(
+    applied: tuple[SecureStack, Result],
+) -> None:
+    stack, _ = applied
+    checkup = stack.as_user("dept-checkup")
+    catalogue = load_catalogue(checkup.schemas_dir)
+
+    async def publish() -> None:
+        async with Publisher(checkup, catalogue) as publisher:
+            spec = catalogue.get("health.checkup.results")
+            await publisher.publish(spec.topic, next(iter(spec.examples.values())))
+            other = catalogue.get("registry.resident.events")
+            with pytest.raises(PublishError, match="TopicAuthorizationFailed"):
+                await asyncio.wait_for(
+                    publisher.publish(other.topic, next(iter(other.examples.values()))), 60
+                )
+
+    asyncio.run(publish())
+
+
+async def _first_record(settings: Settings, topic: str, group: str) -> bytes | None:
+    consumer = AIOKafkaConsumer(
+        topic, **kafka_client_options(settings), group_id=group, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        message = await asyncio.wait_for(consumer.getone(), 60)
+        return bytes(message.value) if message.value is not None else None
+    finally:
+        await consumer.stop()
+
+
+def test_checkup_department_may_not_read_unified_resident(
+    applied: tuple[SecureStack, Result],
+) -> None:
+    stack, _ = applied
+    checkup = stack.as_user("dept-checkup")
+    with pytest.raises((TopicAuthorizationFailedError, GroupAuthorizationFailedError)):
+        asyncio.run(_first_record(checkup, "unified.resident", "dept-checkup-reader"))
+
+
+def test_consumer_reads_its_view_but_not_the_unified_topic(
+    applied: tuple[SecureStack, Result],
+) -> None:
+    stack, _ = applied
+    app = stack.as_user("app-evacuation-notifier")
+    group = f"app-evacuation-notifier-{uuid.uuid4().hex[:6]}"  # inside its group prefix
+    assert asyncio.run(_first_record(app, VIEW, group)) == b"view-record"
+    with pytest.raises(TopicAuthorizationFailedError):
+        asyncio.run(_first_record(app, "unified.resident", group))
+    with pytest.raises(GroupAuthorizationFailedError):
+        asyncio.run(_first_record(app, VIEW, "someone-elses-group"))
+
+
+def test_a_wrong_password_is_refused(
+    applied: tuple[SecureStack, Result], caplog: pytest.LogCaptureFixture
+) -> None:
+    stack, _ = applied
+    wrong = stack.as_user("dept-checkup", password="not-the-password")
+    caplog.set_level(logging.WARNING, logger="aiokafka")
+
+    async def connect() -> None:
+        producer = AIOKafkaProducer(**kafka_client_options(wrong), request_timeout_ms=10000)
+        try:
+            await asyncio.wait_for(producer.start(), 60)
+        finally:
+            await producer.stop()
+
+    with pytest.raises(KafkaConnectionError):
+        asyncio.run(connect())
+    assert "SaslAuthenticationFailed" in caplog.text
+    assert "not-the-password" not in caplog.text
+
+
+def test_a_plaintext_connection_is_refused(secure_stack: SecureStack) -> None:
+    admin = secure_stack.admin
+    host, _, port = admin.kafka_bootstrap.rpartition(":")
+    with pytest.raises(StackError):  # a Kafka request without TLS: the broker hangs up
+        probe_kafka(host, int(port), timeout=5.0)
+    plain = admin.model_copy(update={"kafka_security_protocol": "PLAINTEXT"})
+
+    async def connect() -> None:
+        client = AIOKafkaAdminClient(**kafka_client_options(plain), request_timeout_ms=5000)
+        try:
+            await asyncio.wait_for(client.start(), 60)
+        finally:
+            await client.close()
+
+    with pytest.raises(KafkaConnectionError):
+        asyncio.run(connect())
+    with pytest.raises(StackError):  # nor does the controller port (mutual TLS) take plaintext
+        probe_kafka(host, int(port) + 1, timeout=5.0)
