@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from renkei.errors import RenkeiError
+from renkei.kafka_security import kafka_client_options
 from renkei.runtime.provision import renamed
 from renkei.schemas.catalogue import Catalogue
 from renkei.schemas.jsonform import to_json
@@ -81,7 +82,7 @@ class Source:
 
 async def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     """End offset of each partition of ``topic`` now ({} when the topic does not exist yet)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
     await consumer.start()
     try:
         if topic not in await consumer.topics():
