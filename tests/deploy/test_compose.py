@@ -3,12 +3,14 @@ ports, start order, healthchecks, and every RENKEI_* variable against the settin
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from compose_spec import PyCompose
 
 from renkei.cli.worker_cmd import STAGES
 from renkei.runtime.app import default_web_port
@@ -46,6 +48,24 @@ def depends(service: str) -> dict[str, str]:
     if isinstance(value, list):
         return dict.fromkeys(value, "service_started")
     return {name: spec.get("condition", "service_started") for name, spec in value.items()}
+
+
+def compose_spec_accepts(document: dict[str, Any]) -> list[str]:
+    """Service names after the Compose-specification parser read ``document`` (anchors and
+    merge keys resolved by PyYAML first: the parser does not do YAML 1.1 merges)."""
+    return list(PyCompose.from_json(json.dumps(document)).service_names())
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    assert sorted(compose_spec_accepts(COMPOSE)) == sorted(SERVICES)
+    typo = yaml.safe_load(yaml.safe_dump(COMPOSE))
+    typo["services"]["standardize"]["healthcheck"]["intervall"] = "10s"
+    with pytest.raises(ValueError, match="intervall"):
+        compose_spec_accepts(typo)
+    wrong = yaml.safe_load(yaml.safe_dump(COMPOSE))
+    wrong["services"]["resident"]["depends_on"]["schemas-apply"]["condition"] = "completed"
+    with pytest.raises(ValueError, match="completed"):
+        compose_spec_accepts(wrong)
 
 
 def test_the_whole_platform_is_there() -> None:
