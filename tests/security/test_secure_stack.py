@@ -24,12 +24,14 @@ from aiokafka.errors import (
 from click.testing import CliRunner, Result
 
 from renkei.cli import cli
+from renkei.cli.stack_cmd import format_status
 from renkei.errors import PublishError, StackError
 from renkei.kafka_security import kafka_client_options
 from renkei.publish import Publisher
 from renkei.schemas import Catalogue, load_catalogue
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
+from renkei.stack import ensure_stack_up, stack_status
 from renkei.stack.kafka_probe import probe_kafka
 from renkei.topics import ensure_topics
 from tests.security.conftest import SecureStack
@@ -90,6 +92,19 @@ def test_secure_stack_started_with_the_registry_on_the_secure_broker(
         return registered if latest.get("id") == registered else None
 
     assert asyncio.run(roundtrip()) is not None
+
+
+def test_up_again_status_and_the_other_mode(secure_stack: SecureStack) -> None:
+    """A second `up` leaves it running; `status` finds it secure without being told; a plain
+    `up` on the same home is refused."""
+    settings = secure_stack.admin.model_copy(update={"kafka_security_protocol": "PLAINTEXT"})
+    again = ensure_stack_up(settings, secure=True)
+    assert again.server("kafka").detail == "already running"
+    status = stack_status(settings)
+    assert status.all_up, format_status(status)
+    assert status.server("kafka").address.startswith("sasl_ssl://")
+    with pytest.raises(StackError, match="secure and the plain stack need separate"):
+        ensure_stack_up(settings, secure=False)
 
 
 def test_apply_creates_users_and_acls_then_changes_nothing(

@@ -46,7 +46,7 @@ _ANY, _ALLOW = 1, 3
 SCRAM_SHA_512 = 2
 SCRAM_ITERATIONS = 8192
 CLUSTER_RESOURCE = "kafka-cluster"
-_NAMES = {code: name for table in (RESOURCE_CODES,) for name, code in table.items()}
+_RESOURCE_NAMES = {code: name for name, code in RESOURCE_CODES.items()}
 
 
 @dataclass(frozen=True, order=True)
@@ -243,7 +243,7 @@ class KafkaAccessAdmin:
                 found.add(
                     Acl(
                         principal,
-                        _NAMES.get(resource_type, str(resource_type)),
+                        _RESOURCE_NAMES.get(resource_type, str(resource_type)),
                         name,
                         patterns.get(pattern, str(pattern)),
                         operations.get(operation, str(operation)),
