@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from renkei.agreements.apply import ApplyReport, acl_changes, audit_details, desired_acls
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from renkei.agreements.apply import (
+    ApplyReport,
+    acl_changes,
+    apply_agreements,
+    audit_details,
+    desired_acls,
+)
 from renkei.agreements.kafka_admin import Acl, salted_password
 from renkei.agreements.model import load_agreements
+from renkei.errors import ConfigurationError
 from renkei.settings import Settings
 
 AGREEMENTS = {a.id: a for a in load_agreements(Settings().agreements_dir)}
@@ -58,3 +70,11 @@ def test_scram_salted_password_is_pbkdf2_hmac_sha512() -> None:
         "867f70cf1ade02cff3752599a3a53dc4af34c7a669815ae5d513554e1c8cf252"
         "c02d470a285a0501bad999bfe943c08f050235d7d68b1da55e63f73b60a57fce"
     )
+
+
+def test_apply_refuses_a_plaintext_broker(tmp_path: Path) -> None:
+    """No users or ACLs are attempted on the plain stack (it has no authorizer)."""
+    settings = Settings(home=tmp_path, kafka_security_protocol="PLAINTEXT")
+    with pytest.raises(ConfigurationError, match="needs an authenticated broker"):
+        asyncio.run(apply_agreements(settings, list(AGREEMENTS.values())))
+    assert not (tmp_path / "secrets").exists()

@@ -180,6 +180,12 @@ async def apply_agreements(
 
     The settings' Kafka user must be a super user (``renkei-admin`` of the secure stack).
     """
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        raise ConfigurationError(
+            "agreements apply needs an authenticated broker with an authorizer: set "
+            "RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL and the super user's credentials "
+            "(printed by `renkei stack up --secure`)"
+        )
     report = ApplyReport()
     path = state_file(settings)
     state = _load_state(path)
