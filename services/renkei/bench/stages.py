@@ -1,24 +1,24 @@
-"""Stage throughput: run real workers (subprocesses) over a prefilled, prefixed set of topics.
+"""Stage throughput: real workers (subprocesses) over prefilled, prefixed sets of topics.
 
-Throughput is measured from broker timestamps: (records in) / (last output − first output) of
-the stage(s) under test, so worker start-up and consumer-group joins are not counted. The run
-waits until the outputs stop growing (quiet for ``quiet_s``).
+- standardize: a prefilled backlog, then ``windows`` consecutive windows of ``duration`` seconds
+  after a warm-up; events/s = growth of the ``std.*`` end offsets over each window (one output
+  per input record), so start-up and group joins are not counted;
+- pipeline: a drain of a whole initial load through all four stages; events/s = department
+  records ÷ (last − first output broker timestamp). The load should take at least the steady
+  state asked for; the span is reported so a short one shows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
-from dataclasses import replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from renkei.bench.baselines import Throughput, fill
+from renkei.bench.baselines import Throughput, fill, partitions_of
+from renkei.bench.workers import WorkerPool
 from renkei.kafka_security import kafka_client_options
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.serde.avro import schema_text
@@ -26,115 +26,192 @@ from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
+Load = dict[str, list[tuple[bytes, bytes]]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A measured steady-state window; ``truncated`` when the backlog ran out inside it."""
+
+    throughput: Throughput
+    truncated: bool
+    cpu_s: float = 0.0
+    """CPU seconds the worker(s) used over the window."""
+    cpu_by_stage: dict[str, float] | None = None
+    """CPU seconds per worker from its start to the end of the window."""
+
+    @property
+    def cpu_ms_per_1k(self) -> float:
+        """Worker CPU milliseconds per 1,000 events: steadier than events/s on a busy host."""
+        events = self.throughput.events
+        return 1e6 * self.cpu_s / events if events else 0.0
+
 
 async def prepare_prefixed(settings: Settings, catalogue: Catalogue, prefix: str) -> None:
     """Every catalogue topic and subject under ``prefix`` (what `schemas apply` does)."""
-    await ensure_topics(settings, [_renamed(spec, prefix + spec.topic) for spec in catalogue])
+    await ensure_topics(settings, [renamed(spec, prefix + spec.topic) for spec in catalogue])
     async with RegistryClient(settings.schema_registry_url) as client:
         for spec in catalogue:
             await client.register(f"{prefix}{spec.topic}-value", schema_text(spec.schema))
 
 
-async def run_stages(
-    settings: Settings,
-    load: dict[str, list[tuple[bytes, bytes]]],
-    prefix: str,
-    stages: list[str],
-    outputs: list[str],
-    log_dir: Path,
-    name: str,
-    quiet_s: float = 8.0,
-    timeout_s: float = 900.0,
-) -> Throughput:
-    """Fill the prefixed department topics, run ``stages`` until ``outputs`` are quiet."""
+async def fill_load(settings: Settings, load: Load, prefix: str) -> int:
+    """Write the load to the prefixed department topics; the number of records."""
     for topic, values in load.items():
         await fill(settings, prefix + topic, values)
-    inputs = sum(len(values) for values in load.values())
-    workers = [_start(stage, prefix, log_dir, port) for port, stage in enumerate(stages, 7066)]
-    try:
-        first, last = await _quiet_span(settings, [prefix + t for t in outputs], quiet_s, timeout_s)
-    finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-    return Throughput(name, inputs, max(last - first, 1e-3))
+    return sum(len(values) for values in load.values())
 
 
-def _start(stage: str, prefix: str, log_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    home = log_dir / f"home-{prefix.strip('.')}"
-    with (log_dir / f"bench-{stage}.log").open("ab") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "renkei.cli.worker_cmd",
-                stage,
-                "--web-port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env={**os.environ, "RENKEI_TOPIC_PREFIX": prefix, "RENKEI_HOME": str(home)},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+async def standardize_windows(
+    settings: Settings,
+    pool: WorkerPool,
+    outputs: list[str],
+    inputs: int,
+    *,
+    windows: int,
+    duration: float,
+    warmup: float,
+    start_timeout: float = 180.0,
+) -> list[Window]:
+    """Start the standardize worker on a filled backlog and measure ``windows`` windows."""
+    async with _OffsetProbe(settings, [pool.prefix + t for t in outputs]) as probe:
+        pool.start("standardize", 0)
+        deadline = time.monotonic() + start_timeout
+        while await probe.total() == 0:
+            pool.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError("standardize produced nothing within the start timeout")
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(warmup)
+        measured = []
+        for _ in range(windows):
+            measured.append(await _window(probe, pool, inputs, duration))
+            if measured[-1].truncated:
+                break
+        return measured
 
 
-async def _quiet_span(
-    settings: Settings, topics: list[str], quiet_s: float, timeout_s: float
+async def _window(probe: _OffsetProbe, pool: WorkerPool, inputs: int, duration: float) -> Window:
+    started, first, cpu_start = time.monotonic(), await probe.total(), pool.cpu_seconds()
+    last_count, last_change, cpu_end = first, started, cpu_start
+    while time.monotonic() - started < duration:
+        await asyncio.sleep(0.25)
+        count = await probe.total()
+        if count != last_count:
+            last_count, last_change, cpu_end = count, time.monotonic(), pool.cpu_seconds()
+        if count >= inputs:
+            break
+    truncated = last_count >= inputs
+    end = last_change if truncated else time.monotonic()
+    seconds = max(end - started, 1e-3)
+    throughput = Throughput("standardize", last_count - first, seconds)
+    return Window(throughput, truncated, cpu_end - cpu_start)
+
+
+async def pipeline_drain(
+    settings: Settings,
+    pool: WorkerPool,
+    outputs: list[str],
+    inputs: int,
+    quiet_s: float,
+    timeout_s: float = 1800.0,
+) -> Window:
+    """Wait until the outputs stop growing; the drain as a window (CPU from the first to the
+    last growth of the outputs, polled each second)."""
+    cpu: list[float] = []
+    first, last = await quiet_span(
+        settings, [pool.prefix + t for t in outputs], quiet_s, timeout_s, pool, cpu
+    )
+    span = max(last - first, 1e-3)
+    used = cpu[-1] - cpu[0] if cpu else 0.0
+    return Window(Throughput("pipeline", inputs, span), False, used, pool.cpu_by_stage())
+
+
+class _OffsetProbe:
+    """Sum of the end offsets of some topics (cheap to poll)."""
+
+    def __init__(self, settings: Settings, topics: list[str]):
+        self._settings = settings
+        self._topics = topics
+        self._consumer = AIOKafkaConsumer(**kafka_client_options(settings))
+        self.partitions: list[TopicPartition] = []
+
+    async def __aenter__(self) -> _OffsetProbe:
+        await self._consumer.start()
+        self.partitions = await partitions_of(self._settings, self._topics)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._consumer.stop()
+
+    async def total(self) -> int:
+        return sum((await self._consumer.end_offsets(self.partitions)).values())
+
+
+async def quiet_span(
+    settings: Settings,
+    topics: list[str],
+    quiet_s: float,
+    timeout_s: float,
+    pool: WorkerPool | None = None,
+    cpu: list[float] | None = None,
 ) -> tuple[float, float]:
-    """(first, last) broker timestamp in seconds of the outputs, once they stopped growing."""
-    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
-    consumer = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
-    await admin.start()
-    await consumer.start()
-    try:
-        described = await admin.describe_topics(topics)
-        partitions = [
-            TopicPartition(entry["topic"], p["partition"])
-            for entry in described
-            for p in entry.get("partitions", [])
-        ]
+    """(first, last) broker timestamp in seconds of the outputs, once they stopped growing;
+    ``cpu`` gets the pool's CPU seconds at each poll that saw the outputs grow."""
+    async with _OffsetProbe(settings, topics) as probe:
         deadline = time.monotonic() + timeout_s
         total, changed = -1, time.monotonic()
         while time.monotonic() < deadline:
-            now_total = sum((await consumer.end_offsets(partitions)).values())
+            if pool is not None:
+                pool.check_alive()
+            now_total = await probe.total()
             if now_total != total:
                 total, changed = now_total, time.monotonic()
+                if pool is not None and cpu is not None and total > 0:
+                    cpu.append(pool.cpu_seconds())
             elif total > 0 and time.monotonic() - changed >= quiet_s:
                 break
             await asyncio.sleep(1.0)
-        return await _timestamp_span(consumer, partitions)
-    finally:
-        await consumer.stop()
-        await admin.close()
+        return await _timestamp_span(settings, probe.partitions)
 
 
 async def _timestamp_span(
-    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+    settings: Settings, partitions: list[TopicPartition]
 ) -> tuple[float, float]:
-    ends = await consumer.end_offsets(partitions)
-    consumer.assign(partitions)
-    await consumer.seek_to_beginning(*partitions)
-    first, last = float("inf"), 0.0
-    remaining = sum(ends.values())
-    while remaining > 0:
-        batches = await consumer.getmany(timeout_ms=2000, max_records=10_000)
-        if not batches:
-            break
-        for records in batches.values():
-            remaining -= len(records)
-            for record in records:
-                first = min(first, record.timestamp / 1000)
-                last = max(last, record.timestamp / 1000)
-    return first, last
+    consumer = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        first, last = float("inf"), 0.0
+        remaining = sum(ends.values())
+        while remaining > 0:
+            batches = await consumer.getmany(timeout_ms=2000, max_records=10_000)
+            if not batches:
+                break
+            for records in batches.values():
+                remaining -= len(records)
+                for record in records:
+                    first = min(first, record.timestamp / 1000)
+                    last = max(last, record.timestamp / 1000)
+        return first, last
+    finally:
+        await consumer.stop()
 
 
-def _renamed(spec: TopicSpec, topic: str) -> TopicSpec:
+async def delete_prefixed(settings: Settings, prefix: str) -> int:
+    """Delete every topic whose name starts with ``prefix`` (bench leftovers); how many."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return len(doomed)
+    finally:
+        await admin.close()
+
+
+def renamed(spec: TopicSpec, topic: str) -> TopicSpec:
     return replace(spec, topic=topic, metadata={**spec.metadata, "topic": topic})

@@ -1,137 +1,145 @@
-"""``renkei bench``: pipeline events/s next to raw-client baselines (same broker, same run)."""
+"""``renkei bench``: pipeline figures next to raw-client baselines (same broker, same run), and
+``renkei bench load``: the initial-load benchmark (scaled toward Yokohama's 3.8 M residents)."""
 
 from __future__ import annotations
 
 import json
-import platform
-import statistics
-import uuid
+from pathlib import Path
+from typing import Any
 
 import click
 
-from renkei.bench.baselines import Throughput, fill, passthrough, reencoder
-from renkei.bench.stages import prepare_prefixed, run_stages
-from renkei.bench.workload import initial_load
+from renkei.bench.report import table
+from renkei.bench.suite import FIGURES, BenchOptions, run_suite
+from renkei.cli.bench_load_cmd import load
 from renkei.cli.common import catalogue_of, run, settings_of
-from renkei.schemas.catalogue import Catalogue, TopicSpec
-from renkei.settings import Settings
-from renkei.topics import ensure_topics
-
-SOURCE_TOPIC = "registry.resident.events"
-PIPELINE = ("standardize", "resident", "region", "evacuation")
-PIPELINE_OUTPUTS = [
-    "unified.resident",
-    "internal.resident.facts",
-    "unified.region",
-    "derived.evacuation-support",
-]
 
 
-@click.command("bench")
-@click.option(
-    "--residents",
-    type=click.IntRange(min=100),
-    default=10_000,
-    show_default=True,
-    help="Residents in the simulated initial load.",
-)
+def _figures(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    unknown = [v for v in chosen if v not in FIGURES]
+    if unknown or not chosen:
+        raise click.BadParameter(
+            f"unknown figure(s) {', '.join(unknown) or '(none)'}; choose from {','.join(FIGURES)}"
+        )
+    return chosen
+
+
+@click.group("bench", invoke_without_command=True)
 @click.option(
     "--runs",
     type=click.IntRange(min=1),
     default=3,
     show_default=True,
-    help="Runs per figure; the median is reported.",
+    help="Runs (windows) per figure; the median is reported.",
 )
-@click.option("--municipality", default="011011", show_default=True)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="Seconds of steady state per run.",
+)
+@click.option(
+    "--warmup",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds discarded before the first window (baselines, standardize).",
+)
+@click.option(
+    "--only",
+    default=",".join(FIGURES),
+    show_default=True,
+    callback=_figures,
+    help="Comma-separated subset of: " + ",".join(FIGURES) + ".",
+)
+@click.option(
+    "--residents",
+    type=click.IntRange(min=100),
+    default=10_000,
+    show_default=True,
+    help="Residents of the initial load the pipeline drains (and the latency run alerts on).",
+)
+@click.option(
+    "--municipality",
+    default="133621",
+    show_default=True,
+    help="Municipality of the load; the default (利島村) has a single 町域, so the "
+    "evacuation list covers a region of --residents residents.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=1),
+    default=100.0,
+    show_default=True,
+    help="Events/s of the steady input in the latency run.",
+)
+@click.option(
+    "--alert-every",
+    type=click.FloatRange(min=0.5),
+    default=2.0,
+    show_default=True,
+    help="Seconds between alerts in the latency run.",
+)
+@click.option(
+    "--std-records",
+    type=click.IntRange(min=1000),
+    default=None,
+    help="Backlog for the standardize windows [default: sized from L2].",
+)
+@click.option(
+    "--baseline-records",
+    type=click.IntRange(min=1000),
+    default=20_000,
+    show_default=True,
+    help="Records L1/L2 read in a loop.",
+)
+@click.option(
+    "--web-port-base",
+    type=int,
+    default=7066,
+    show_default=True,
+    help="First web port of the bench's workers (four consecutive ports).",
+)
+@click.option(
+    "--worker-python",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Interpreter of the stage workers, e.g. another checkout's .venv/bin/python "
+    "(before/after comparison in one time window) [default: this one].",
+)
+@click.option("--keep-topics", is_flag=True, help="Leave the bench-* topics for inspection.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
 @click.pass_context
-def bench(ctx: click.Context, residents: int, runs: int, municipality: str, as_json: bool) -> None:
-    """Events/s of an initial load of N residents on the running local stack.
+def bench(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
+    """Throughput and latency figures on the running local stack (`renkei stack up`).
 
     \b
-    L1           raw aiokafka consume→produce of the resident events' bytes
+    L1           raw aiokafka consume→produce of resident events' bytes (a looped topic)
     L2           L1 + fastavro decode and re-encode of every value
-    standardize  `renkei worker standardize` over every department record of the load
-    pipeline     all four stages (standardize → resident → region → evacuation)
-    Baselines use the resident events only; the stages get every department topic of the
-    load (the figure divides all input records by the time the outputs took). Stage time is
-    from the first to the last output record (broker timestamps), start-up excluded. Each
-    figure is the median of --runs runs on fresh topics prefixed `bench-` (left for
-    inspection). Needs `renkei stack up`.
+    standardize  `renkei worker standardize` over a backlog of department records
+    pipeline     all four stages draining an initial load of --residents residents
+                 (department records ÷ first-to-last output, broker timestamps)
+    latency      on that loaded pipeline: --rate events/s for --duration s, freshness =
+                 publish → unified.resident; an alert every --alert-every s, list =
+                 publish → derived.evacuation-support (p50/p99)
+    Each figure is the median of --runs runs of --duration s steady state; L1, L2 and
+    standardize runs are consecutive windows after a warm-up, each pipeline run is a fresh set
+    of topics and workers. `renkei bench load` is the initial-load benchmark.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     settings = settings_of(ctx)
-    results = run(_bench(settings, catalogue_of(settings), residents, runs, municipality))
+    opts = BenchOptions(**options)
+    results = run(
+        run_suite(settings, catalogue_of(settings), opts, lambda m: click.echo(m, err=True))
+    )
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False))
         return
-    click.echo(f"machine: {results['machine']}")
-    click.echo(
-        f"input: {residents} residents: {results['events']} resident events (L1/L2), "
-        f"{results['records']} department records (stages); median of {runs} runs"
-    )
-    for name in ("l1", "l2", "standardize", "pipeline"):
-        click.echo(f"  {name:<12} {results[f'{name}_events_per_s']:>10,.0f} events/s")
-    click.echo(f"  standardize = {results['standardize_vs_l2_percent']} % of L2")
+    for line in table(results):
+        click.echo(line)
 
 
-async def _bench(
-    settings: Settings, catalogue: Catalogue, residents: int, runs: int, municipality: str
-) -> dict[str, object]:
-    click.echo(f"preparing an initial load of {residents} residents…", err=True)
-    load = await initial_load(settings, catalogue, residents, municipality)
-    source_spec = catalogue.get(SOURCE_TOPIC)
-    values = load[SOURCE_TOPIC]
-    figures: dict[str, list[Throughput]] = {"l1": [], "l2": [], "standardize": [], "pipeline": []}
-    log_dir = settings.home / "logs"
-    for number in range(1, runs + 1):
-        prefix = f"bench-{uuid.uuid4().hex[:8]}"
-        src, l1, l2 = (f"{prefix}.{name}" for name in ("src", "l1", "l2"))
-        await ensure_topics(settings, [_renamed(source_spec, t) for t in (src, l1, l2)])
-        await fill(settings, src, values)
-        figures["l1"].append(await passthrough(settings, src, l1, len(values), name="L1"))
-        figures["l2"].append(
-            await passthrough(
-                settings, src, l2, len(values), reencoder(source_spec.schema), name="L2"
-            )
-        )
-        for stage_set, outputs in (
-            (["standardize"], [f"std.{t}" for t in load]),
-            (list(PIPELINE), PIPELINE_OUTPUTS),
-        ):
-            name = "pipeline" if len(stage_set) > 1 else "standardize"
-            prefix = f"bench-{uuid.uuid4().hex[:8]}."
-            await prepare_prefixed(settings, catalogue, prefix)
-            figures[name].append(
-                await run_stages(settings, load, prefix, stage_set, outputs, log_dir, name)
-            )
-        click.echo(
-            f"run {number}/{runs}: "
-            + ", ".join(f"{k.upper()} {v[-1].per_second:,.0f}/s" for k, v in figures.items()),
-            err=True,
-        )
-    medians = {
-        f"{k}_events_per_s": round(statistics.median(t.per_second for t in v))
-        for k, v in figures.items()
-    }
-    return {
-        "machine": f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}",
-        "events": len(values),
-        "records": sum(len(v) for v in load.values()),
-        "runs": runs,
-        **medians,
-        "standardize_vs_l2_percent": round(
-            100 * medians["standardize_events_per_s"] / max(medians["l2_events_per_s"], 1), 1
-        ),
-    }
-
-
-def _renamed(spec: TopicSpec, topic: str) -> TopicSpec:
-    from dataclasses import replace
-
-    return replace(spec, topic=topic, metadata={**spec.metadata, "topic": topic})
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
+bench.add_command(load)

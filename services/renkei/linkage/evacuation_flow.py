@@ -24,6 +24,7 @@ from typing import Any
 from renkei.linkage.common import as_order_key, json_form, municipality_of, order_key
 from renkei.linkage.evacuation_list import (
     EvacuationRegion,
+    MemberChange,
     alert_entry,
     apply_alert,
     apply_member,
@@ -114,6 +115,21 @@ def _head_names(region: EvacuationRegion, lookup: LookupHead) -> dict[str, str |
     return names
 
 
+def _lists_unaffected(
+    before: EvacuationRegion,
+    change: MemberChange,
+    heads: dict[str, dict[str, Any] | None],
+    message: dict[str, Any],
+) -> bool:
+    """Whether a member change leaves the region's candidates as they were and changes no
+    head entry a list shows (then no list can change)."""
+    resident_key = message["resident_key"]
+    if before.candidates.get(resident_key) != change.region.candidates.get(resident_key):
+        return False
+    changed = {hh for hh, head in change.heads.items() if heads.get(hh) != head}
+    return not changed or not changed.intersection(households_to_look_up(before))
+
+
 def _refreshed(
     region: EvacuationRegion,
     lookup: LookupHead,
@@ -122,7 +138,11 @@ def _refreshed(
     store: dict[str, dict[str, Any] | None],
     index: dict[str, Any] | None = None,
 ) -> EvacuationResult:
-    region, outputs = refresh_lists(region, _head_names(region, lookup), override, trigger)
+    # Head names are read (one table lookup per candidate household) only for active alerts:
+    # a lifted alert's list is empty and names no one.
+    active = any(alert["active"] for alert in region.alerts.values())
+    names = _head_names(region, lookup) if active else {}
+    region, outputs = refresh_lists(region, names, override, trigger)
     store = {**store, region.region_code: region.to_dict()}
     return EvacuationResult(store=store, outputs=outputs, index=index)
 
@@ -191,6 +211,11 @@ def on_member_message(
         **{head_key(region_code, hh): head for hh, head in change.heads.items()},
     }
     index = index or {"regions": [], "alerts": {}}
+    if region_code in index["regions"] and _lists_unaffected(before, change, heads, message):
+        # Most residents are no candidate: their facts change neither the candidates nor a
+        # head name a list shows, so the region value (every candidate of the region) is
+        # neither rewritten nor its lists rebuilt: the same outcome without O(candidates) work.
+        return EvacuationResult(store=store)
     new_index = None
     if region_code not in index["regions"]:
         new_index = {"regions": [*index["regions"], region_code], "alerts": index["alerts"]}

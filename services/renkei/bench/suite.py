@@ -1,0 +1,270 @@
+"""``renkei bench``: every figure on the same broker in the same run, median of the runs.
+
+Order: L1 and L2 (looped passthrough), standardize (one worker, consecutive windows over a
+backlog), then per run a fresh four-stage pipeline: the initial load's drain (pipeline
+events/s), followed on the same workers by the latency window (freshness, alert → list).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from renkei.bench.baselines import passthrough_windows, reencoder
+from renkei.bench.latency import LatencySamples, latency_window
+from renkei.bench.report import machine, median_or_none, percentile, spread_percent
+from renkei.bench.stages import (
+    Window,
+    delete_prefixed,
+    fill_load,
+    pipeline_drain,
+    prepare_prefixed,
+    renamed,
+    standardize_windows,
+)
+from renkei.bench.workers import WorkerPool
+from renkei.bench.workload import Workload, initial_load, replicated
+from renkei.schemas.catalogue import Catalogue
+from renkei.settings import Settings
+from renkei.topics import ensure_topics
+
+FIGURES = ("l1", "l2", "standardize", "pipeline", "latency")
+SOURCE_TOPIC = "registry.resident.events"
+PIPELINE = ("standardize", "resident", "region", "evacuation")
+PIPELINE_OUTPUTS = [
+    "unified.resident",
+    "internal.resident.facts",
+    "unified.region",
+    "derived.evacuation-support",
+]
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    runs: int = 3
+    duration: float = 30.0
+    warmup: float = 5.0
+    only: tuple[str, ...] = FIGURES
+    residents: int = 10_000
+    municipality: str = "133621"
+    rate: float = 100.0
+    alert_every: float = 2.0
+    std_records: int | None = None
+    baseline_records: int = 20_000
+    web_port_base: int = 7066
+    worker_python: Path | None = None
+    keep_topics: bool = False
+
+
+async def run_suite(
+    settings: Settings, catalogue: Catalogue, opts: BenchOptions, echo: Echo
+) -> dict[str, Any]:
+    started = time.monotonic()
+    echo(f"preparing {opts.residents} residents in {opts.municipality}…")
+    changes = int(opts.duration * opts.rate * 1.1) + 10 if "latency" in opts.only else 0
+    workload = await initial_load(
+        settings, catalogue, opts.residents, opts.municipality, changes=changes
+    )
+    results: dict[str, Any] = {"machine": machine(), "parameters": _parameters(opts, workload)}
+    runs: dict[str, list[float | None]] = {}
+    warnings: list[str] = []
+    if "l1" in opts.only or "l2" in opts.only:
+        runs.update(await _baselines(settings, catalogue, opts, workload, echo))
+    if "standardize" in opts.only:
+        l2 = median_or_none(runs.get("l2_events_per_s", []))
+        std, std_warnings = await _standardize(settings, catalogue, opts, workload, l2, echo)
+        runs.update(std)
+        warnings += std_warnings
+    if "pipeline" in opts.only or "latency" in opts.only:
+        pipeline_runs, pipeline_warnings = await _pipelines(
+            settings, catalogue, opts, workload, echo
+        )
+        runs.update(pipeline_runs)
+        warnings += pipeline_warnings
+    results.update(_summary(runs))
+    results["warnings"] = warnings
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+    return results
+
+
+def _parameters(opts: BenchOptions, workload: Workload) -> dict[str, Any]:
+    params = asdict(opts)
+    params["only"] = ",".join(opts.only)
+    params["worker_python"] = str(opts.worker_python) if opts.worker_python else None
+    params["load_records"] = workload.records
+    params["region_codes"] = len(workload.region_codes)
+    return params
+
+
+def _summary(runs: dict[str, list[float | None]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"runs_detail": {}}
+    for name, values in runs.items():
+        known = [v for v in values if v is not None]
+        out["runs_detail"][name] = [round(v, 1) for v in known]
+        out[name] = round(statistics.median(known), 1) if known else None
+        out.setdefault("spread_percent", {})[name] = spread_percent(known)
+    std, l2 = out.get("standardize_events_per_s"), out.get("l2_events_per_s")
+    out["standardize_vs_l2_percent"] = round(100 * std / l2, 1) if std and l2 else None
+    return out
+
+
+async def _baselines(
+    settings: Settings, catalogue: Catalogue, opts: BenchOptions, workload: Workload, echo: Echo
+) -> dict[str, list[float | None]]:
+    spec = catalogue.get(SOURCE_TOPIC)
+    prefix = f"bench-{uuid.uuid4().hex[:8]}."
+    src = prefix + "src"
+    await ensure_topics(settings, [renamed(spec, t) for t in (src, prefix + "l1", prefix + "l2")])
+    values = replicated(workload.load[SOURCE_TOPIC], opts.baseline_records)
+    from renkei.bench.baselines import fill
+
+    await fill(settings, src, values)
+    out: dict[str, list[float | None]] = {}
+    for name, transform in (("l1", None), ("l2", reencoder(spec.schema))):
+        if name not in opts.only:
+            continue
+        echo(f"{name.upper()}: {opts.runs} windows of {opts.duration:g} s…")
+        measured = await passthrough_windows(
+            settings,
+            src,
+            prefix + name,
+            windows=opts.runs,
+            duration=opts.duration,
+            warmup=min(opts.warmup, 3.0),
+            transform=transform,
+            name=name.upper(),
+        )
+        out[f"{name}_events_per_s"] = [t.per_second for t in measured]
+        echo(f"  {', '.join(f'{t.per_second:,.0f}/s' for t in measured)}")
+    if not opts.keep_topics:
+        await delete_prefixed(settings, prefix)
+    return out
+
+
+async def _standardize(
+    settings: Settings,
+    catalogue: Catalogue,
+    opts: BenchOptions,
+    workload: Workload,
+    l2_rate: float | None,
+    echo: Echo,
+) -> tuple[dict[str, list[float | None]], list[str]]:
+    guess = min(0.6 * l2_rate, 12_000.0) if l2_rate else 8_000.0
+    wanted = opts.std_records or int(guess * (opts.warmup + opts.runs * opts.duration + 15))
+    factor = max(1, -(-wanted // max(workload.records, 1)))
+    backlog = {t: replicated(v, len(v) * factor) for t, v in workload.load.items()}
+    prefix = f"bench-{uuid.uuid4().hex[:8]}."
+    echo(f"standardize: backlog of {workload.records * factor:,} records…")
+    await prepare_prefixed(settings, catalogue, prefix)
+    inputs = await fill_load(settings, backlog, prefix)
+    pool = WorkerPool(prefix, settings.home / "logs", opts.web_port_base, opts.worker_python)
+    try:
+        windows = await standardize_windows(
+            settings,
+            pool,
+            [f"std.{t}" for t in backlog],
+            inputs,
+            windows=opts.runs,
+            duration=opts.duration,
+            warmup=opts.warmup,
+        )
+    finally:
+        pool.stop_all()
+        pool.remove_home()
+        if not opts.keep_topics:
+            await delete_prefixed(settings, prefix)
+    rates: list[float | None] = [w.throughput.per_second for w in windows]
+    cpu: list[float | None] = [w.cpu_ms_per_1k for w in windows]
+    echo(f"  {', '.join(f'{r:,.0f}/s' for r in rates if r)}")
+    warnings = [
+        f"standardize window {n} ran out of backlog after {w.throughput.seconds:.1f} s "
+        "(raise --std-records)"
+        for n, w in enumerate(windows, 1)
+        if w.truncated
+    ]
+    return {"standardize_events_per_s": rates, "standardize_cpu_ms_per_1k": cpu}, warnings
+
+
+async def _pipelines(
+    settings: Settings, catalogue: Catalogue, opts: BenchOptions, workload: Workload, echo: Echo
+) -> tuple[dict[str, list[float | None]], list[str]]:
+    out: dict[str, list[float | None]] = {}
+    warnings: list[str] = []
+    for number in range(1, opts.runs + 1):
+        drain, samples = await _pipeline_run(settings, catalogue, opts, workload, echo)
+        throughput, span = drain.throughput, drain.throughput.seconds
+        figures = {
+            "pipeline_events_per_s": throughput.per_second,
+            "pipeline_span_s": span,
+            "pipeline_cpu_ms_per_1k": drain.cpu_ms_per_1k,
+            **{
+                f"pipeline_cpu_s_{stage}": seconds
+                for stage, seconds in (drain.cpu_by_stage or {}).items()
+            },
+            "freshness_p50_ms": percentile(samples.freshness_ms, 50) if samples else None,
+            "freshness_p99_ms": percentile(samples.freshness_ms, 99) if samples else None,
+            "evacuation_list_p50_ms": percentile(samples.list_ms, 50) if samples else None,
+            "evacuation_list_p99_ms": percentile(samples.list_ms, 99) if samples else None,
+        }
+        for name, value in figures.items():
+            out.setdefault(name, []).append(value)
+        if span < opts.duration:
+            warnings.append(
+                f"pipeline run {number}: the load drained in {span:.1f} s < --duration "
+                f"{opts.duration:g} s (raise --residents)"
+            )
+        if samples is not None:
+            warnings += _sample_warnings(number, samples)
+        echo(
+            f"run {number}/{opts.runs}: pipeline {throughput.per_second:,.0f}/s over {span:.1f} s"
+            + (
+                f"; freshness p99 {figures['freshness_p99_ms'] or 0:,.0f} ms "
+                f"({len(samples.freshness_ms)}/{samples.published}); list p99 "
+                f"{figures['evacuation_list_p99_ms'] or 0:,.0f} ms "
+                f"({len(samples.list_ms)}/{samples.alerts})"
+                if samples
+                else ""
+            )
+        )
+    return out, warnings
+
+
+def _sample_warnings(number: int, samples: LatencySamples) -> list[str]:
+    if len(samples.list_ms) < samples.alerts:
+        return [f"run {number}: {samples.alerts - len(samples.list_ms)} alert(s) got no list"]
+    return []
+
+
+async def _pipeline_run(
+    settings: Settings, catalogue: Catalogue, opts: BenchOptions, workload: Workload, echo: Echo
+) -> tuple[Window, LatencySamples | None]:
+    prefix = f"bench-{uuid.uuid4().hex[:8]}."
+    await prepare_prefixed(settings, catalogue, prefix)
+    inputs = await fill_load(settings, workload.load, prefix)
+    pool = WorkerPool(prefix, settings.home / "logs", opts.web_port_base, opts.worker_python)
+    try:
+        pool.start_all(PIPELINE)
+        drain = await pipeline_drain(settings, pool, PIPELINE_OUTPUTS, inputs, quiet_s=8.0)
+        samples = None
+        if "latency" in opts.only:
+            samples = await latency_window(
+                settings,
+                catalogue,
+                pool,
+                workload,
+                duration=opts.duration,
+                rate=opts.rate,
+                alert_every=opts.alert_every,
+            )
+        return drain, samples
+    finally:
+        pool.stop_all()
+        pool.remove_home()
+        if not opts.keep_topics:
+            await delete_prefixed(settings, prefix)
