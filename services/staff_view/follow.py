@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from renkei.errors import RenkeiError
@@ -82,16 +83,21 @@ class Source:
 
 async def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     """End offset of each partition of ``topic`` now ({} when the topic does not exist yet)."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     consumer = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
-    await consumer.start()
+    await admin.start()
     try:
-        if topic not in await consumer.topics():
+        # Listing first: describing a missing topic could auto-create it.
+        if topic not in await admin.list_topics():
             return {}
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        ends = await consumer.end_offsets(partitions) if partitions else {}
+        [described] = await admin.describe_topics([topic])
+        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+        await consumer.start()
+        ends = await consumer.end_offsets(partitions)
         return {tp.partition: int(offset) for tp, offset in ends.items()}
     finally:
         await consumer.stop()
+        await admin.close()
 
 
 def source_catalogue(settings: Settings, catalogue: Catalogue, topic: str) -> Catalogue:

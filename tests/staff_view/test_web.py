@@ -130,3 +130,29 @@ async def test_the_page_itself_never_shows_a_protected_address(
     assert SECRET not in html
     rows = dom.one(data_list="141500-20260908-001:141526:2520246").all(data_person=None)
     assert rows[1].one(data_field="address").attrs.get("data-address-hidden") == "true"
+
+
+class _Lifting(StaffView):
+    """The alert is lifted on the broker between the page's first and second fetch."""
+
+    calls = 0
+
+    def document(self) -> dict[str, Any]:
+        self.calls += 1
+        if self.calls == 2:
+            lifted = self.state.lists.records["141500-20260908-001:141526:2520246"]
+            self.state.apply(EVACUATION_TOPIC, None, {**lifted, "status": "lifted", "sequence": 2})
+        return super().document()
+
+
+async def test_the_open_page_refreshes_itself(catalogue: Catalogue, tmp_path: Path) -> None:
+    view = _view(catalogue)
+    lifting = _Lifting(
+        view.settings.model_copy(update={"refresh_seconds": 2}), view.state, view.sources
+    )
+    dom = parse(await _render(build_app(lifting), tmp_path))
+    assert lifting.calls >= 2
+    assert dom.all(data_alert=None) == []
+    assert dom.one(id="no-alerts").text() == "現在、発令中の避難情報はありません。"
+    assert dom.one(id="total-alerts").attrs["data-value"] == "0"
+    assert "2秒ごとに自動更新" in dom.one(id="status").text()
