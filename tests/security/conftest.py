@@ -8,6 +8,7 @@ Apicurio come from the plain stack's download cache (symlinked), so nothing is f
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
@@ -15,13 +16,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from click.testing import CliRunner, Result
 from pydantic import SecretStr
 
+from renkei.cli import cli
+from renkei.kafka_security import kafka_client_options
 from renkei.settings import Settings, load_settings
 from renkei.stack import ensure_stack_up, stop_stack
 from renkei.stack.secure import ADMIN_USER, password_file
 
 SECURE_BOOTSTRAP = os.environ.get("RENKEI_TEST_SECURE_BOOTSTRAP", "127.0.0.1:19092")
+VIEW = "view.evacuation-support.evacuation-support"
 SECURE_REGISTRY = os.environ.get(
     "RENKEI_TEST_SECURE_REGISTRY_URL", "http://127.0.0.1:18081/apis/ccompat/v7"
 )
@@ -88,3 +95,38 @@ def secure_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureSta
     finally:
         stop_stack(base, wipe=True)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def apply_agreements_cli(stack: SecureStack, *args: str) -> Result:
+    """``renkei agreements apply`` as the admin, through the real CLI."""
+    return CliRunner().invoke(cli, ["agreements", "apply", *args], env=stack.environment)
+
+
+async def _view_with_one_record(admin: Settings) -> None:
+    """The evacuation notifier's view topic with one record in it (the views stage is tested in
+    tests/views; here only the ACLs matter)."""
+    client = AIOKafkaAdminClient(**kafka_client_options(admin))
+    await client.start()
+    try:
+        if VIEW not in await client.list_topics():
+            await client.create_topics([NewTopic(VIEW, 1, 1)])
+    finally:
+        await client.close()
+    producer = AIOKafkaProducer(**kafka_client_options(admin))
+    await producer.start()
+    try:
+        await producer.send_and_wait(VIEW, b"view-record", key=b"alert-1:region")
+    finally:
+        await producer.stop()
+
+
+@pytest.fixture(scope="session")
+def applied(secure_stack: SecureStack) -> tuple[SecureStack, Result]:
+    """Catalogue topics and schemas (`schemas apply`), then the repository's agreements
+    (`agreements apply`, the session's first apply: its output lists what it created)."""
+    schemas = CliRunner().invoke(cli, ["schemas", "apply"], env=secure_stack.environment)
+    assert schemas.exit_code == 0, schemas.output
+    result = apply_agreements_cli(secure_stack)
+    assert result.exit_code == 0, result.output
+    asyncio.run(_view_with_one_record(secure_stack.admin))
+    return secure_stack, result

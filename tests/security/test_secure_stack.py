@@ -2,7 +2,7 @@
 
 The session fixture ``secure_stack`` (conftest) starts Kafka with SASL_SSL + ACLs and the
 registry on their own ports; ``renkei agreements apply`` (the real CLI) creates the users and
-ACLs of deploy/agreements once per module.
+ACLs of deploy/agreements once per session (fixture ``applied``).
 """
 
 from __future__ import annotations
@@ -15,65 +15,28 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
     GroupAuthorizationFailedError,
     KafkaConnectionError,
     TopicAuthorizationFailedError,
 )
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from renkei.cli import cli
 from renkei.cli.stack_cmd import format_status
 from renkei.errors import PublishError, StackError
 from renkei.kafka_security import kafka_client_options
 from renkei.publish import Publisher
-from renkei.schemas import Catalogue, load_catalogue
+from renkei.schemas import load_catalogue
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stack import ensure_stack_up, stack_status
 from renkei.stack.kafka_probe import probe_kafka
-from renkei.topics import ensure_topics
-from tests.security.conftest import SecureStack
+from tests.security.conftest import VIEW, SecureStack, apply_agreements_cli
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(420)]
 
-VIEW = "view.evacuation-support.evacuation-support"
-DEPARTMENT_TOPICS = ("health.checkup.results", "registry.resident.events", "unified.resident")
-
-
-def _apply(stack: SecureStack, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["agreements", "apply", *args], env=stack.environment)
-
-
-async def _provision(admin: Settings, catalogue: Catalogue) -> None:
-    """As the super user: the topics the tests use, their schemas, and one view topic."""
-    specs = [catalogue.get(topic) for topic in DEPARTMENT_TOPICS]
-    await ensure_topics(admin, specs)
-    async with RegistryClient(admin.schema_registry_url) as registry:
-        for spec in specs:
-            await registry.register(spec.subject, spec.schema_text)
-    client = AIOKafkaAdminClient(**kafka_client_options(admin))
-    await client.start()
-    try:
-        if VIEW not in await client.list_topics():
-            await client.create_topics([NewTopic(VIEW, 1, 1)])
-    finally:
-        await client.close()
-    producer = AIOKafkaProducer(**kafka_client_options(admin))
-    await producer.start()
-    try:
-        await producer.send_and_wait(VIEW, b"view-record", key=b"alert-1:region")
-    finally:
-        await producer.stop()
-
-
-@pytest.fixture(scope="module")
-def applied(secure_stack: SecureStack) -> tuple[SecureStack, Result]:
-    result = _apply(secure_stack)
-    assert result.exit_code == 0, result.output
-    asyncio.run(_provision(secure_stack.admin, load_catalogue(secure_stack.admin.schemas_dir)))
-    return secure_stack, result
+_apply = apply_agreements_cli
 
 
 def test_secure_stack_started_with_the_registry_on_the_secure_broker(
