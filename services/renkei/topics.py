@@ -25,6 +25,8 @@ def topic_config(spec: TopicSpec) -> dict[str, str]:
     config = {"cleanup.policy": spec.cleanup_policy}
     if "retention_ms" in spec.metadata:
         config["retention.ms"] = str(spec.metadata["retention_ms"])
+    if "max_compaction_lag_ms" in spec.metadata:  # bounds how long a superseded value survives
+        config["max.compaction.lag.ms"] = str(spec.metadata["max_compaction_lag_ms"])
     return config
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from renkei.agreements.model import Agreement, load_agreements
 from renkei.errors import ConfigurationError
+from renkei.runtime.provision import renamed
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.views.projection import KEY_ID_FIELD, field_tree, has_pseudonyms, project_schema
 
@@ -94,6 +95,9 @@ def view_spec(agreement: Agreement, source: TopicSpec, fields: tuple[str, ...]) 
         "cloudevents_type": f"jp.renkei.view.{purpose}",
         "pii": _pii(source, fields, has_pseudonyms(schema)),
     }
+    if "compact" in source.cleanup_policy:
+        # A retracted value (支援措置) must not stay on disk indefinitely under its old offset.
+        metadata["max_compaction_lag_ms"] = DAY_MS
     if source.cleanup_policy == "delete":
         source_ms = int(source.metadata.get("retention_ms", -1))
         agreed_ms = agreement.retention_days * DAY_MS
@@ -132,3 +136,10 @@ def load_view_plans(agreements_dir: Path, catalogue: Catalogue) -> list[ViewPlan
     if not plans:
         raise ConfigurationError(f"no consumer agreement in {agreements_dir}: no view to build")
     return plans
+
+
+def view_catalogue(catalogue: Catalogue, plans: Iterable[ViewPlan], prefix: str = "") -> Catalogue:
+    """``catalogue`` plus the view topics (named ``<prefix><view topic>``), so that a
+    downstream app can read its view with the subscriber SDK like any catalogue topic."""
+    views = {f"{prefix}{p.topic}": renamed(p.spec, f"{prefix}{p.topic}") for p in plans}
+    return Catalogue(root=catalogue.root, topics={**catalogue.topics, **views})
