@@ -6,6 +6,7 @@ COPY pyproject.toml README.md ./
 COPY services ./services
 COPY schemas ./schemas
 COPY deploy/agreements ./deploy/agreements
+COPY deploy/code-maps ./deploy/code-maps
 RUN pip install --no-cache-dir . \
     && mkdir -p /var/lib/renkei \
     && chown 65534:65534 /var/lib/renkei
@@ -13,6 +14,7 @@ RUN pip install --no-cache-dir . \
 # (RocksDB tables of the workers, audit log) under RENKEI_HOME, a volume in compose/k8s.
 ENV RENKEI_SCHEMAS_DIR=/app/schemas/avro \
     RENKEI_AGREEMENTS_DIR=/app/deploy/agreements \
+    RENKEI_CODE_MAPS_DIR=/app/deploy/code-maps \
     RENKEI_HOME=/var/lib/renkei \
     PYTHONUNBUFFERED=1
 USER 65534:65534

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
             "whatever the alert level (災害対策基本法 49条の11③); audited at startup."
         ),
     )
+    code_maps_dir: Path = Field(
+        default_factory=lambda: _repo_root() / "deploy" / "code-maps",
+        description=(
+            "Code maps (コード読替表) the standardize stage reads at start: a source system's own "
+            "codes -> the standard's (docs/dlq.md)."
+        ),
+    )
     source_system: str = Field(
         default="renkei-cli", description="CloudEvents ce_source of events this process publishes."
     )

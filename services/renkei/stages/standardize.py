@@ -9,6 +9,8 @@ A record that does not decode or standardize goes to ``dlq.<topic>`` (runtime/dl
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,8 @@ from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Stage, Step
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
+
+log = logging.getLogger(__name__)
 
 STAGE = "standardize"
 DEPARTMENT_TOPICS = (
@@ -70,7 +74,8 @@ def build_standardize(
     1. settings: ``topic_prefix`` (isolated test runs) overrides ``settings.topic_prefix``;
     2. catalogue: the department topics and their ``std.<topic>`` schemas;
     3. step: ``renkei.standardize.records.standardize_event`` (imported here, not at module
-       import) wrapped by :func:`standardize_step`;
+       import) with the code maps of ``settings.code_maps_dir`` (read once: a changed map
+       needs a restart), wrapped by :func:`standardize_step`;
     4. app: :func:`renkei.runtime.app.build_stage_app` — one agent per department topic, DLQ
        routing with reason ``standardization`` for StandardizationError. The stage keeps no
        tables, so the default store is ``memory://``.
@@ -88,15 +93,24 @@ def build_standardize(
             f"{type(exc).__name__}: {exc}"
         ) from exc
     from renkei.standardize.addresses import AddressIndex
+    from renkei.standardize.code_maps import load_code_maps
 
     # Load the Japan Post master data (~2 s) now, not on the event loop at the first record.
     AddressIndex.default()
+    code_maps = load_code_maps(settings.code_maps_dir)
     stage = Stage(
         name=STAGE,
         inputs=inputs,
         outputs=outputs,
-        step=standardize_step(standardize_event),
+        step=standardize_step(functools.partial(standardize_event, code_maps=code_maps)),
         invalid_reason="standardization",
     )
     port = web_port if web_port is not None else default_web_port(settings, STAGE)
-    return build_stage_app(settings, stage, web_port=port, store=store)
+    app = build_stage_app(settings, stage, web_port=port, store=store)
+
+    async def announce_code_maps() -> None:  # a startup hook: logging is configured by then
+        for code_map in code_maps.by_source.values():
+            log.info("code map for %s: %s", code_map.source_system, code_map.describe() or "empty")
+
+    app.startup_hooks.append(announce_code_maps)
+    return app

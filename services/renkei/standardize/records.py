@@ -35,6 +35,7 @@ from renkei.standardize.record_registry import RegistryStandardizer
 
 if TYPE_CHECKING:
     from renkei.standardize.addresses import AddressIndex
+    from renkei.standardize.code_maps import CodeMaps
 
 Step = Callable[[Mapping[str, Any], Corrections], dict[str, Any]]
 
@@ -77,17 +78,21 @@ def standardize_event(
     source_partition: int = -1,
     source_offset: int = -1,
     address_index: AddressIndex | None = None,
+    code_maps: CodeMaps | None = None,
 ) -> StdResult:
     """Standardize ``value``, a decoded datum of the department topic ``topic``.
 
     ``standardized_at`` defaults to now (UTC); ``source_partition`` / ``source_offset`` go to
     ``std_meta`` (-1 when the record did not come from a stream); ``address_index`` is the
-    postal master data (None: the default index). Raises ``StandardizationError`` for a bad
+    postal master data (None: the default index); ``code_maps`` translate a source system's
+    own codes first (``standardize/code_maps.py``). Raises ``StandardizationError`` for a bad
     record and ``ConfigurationError`` for a topic that is not a department topic.
     """
     step = _step(topic, address_index)
     refuse_my_numbers(value)
     fixes = Corrections()
+    if code_maps:
+        value = code_maps.apply(topic, value, fixes)
     out = step(value, fixes)
     corrected = tuple(fixes.paths)
     out["std_meta"] = {

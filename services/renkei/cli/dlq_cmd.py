@@ -1,0 +1,247 @@
+"""``renkei dlq list|show|replay``: look into dead-letter topics and replay them after a fix.
+
+See docs/dlq.md for the operator's procedure (bad mapping → fix → replay).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Any
+
+import click
+
+from renkei.cli.common import run, settings_of
+from renkei.dlq_ops.browse import Shown, ShowOptions, list_dlqs, show_entries
+from renkei.dlq_ops.entries import REASONS, DlqTopic, resolve_topic
+from renkei.dlq_ops.memory import Selection
+from renkei.dlq_ops.replay import ReplayReport, replay
+from renkei.dlq_ops.summary import render_table
+from renkei.errors import RenkeiError
+from renkei.settings import Settings
+
+REASON_OPTION = click.option(
+    "--reason",
+    type=click.Choice(REASONS),
+    help="Only records of this reason class.",
+)
+
+
+def _topic(settings: Settings, name: str) -> DlqTopic:
+    try:
+        return resolve_topic(name, settings.topic_prefix)
+    except RenkeiError as exc:
+        raise click.BadParameter(str(exc), param_hint="TOPIC") from exc
+
+
+def _run(coro: Any) -> Any:
+    """Run ``coro``; a Renkei error (unknown topic, broker down) is one line and exit 1."""
+    try:
+        return run(coro)
+    except RenkeiError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group("dlq")
+def dlq() -> None:
+    """Dead-letter topics (dlq.<topic>): what was rejected, why, and replay after a fix.
+
+    list counts records per topic, stage and reason (no record contents); show prints records
+    with their reason headers and decoded values (個人番号-like values masked); replay sends
+    them back to their topic once the cause is fixed (docs/dlq.md).
+    """
+
+
+@dlq.command("list")
+@click.argument("topic", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per row.")
+@click.pass_context
+def list_cmd(ctx: click.Context, topic: str | None, as_json: bool) -> None:
+    """Count DLQ records per topic, stage and reason class.
+
+    PENDING records were not replayed yet; RETURNED ones came back after a replay (they failed
+    again). Prints no keys, values or details. TOPIC limits it to one DLQ topic.
+    """
+    settings = settings_of(ctx)
+    only = _topic(settings, topic) if topic else None
+    rows, empty = _run(list_dlqs(settings, only))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row.as_json(), ensure_ascii=False))
+        for name in empty:
+            click.echo(json.dumps({"topic": name, "records": 0}))
+        return
+    if not rows and not empty:
+        click.echo("no DLQ topics (they are created when a stage starts)")
+        return
+    for line in render_table(rows, empty):
+        click.echo(line)
+
+
+@dlq.command("show")
+@click.argument("topic")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--offset", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Start at this offset of every partition.",
+)  # fmt: skip
+@click.option("--partition", type=click.IntRange(min=0), help="Only this partition.")
+@REASON_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per record.")
+@click.pass_context
+def show_cmd(
+    ctx: click.Context,
+    topic: str,
+    limit: int,
+    offset: int,
+    partition: int | None,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    """Print DLQ records: reason, detail, stage, origin, time, key, headers, decoded value.
+
+    The value is decoded with its writer schema from the registry when it can be. It holds
+    personal data: use this on a terminal you are allowed to, never paste it into a ticket.
+    12-digit values shaped like a 個人番号 are masked. TOPIC is the DLQ topic
+    (dlq.registry.resident.events) or the topic it belongs to.
+    """
+    settings = settings_of(ctx)
+    options = ShowOptions(limit=limit, offset=offset, partition=partition, reason=reason)
+
+    async def show() -> int:
+        count = 0
+        async for shown in show_entries(settings, _topic(settings, topic), options):
+            click.echo(json.dumps(_as_json(shown), ensure_ascii=False) if as_json else _text(shown))
+            count += 1
+        return count
+
+    if _run(show()) == 0 and not as_json:
+        click.echo("no records match", err=True)
+
+
+def _as_json(shown: Shown) -> dict[str, Any]:
+    e = shown.entry
+    return {
+        "topic": e.topic,
+        "partition": e.partition,
+        "offset": e.offset,
+        "reason": e.reason,
+        "detail": e.detail,
+        "stage": e.stage,
+        "origin": {
+            "topic": e.origin_topic,
+            "partition": e.origin_partition,
+            "offset": e.origin_offset,
+        },
+        "time": e.time,
+        "replay_of": e.replay_of,
+        "replayed": shown.replayed,
+        "key": shown.key,
+        "headers": shown.headers,
+        "value": shown.value,
+        "undecodable": shown.undecodable,
+    }
+
+
+def _text(shown: Shown) -> str:
+    e = shown.entry
+    lines = [
+        f"{e.topic} [{e.partition}] @{e.offset}",
+        f"  reason:   {e.reason} (stage {e.stage})",
+        f"  detail:   {e.detail}",
+        f"  origin:   {e.origin_topic} [{e.origin_partition}] @{e.origin_offset}",
+        f"  time:     {e.time}",
+        f"  replayed: {'yes' if shown.replayed else 'no'}"
+        + (f"; came back after the replay of {e.replay_of}" if e.replay_of else ""),
+        f"  key:      {shown.key}",
+    ]
+    others = {k: v for k, v in shown.headers.items() if not k.startswith("renkei.")}
+    if others:
+        lines.append("  headers:  " + ", ".join(f"{k}={v}" for k, v in others.items()))
+    if shown.undecodable is not None:
+        lines.append(f"  value:    not decodable: {shown.undecodable}")
+    else:
+        lines.append("  value:    " + json.dumps(shown.value, ensure_ascii=False))
+    return "\n".join(lines) + "\n"
+
+
+@dlq.command("replay")
+@click.argument("topic")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send and remember nothing.")
+@REASON_OPTION
+@click.option(
+    "--from-offset",
+    type=click.IntRange(min=0),
+    help="Start at this offset of every partition, sending again records an earlier replay "
+    "sent (the stages ignore events they already applied).",
+)
+@click.pass_context
+def replay_cmd(
+    ctx: click.Context, topic: str, dry_run: bool, reason: str | None, from_offset: int | None
+) -> None:
+    """Send DLQ records back to the topic they came from, after the cause was fixed.
+
+    Each record goes back with its original key, value, partition and headers (the renkei.dlq.*
+    headers replaced by renkei.replay.of). Replays are remembered per DLQ topic (consumer groups
+    renkei-replay.<dlq topic>[.<reason>]): a second replay sends nothing already sent. A record
+    that fails again returns to the DLQ. Every replay writes a dlq.replay audit record (counts
+    only). TOPIC is the DLQ topic (dlq.registry.resident.events) or the topic it belongs to.
+    """
+    settings = settings_of(ctx)
+    target = _topic(settings, topic)
+    selection = Selection(reason=reason, from_offset=from_offset)
+    report: ReplayReport = _run(
+        replay(settings, target, selection, dry_run=dry_run, progress=_progress)
+    )
+    _summary(report)
+    if not dry_run:
+        _run(_audit(settings, report))
+
+
+def _progress(report: ReplayReport) -> None:
+    verb = "would send" if report.dry_run else "sent"
+    click.echo(
+        f"  {report.read} read, {verb} {report.total_sent}, "
+        f"skipped {sum(report.skipped.values())}, {report.remaining} left to read",
+        err=True,
+    )
+
+
+def _summary(report: ReplayReport) -> None:
+    topic = report.topic
+    by_reason = ", ".join(f"{r} {n}" for r, n in sorted(report.sent.items()))
+    skipped = ", ".join(f"{d} {n}" for d, n in sorted(report.skipped.items()))
+    if report.dry_run:
+        click.echo(
+            f"dry run: would replay {report.total_sent} records {topic.dlq} -> {topic.source}"
+        )
+        for entry in report.samples:
+            click.echo(f"  [{entry.partition}] @{entry.offset} {entry.reason}: {entry.detail}")
+        if report.total_sent > len(report.samples):
+            click.echo(f"  … and {report.total_sent - len(report.samples)} more")
+    elif report.total_sent == 0:
+        click.echo(
+            f"nothing to replay in {topic.dlq}" + (f" (skipped: {skipped})" if skipped else "")
+        )
+        return
+    else:
+        click.echo(f"replayed {report.total_sent} records {topic.dlq} -> {topic.source}")
+    if by_reason:
+        click.echo(f"  by reason: {by_reason}")
+    if skipped:
+        click.echo(f"  skipped: {skipped}")
+    if not report.dry_run:
+        click.echo(
+            f"  records that fail again come back to {topic.dlq}: renkei dlq list {topic.dlq}"
+        )
+
+
+async def _audit(settings: Settings, report: ReplayReport) -> None:
+    from renkei.audit import AuditLog
+
+    audit = AuditLog.open(settings)
+    try:
+        details = report.audit_details() | {"operator": getpass.getuser()}
+        await audit.record("dlq.replay", actor="cli:renkei dlq replay", details=details)
+    finally:
+        await audit.aclose()
