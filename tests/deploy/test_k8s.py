@@ -19,6 +19,7 @@ from renkei.deploy import k8s_rules, k8s_topics
 from renkei.runtime.app import default_web_port
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
+from renkei.topics import topic_config
 from renkei.views.plan import load_view_plans
 from tests.deploy.conftest import DEPLOY
 from tests.deploy.settings_env import field_of, parse
@@ -118,6 +119,8 @@ def test_topics_match_the_catalogue() -> None:
         assert topic["config"]["cleanup.policy"] == spec.cleanup_policy, spec.topic
         if "retention_ms" in spec.metadata:
             assert topic["config"]["retention.ms"] == str(spec.metadata["retention_ms"])
+        # exactly the configs `renkei schemas apply` gives the topic, plus min.insync
+        assert topic["config"] == {**topic_config(spec), "min.insync.replicas": "2"}
     for resource in topics.values():
         assert resource["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
         assert resource["spec"]["replicas"] == 3
