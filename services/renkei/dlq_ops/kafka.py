@@ -50,7 +50,9 @@ class DlqReader:
         self._admin = AIOKafkaAdminClient(**client_options(settings))
         self._groups: list[str] | None = None
         self.ends: dict[int, int] = {}
+        """partition → end offset taken when the last single-topic :meth:`scan` began."""
         self.starts: dict[int, int] = {}
+        """partition → first offset that scan read."""
 
     async def __aenter__(self) -> DlqReader:
         try:
@@ -108,8 +110,16 @@ class DlqReader:
         to each partition's end offset taken now; :attr:`starts` and :attr:`ends` hold them."""
         chosen = partitions if partitions is not None else await self.partitions(topic)
         tps = [TopicPartition(topic, p) for p in chosen]
-        async for batch in self.scan_partitions(tps, lambda tp: start(tp.partition)):
+        ranges: dict[TopicPartition, tuple[int, int]] = {}
+        self.starts, self.ends = {}, {}
+        async for batch in self.scan_partitions(tps, lambda tp: start(tp.partition), ranges):
+            self._remember(ranges)
             yield batch
+        self._remember(ranges)
+
+    def _remember(self, ranges: dict[TopicPartition, tuple[int, int]]) -> None:
+        self.starts = {tp.partition: first for tp, (first, _) in ranges.items()}
+        self.ends = {tp.partition: end for tp, (_, end) in ranges.items()}
 
     async def scan_topics(self, topics: list[str]) -> AsyncGenerator[list[DlqEntry], None]:
         """Every record of ``topics``, read in one assignment (one by one, each new
@@ -119,17 +129,21 @@ class DlqReader:
             yield batch
 
     async def scan_partitions(
-        self, tps: list[TopicPartition], start: Callable[[TopicPartition], int]
+        self,
+        tps: list[TopicPartition],
+        start: Callable[[TopicPartition], int],
+        ranges: dict[TopicPartition, tuple[int, int]] | None = None,
     ) -> AsyncGenerator[list[DlqEntry], None]:
-        """Batches of records of ``tps`` from ``start(tp)`` to the end offsets taken now."""
+        """Batches of records of ``tps`` from ``start(tp)`` to the end offsets taken now;
+        ``ranges`` (when given) receives each partition's (first offset, end offset)."""
         self._consumer.assign(tps)
         oldest = await self._consumer.beginning_offsets(tps) if tps else {}
         ends = await self._consumer.end_offsets(tps) if tps else {}
-        self.ends = {tp.partition: ends[tp] for tp in tps}
-        self.starts = {}
+        ranges = {} if ranges is None else ranges
         pending = set()
         for tp in tps:
-            first = self.starts[tp.partition] = max(start(tp), oldest[tp])
+            first = max(start(tp), oldest[tp])
+            ranges[tp] = (first, ends[tp])
             if first < ends[tp]:
                 self._consumer.seek(tp, first)
                 pending.add(tp)
