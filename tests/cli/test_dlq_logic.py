@@ -23,6 +23,7 @@ from renkei.dlq_ops.memory import Decision, ReplayMemory, Selection, memory_grou
 from renkei.dlq_ops.replay import ReplayReport, _Run
 from renkei.dlq_ops.summary import render_table, summarize
 from renkei.errors import ConfigurationError, PublishError
+from tests.runtime.kafka_helpers import free_port
 
 SOURCE = "p.registry.resident.events"
 DLQ = "p.dlq.registry.resident.events"
@@ -278,3 +279,11 @@ def test_the_help_names_the_verbs_and_options() -> None:
     for option in ("--dry-run", "--reason", "--from-offset", "renkei.replay.of", "dlq.replay"):
         assert option in replay.output
     assert "validation" in runner.invoke(cli, ["dlq", "show", "--help"]).output
+
+
+def test_an_unreachable_broker_is_one_clear_error() -> None:
+    env = {"RENKEI_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}"}
+    for args in (["list"], ["show", "registry.resident.events"], ["replay", "x", "--dry-run"]):
+        result = CliRunner().invoke(cli, ["dlq", *args], env=env)
+        assert result.exit_code == 1, (args, result.output)
+        assert "not reachable" in result.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 from typing import Any
 
 import click
@@ -50,6 +51,9 @@ def dlq() -> None:
     with their reason headers and decoded values (個人番号-like values masked); replay sends
     them back to their topic once the cause is fixed (docs/dlq.md).
     """
+    # aiokafka logs each failed connection and metadata miss itself; the command's own error
+    # says what matters in one line.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 
 @dlq.command("list")
