@@ -183,10 +183,19 @@ def test_dockerfile_copies_what_exists_and_sets_real_settings() -> None:
     for line in re.findall(r"^COPY (.+)$", text, flags=re.MULTILINE):
         for source in line.split()[:-1]:
             assert (REPO / source).exists(), f"Dockerfile copies missing {source}"
+    destinations = [line.split()[-1] for line in re.findall(r"^COPY (.+)$", text, re.MULTILINE)]
+    assert len(destinations) == len(set(destinations)), "a folder copied twice"
     env_block = re.search(r"^ENV (.+?)(?:\n(?!\s))", text, flags=re.MULTILINE | re.DOTALL)
     assert env_block
-    variables = dict(re.findall(r"(RENKEI_\w+)=(\S+)", env_block.group(1)))
+    pairs = re.findall(r"(RENKEI_\w+)=(\S+)", env_block.group(1))
+    variables = dict(pairs)
+    assert len(pairs) == len(variables), "a variable set twice"
     assert set(variables) >= {"RENKEI_SCHEMAS_DIR", "RENKEI_HOME"}
+    # every folder setting that defaults into the checkout is set to the image's copy
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, Path) and REPO in default.parents and name != "home":
+            assert f"RENKEI_{name.upper()}" in variables, f"Dockerfile does not set {name}"
     for variable, value in variables.items():
         assert field_of(variable), f"Dockerfile sets {variable}, no settings field"
         source = REPO / value.removeprefix("/app/")

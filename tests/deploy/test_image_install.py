@@ -78,6 +78,13 @@ def test_installed_image_layout_runs_the_platform(tmp_path: Path) -> None:
     assert where.splitlines()[0].startswith(str(site)), where
     assert "index.html" in where.splitlines()[1]
     assert "worker" in run("-c", "from renkei.cli import cli; cli(['--help'])")
+    code_maps = run(
+        "-c",
+        "from renkei.settings import load_settings as s;"
+        "from renkei.standardize.code_maps import load_code_maps as m;"
+        "print(len(m(s().code_maps_dir).by_source))",
+    )
+    assert int(code_maps) >= 1, "the image's standardize stage would start without code maps"
     # every stage App builds from the image's catalogue and agreements: the generated topics
     # equal the checked-in ones
     topics = run("-m", "renkei.deploy.k8s_topics")
