@@ -23,6 +23,7 @@ import yaml
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from click.testing import CliRunner, Result
 
+from renkei.bench.stages import delete_prefixed
 from renkei.cli import cli
 from renkei.kafka_security import kafka_client_options
 from renkei.settings import Settings
@@ -206,6 +207,9 @@ def test_bad_mapping_fix_replay_reaches_unified_resident_once(
         assert end_offsets(settings, f"{prefix}dlq.{REG}", 6) == 1  # nothing failed again
     finally:
         codes = [standardize.stop(), resident.stop()]
+        # ~40 topics per run: a shared development broker runs out of file handles otherwise
+        asyncio.run(delete_prefixed(settings, prefix))
+        asyncio.run(delete_prefixed(settings, f"dlq.{prefix}"))  # the publisher's DLQ
     assert codes == [0, 0], standardize.output()[-3000:] + resident.output()[-3000:]
 
 
