@@ -242,6 +242,7 @@ def test_the_audit_details_hold_counts_only() -> None:
     asyncio.run(run.batch([entry(0), entry(1, "schema")]))
     details = report.audit_details()
     assert details["records"] == 1 and details["by_reason"] == {"standardization": 1}
+    assert details["outcome"] == "done"
     assert details["skipped"] == {"other reason": 1}
     check_details(details)  # the audit log's own guard against personal-looking keys
     assert "000000077700001" not in str(details)
@@ -287,3 +288,27 @@ def test_an_unreachable_broker_is_one_clear_error() -> None:
         result = CliRunner().invoke(cli, ["dlq", *args], env=env)
         assert result.exit_code == 1, (args, result.output)
         assert "not reachable" in result.output
+
+
+def test_a_replay_stopped_by_an_error_still_audits_what_it_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from renkei.cli import dlq_cmd
+
+    audited: list[dict[str, Any]] = []
+
+    async def half_done(settings: Any, report: ReplayReport, **_: Any) -> ReplayReport:
+        report.sent["standardization"] += 2
+        raise PublishError("p.registry.resident.events: the broker did not acknowledge")
+
+    async def audit(settings: Any, report: ReplayReport) -> None:
+        audited.append(report.audit_details())
+
+    monkeypatch.setattr(dlq_cmd, "replay", half_done)
+    monkeypatch.setattr(dlq_cmd, "_audit", audit)
+    result = CliRunner().invoke(cli, ["dlq", "replay", "registry.resident.events"])
+    assert result.exit_code == 1
+    assert "replayed 2 records" in result.output and "stopped by an error" in result.output
+    assert "did not acknowledge" in result.output
+    [details] = audited
+    assert details["records"] == 2 and details["outcome"].startswith("failed: ")

@@ -192,11 +192,16 @@ def replay_cmd(
     only). TOPIC is the DLQ topic (dlq.registry.resident.events) or the topic it belongs to.
     """
     settings = settings_of(ctx)
-    target = _topic(settings, topic)
     selection = Selection(reason=reason, from_offset=from_offset)
-    report: ReplayReport = _run(
-        replay(settings, target, selection, dry_run=dry_run, progress=_progress)
-    )
+    report = ReplayReport(_topic(settings, topic), selection, dry_run)
+    try:
+        _run(replay(settings, report, progress=_progress))
+    except click.ClickException as exc:
+        if report.total_sent and not dry_run:  # what was sent before the error is audited
+            report.failure = exc.message
+            _summary(report)
+            _run(_audit(settings, report))
+        raise
     _summary(report)
     if not dry_run:
         _run(_audit(settings, report))
@@ -230,6 +235,8 @@ def _summary(report: ReplayReport) -> None:
         return
     else:
         click.echo(f"replayed {report.total_sent} records {topic.dlq} -> {topic.source}")
+        if report.failure:
+            click.echo("  then stopped by an error (below); the records sent are remembered")
     if by_reason:
         click.echo(f"  by reason: {by_reason}")
     if skipped:

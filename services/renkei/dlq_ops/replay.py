@@ -50,6 +50,8 @@ class ReplayReport:
     samples: list[DlqEntry] = field(default_factory=list)
     """The first records chosen (for a dry run's listing; positions and reasons only)."""
     committed: dict[int, int] = field(default_factory=dict)
+    failure: str | None = None
+    """Set by the caller when the replay stopped on an error (what the audit record says)."""
 
     @property
     def total_sent(self) -> int:
@@ -66,6 +68,7 @@ class ReplayReport:
             "reason_filter": self.selection.reason,
             "from_offset": self.selection.from_offset,
             "read": self.read,
+            "outcome": "failed: " + self.failure if self.failure else "done",
         }
 
 
@@ -91,15 +94,12 @@ async def check_topics(reader: DlqReader, topic: DlqTopic) -> None:
 
 
 async def replay(
-    settings: Settings,
-    topic: DlqTopic,
-    selection: Selection,
-    *,
-    dry_run: bool = False,
-    progress: Progress | None = None,
+    settings: Settings, report: ReplayReport, *, progress: Progress | None = None
 ) -> ReplayReport:
-    """Replay ``topic``'s DLQ records chosen by ``selection`` (phases in the module doc)."""
-    report = ReplayReport(topic, selection, dry_run)
+    """Replay the DLQ records ``report`` asks for (topic, selection, dry run; phases in the
+    module doc), counting into ``report`` as it goes: when a replay fails halfway, the caller
+    still knows what was sent (and audits it)."""
+    topic, selection, dry_run = report.topic, report.selection, report.dry_run
     async with contextlib.AsyncExitStack() as stack:
         reader = await stack.enter_async_context(DlqReader(settings))
         await check_topics(reader, topic)
