@@ -94,3 +94,14 @@ def test_check_command_reports_a_malformed_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["agreements", "check", "--dir", str(tmp_path)])
     assert result.exit_code == 1
     assert result.stdout.startswith("broken: invalid: ")
+
+
+def test_a_consumer_listing_every_field_asks_for_the_raw_topic() -> None:
+    text = (BAD / "zone-down.yaml").read_text(encoding="utf-8")
+    spec = CATALOGUE.get("unified.region")
+    every = ", ".join(field["name"] for field in spec.schema["fields"])
+    text = text.replace("unified.resident", "unified.region")
+    text = text.replace("fields: [age, region_code]", f"fields: [{every}]")
+    text = text.replace("zone: lgwan", "zone: lgwan\negress: false")
+    [problem] = _lint(parse_agreement(text))
+    assert problem.kind == "over-broad" and "which is the raw topic" in problem.message

@@ -5,9 +5,10 @@ non-zero when there is any. Classes of problems:
 
 - ``unknown-topic`` / ``unknown-field``: the topic is not in the catalogue, a dotted field path
   is not in the topic's Avro schema (a record path such as ``address`` covers its leaves);
-- ``over-broad``: a consumer asking for ``*`` or for a topic other than the platform's linked
-  outputs (``unified.*``, ``derived.*``, where 抑止 redaction and small-cell suppression apply),
-  a provider writing a topic owned by another department or by the platform;
+- ``over-broad``: a consumer asking for ``*`` (or listing every field: the raw topic) or for a
+  topic other than the platform's linked outputs (``unified.*``, ``derived.*``, where 抑止
+  redaction and small-cell suppression apply), a provider writing a topic owned by another
+  department or by the platform;
 - ``zone``: a field flowing from a stricter network zone to a looser one (個人番号利用事務系 >
   LGWAN接続系 > インターネット接続系) outside a declared egress view, an egress skipping a zone,
   or an egress declared where nothing leaves its zone.
@@ -74,6 +75,14 @@ def schema_paths(schema: Any, prefix: str = "", named: dict[str, Any] | None = N
     return paths
 
 
+def _covers_everything(fields: Sequence[str], known: set[str]) -> bool:
+    """True when ``fields`` (record paths cover their leaves) reach every leaf of the schema."""
+    leaves = {path for path in known if not any(other.startswith(path + ".") for other in known)}
+    return all(
+        any(leaf == name or leaf.startswith(name + ".") for name in fields) for leaf in leaves
+    )
+
+
 def owner_department(spec: TopicSpec) -> str:
     """``市民課 (Citizens Division)`` → ``市民課``: the department as agreements name it."""
     owner = str(spec.metadata.get("owner_department", ""))
@@ -96,6 +105,15 @@ def _topic_problems(agreement: Agreement, grant: TopicGrant, spec: TopicSpec) ->
                     agreement.id,
                     "over-broad",
                     f"{grant.topic}: a consumer must list the fields its purpose needs, not '*'",
+                )
+            )
+        elif _covers_everything(grant.fields, known):
+            found.append(
+                Problem(
+                    agreement.id,
+                    "over-broad",
+                    f"{grant.topic}: every field is listed, which is the raw topic; "
+                    "list only what the purpose needs",
                 )
             )
         if not grant.topic.startswith(CONSUMER_SOURCE_PREFIXES):
