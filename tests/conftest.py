@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import urllib.request
 import uuid
+import warnings
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -67,10 +70,67 @@ def live_stack(settings: Settings) -> Settings:
     return settings
 
 
+def _cleanup_enabled() -> bool:
+    """Delete what a test created on the shared broker: on under CI (tests run one at a time
+    there), or with RENKEI_TEST_CLEANUP=1. Off by default locally, where other test runs may
+    create topics at the same time. Why: every test has its own topics, and a broker holds a
+    file open per partition; a full run would otherwise come near the open-files limit."""
+    return bool(os.environ.get("CI") or os.environ.get("RENKEI_TEST_CLEANUP"))
+
+
+def _list_topics(bootstrap: str) -> set[str]:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def listing() -> set[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return set(await admin.list_topics())
+        finally:
+            await admin.close()
+
+    return asyncio.run(listing())
+
+
+def _delete_topics(bootstrap: str, topics: set[str]) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def deleting() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            names = sorted(topics)
+            for start in range(0, len(names), 100):
+                await admin.delete_topics(names[start : start + 100], timeout_ms=30_000)
+        finally:
+            await admin.close()
+
+    asyncio.run(deleting())
+
+
+def _kept(topic: str, catalogue: Catalogue) -> bool:
+    """Contract topics (and their DLQs) and internal ones are never deleted by a test run."""
+    contract = topic.removeprefix("dlq.")
+    return topic.startswith("_") or contract in catalogue.topics or topic == "audit.access"
+
+
 @pytest.fixture(autouse=True)
-def _needs_stack(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("kafka"):
-        request.getfixturevalue("live_stack")
+def _needs_stack(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not request.node.get_closest_marker("kafka"):
+        yield
+        return
+    settings: Settings = request.getfixturevalue("live_stack")
+    if not _cleanup_enabled():
+        yield
+        return
+    before = _list_topics(settings.kafka_bootstrap)
+    yield
+    catalogue: Catalogue = request.getfixturevalue("catalogue")
+    try:
+        created = _list_topics(settings.kafka_bootstrap) - before
+        _delete_topics(settings.kafka_bootstrap, {t for t in created if not _kept(t, catalogue)})
+    except Exception as exc:  # cleanup must not turn a passing test into an error
+        warnings.warn(f"could not delete the test's topics: {exc!r}", stacklevel=1)
 
 
 @pytest.fixture
