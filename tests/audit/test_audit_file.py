@@ -161,3 +161,26 @@ def test_malformed_kind_is_refused(tmp_path: Path) -> None:
     audit = AuditLog.open(Settings(home=tmp_path), produce=False)
     with pytest.raises(ValueError, match="kind"):
         asyncio.run(audit.record("Released!", actor="x"))
+
+
+def test_compare_with_the_topic_copy() -> None:
+    from renkei.audit.crosscheck import compare
+
+    file = [
+        {"sequence": 0, "hash": "a"},
+        {"sequence": 1, "hash": "b"},
+        {"sequence": 2, "hash": "c"},
+    ]
+    topic = [
+        {"sequence": 0, "hash": "a", "log_id": "h:/f"},
+        {"sequence": 1, "hash": "X", "log_id": "h:/f"},
+        {"sequence": 3, "hash": "d", "log_id": "h:/f"},
+        {"sequence": 2, "hash": "zzz", "log_id": "other:/f"},
+    ]
+    result = compare(file, topic, "h:/f")
+    assert result.compared == 1
+    assert [str(p) for p in result.problems] == [
+        "sequence 1 differs from its topic copy (rewritten)",
+        "sequence 3 is on the topic but not in the file (removed)",
+    ]
+    assert result.not_in_topic == [2]
