@@ -15,7 +15,7 @@ from staff_view.follow import CatchUp, Source
 from staff_view.settings import StaffViewSettings
 from staff_view.state import EVACUATION_TOPIC, REGION_TOPIC, ViewState
 from staff_view.web import StaffView, build_app
-from tests.staff_view.chromium import dump_dom, parse
+from tests.staff_view.chromium import chromium, dump_dom, parse
 
 SECRET = "神奈川県相模原市中央区水郷田名9丁目9番9号"
 
@@ -66,6 +66,7 @@ async def test_routes_headers_and_readiness(catalogue: Catalogue) -> None:
 
 
 async def _render(app: Any, tmp_path: Path) -> str:
+    chromium()  # fail (CI) or skip here, in the test's own thread
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
