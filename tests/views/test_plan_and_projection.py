@@ -114,3 +114,13 @@ def test_view_delivered_counts_per_agreement_and_window(tmp_path: Path) -> None:
             },
         ],
     }
+
+
+def test_the_views_worker_is_registered_on_port_offset_4(tmp_path: Path) -> None:
+    from renkei.cli.worker_cmd import STAGES, load_builder
+    from renkei.runtime.app import default_web_port
+    from renkei.stages.views import build_views
+
+    assert load_builder("views") is build_views and "views" in STAGES
+    assert default_web_port(Settings(home=tmp_path), "views") == 6070
+    assert default_web_port(Settings(home=tmp_path, worker_web_port_base=7500), "views") == 7504
