@@ -89,55 +89,50 @@ def owner_department(spec: TopicSpec) -> str:
     return owner.split(" (", 1)[0].strip()
 
 
+def _consumer_breadth(grant: TopicGrant, known: set[str]) -> list[str]:
+    """Why a consumer's grant is over-broad (empty: it is not)."""
+    why: list[str] = []
+    if grant.all_fields:
+        why.append(f"{grant.topic}: a consumer must list the fields its purpose needs, not '*'")
+    elif _covers_everything(grant.fields, known):
+        why.append(
+            f"{grant.topic}: every field is listed, which is the raw topic; "
+            "list only what the purpose needs"
+        )
+    if not grant.topic.startswith(CONSUMER_SOURCE_PREFIXES):
+        why.append(
+            f"{grant.topic}: consumers get views of unified.* / derived.* only "
+            "(linked, redacted, suppressed), not of a raw topic"
+        )
+    return why
+
+
+def _provider_breadth(agreement: Agreement, grant: TopicGrant, spec: TopicSpec) -> list[str]:
+    """Why a provider's grant is over-broad: the topic belongs to someone else."""
+    owner = owner_department(spec)
+    if owner == agreement.department:
+        return []
+    whose = "the platform" if owner.startswith(PLATFORM_OWNER) else owner
+    return [
+        f"{grant.topic} is owned by {whose}; provider of {agreement.department} "
+        "may write only its own department's topics"
+    ]
+
+
 def _topic_problems(agreement: Agreement, grant: TopicGrant, spec: TopicSpec) -> list[Problem]:
     """unknown-field and over-broad problems of one topic of one agreement."""
-    found: list[Problem] = []
     known = schema_paths(spec.schema)
-    for name in grant.fields:
-        if name != "*" and name not in known:
-            found.append(
-                Problem(agreement.id, "unknown-field", f"{grant.topic} has no field {name!r}")
-            )
-    if agreement.role == "consumer":
-        if grant.all_fields:
-            found.append(
-                Problem(
-                    agreement.id,
-                    "over-broad",
-                    f"{grant.topic}: a consumer must list the fields its purpose needs, not '*'",
-                )
-            )
-        elif _covers_everything(grant.fields, known):
-            found.append(
-                Problem(
-                    agreement.id,
-                    "over-broad",
-                    f"{grant.topic}: every field is listed, which is the raw topic; "
-                    "list only what the purpose needs",
-                )
-            )
-        if not grant.topic.startswith(CONSUMER_SOURCE_PREFIXES):
-            found.append(
-                Problem(
-                    agreement.id,
-                    "over-broad",
-                    f"{grant.topic}: consumers get views of unified.* / derived.* only "
-                    "(linked, redacted, suppressed), not of a raw topic",
-                )
-            )
-    else:
-        owner = owner_department(spec)
-        if owner != agreement.department:
-            whose = "the platform" if owner.startswith(PLATFORM_OWNER) else owner
-            found.append(
-                Problem(
-                    agreement.id,
-                    "over-broad",
-                    f"{grant.topic} is owned by {whose}; provider of {agreement.department} "
-                    "may write only its own department's topics",
-                )
-            )
-    return found
+    found = [
+        Problem(agreement.id, "unknown-field", f"{grant.topic} has no field {name!r}")
+        for name in grant.fields
+        if name != "*" and name not in known
+    ]
+    breadth = (
+        _consumer_breadth(grant, known)
+        if agreement.role == "consumer"
+        else _provider_breadth(agreement, grant, spec)
+    )
+    return found + [Problem(agreement.id, "over-broad", why) for why in breadth]
 
 
 def _zone_problems(agreement: Agreement, zones: dict[str, Zone]) -> list[Problem]:
