@@ -127,7 +127,7 @@ def _append_many(path: str, worker: int, count: int) -> None:
 
 def test_concurrent_processes_keep_one_chain(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")
     workers = [context.Process(target=_append_many, args=(str(path), w, 25)) for w in range(4)]
     for process in workers:
         process.start()
