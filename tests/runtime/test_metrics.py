@@ -82,9 +82,9 @@ def test_fresh_registries_are_independent() -> None:
     assert key not in samples(b)
 
 
-def test_unknown_stage_label_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown stage"):
-        StageMetrics("someone")
+def test_a_stage_label_is_a_name() -> None:
+    with pytest.raises(ValueError, match="not a stage name"):
+        StageMetrics("山田 太郎")
     assert "publisher" in STAGES
 
 
@@ -94,7 +94,7 @@ def test_counters_move() -> None:
         m.record_in("registry.resident.events")
     m.record_out("std.registry.resident.events")
     m.record_dlq("registry.resident.events", "standardization")
-    m.record_correction("wareki_date")
+    m.record_corrections(["wareki_date"])
     m.record_lookup("residents", hit=True)
     m.record_lookup("residents", hit=False)
     m.record_lookup("residents", hit=False)
@@ -196,3 +196,19 @@ def test_faust_families_come_from_faust() -> None:
     assert names["faust_messages_received_total"] == "counter"
     assert names["faust_topic_partition_end_offset"] == "gauge"
     assert all(name.startswith("faust_") for name in names)
+
+
+def test_counted_table_reports_hits_and_misses() -> None:
+    m = StageMetrics("region")
+    table = m.counted("regions", {"011011": {"population": 10}})
+    assert table.get("011011") == {"population": 10}
+    assert table.get("999999") is None
+    assert "999999" not in table
+    table["999999"] = {}
+    assert table["999999"] == {}
+    del table["999999"]
+    assert len(table) == 1 and list(table) == ["011011"]
+    got = samples(m)
+    base = (("stage", "region"), ("table", "regions"))
+    assert got[("renkei_table_lookups_total", (("result", "hit"), *base))] == 2
+    assert got[("renkei_table_lookups_total", (("result", "miss"), *base))] == 2

@@ -17,6 +17,7 @@ from renkei.cli.publish_cmd import publish
 from renkei.cli.schemas_cmd import schemas
 from renkei.cli.simulate_cmd import simulate
 from renkei.cli.stack_cmd import stack
+from renkei.cli.status_cmd import status
 from renkei.cli.tail_cmd import tail
 from renkei.cli.views_cmd import views
 from renkei.cli.worker_cmd import worker
@@ -51,6 +52,7 @@ for command in (
     audit,
     views,
     dlq,
+    status,
 ):
     cli.add_command(command)
 

@@ -16,10 +16,11 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
-from renkei.errors import PublishError, StackError
+from renkei.errors import InvalidRecord, PublishError, StackError
 from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import cloudevent_headers
 from renkei.publish.rejects import rejected_record
+from renkei.runtime.metrics import PublisherMetrics, default_publisher_metrics
 from renkei.runtime.records import TopicNames
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.schemas.jsonform import to_datum
@@ -73,10 +74,23 @@ class _TopicWriter:
 
 
 class Publisher:
-    """Publishes department events. ``async with Publisher(settings, catalogue) as pub: ...``"""
+    """Publishes department events. ``async with Publisher(settings, catalogue) as pub: ...``
 
-    def __init__(self, settings: Settings, catalogue: Catalogue, *, linger_ms: int = 20):
+    Counts records acked, rejected (validation) and failed (send or ack) in
+    ``renkei_publisher_records_total`` of ``metrics`` (default: on prometheus_client's default
+    registry, which the application exposes as it likes).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalogue: Catalogue,
+        *,
+        linger_ms: int = 20,
+        metrics: PublisherMetrics | None = None,
+    ):
         self.settings = settings
+        self.metrics = metrics or default_publisher_metrics()
         self.catalogue = catalogue
         self.registry = RegistryClient(settings.schema_registry_url)
         self._writers: dict[str, _TopicWriter] = {}
@@ -124,7 +138,12 @@ class Publisher:
 
     async def prepare(self, topic: str, value: Any) -> PreparedRecord:
         """Validate and encode one record without sending it (InvalidRecord when bad)."""
-        return (await self.writer(topic)).build(value)
+        writer = await self.writer(topic)
+        try:
+            return writer.build(value)
+        except InvalidRecord:
+            self.metrics.record(self._label(writer.spec.topic), "rejected")
+            raise
 
     async def send(self, record: PreparedRecord) -> asyncio.Future[Any]:
         """Queue a prepared record; the returned future resolves when the broker acks it."""
@@ -132,15 +151,22 @@ class Publisher:
             future: asyncio.Future[Any] = await self._producer.send(
                 record.topic, value=record.value, key=record.key, headers=record.headers
             )
-            return future
         except MessageSizeTooLargeError as exc:
+            self.metrics.record(self._label(record.topic), "failed")
             size = (len(record.value) + len(record.key)) / 1024 / 1024
             raise PublishError(
                 f"{record.topic}: record of {size:.1f} MiB is larger than a Kafka record may be "
                 f"({MAX_RECORD_BYTES // 1024 // 1024} MiB): not sent"
             ) from exc
         except KafkaError as exc:
+            self.metrics.record(self._label(record.topic), "failed")
             raise PublishError(f"{record.topic}: send failed: {type(exc).__name__}") from exc
+        self.metrics.watch(self._label(record.topic), future)
+        return future
+
+    def _label(self, topic: str) -> str:
+        """The metric label of a topic: its contract name (no test prefix)."""
+        return topic.removeprefix(self.settings.topic_prefix)
 
     async def publish(self, topic: str, value: Any) -> Any:
         """Validate, encode, send and wait for the broker's ack; returns RecordMetadata."""

@@ -19,6 +19,8 @@ from renkei.kafka_security import faust_broker_credentials
 from renkei.runtime.agent import DeliveryAcker, stage_agent
 from renkei.runtime.codec import OutputEncoders, SourceDecoder
 from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, describe
+from renkei.runtime.metrics import StageMetrics
+from renkei.runtime.observe import instrument
 from renkei.runtime.provision import StageTopics, provision_stage_topics
 from renkei.runtime.records import TopicNames
 from renkei.runtime.stage import Stage, StageProcessor
@@ -64,6 +66,8 @@ class StageApp(faust.App):
 
     # faust's own lifecycle lines stay under the faust logger (quiet), not under renkei.*
     logger = logging.getLogger("faust.app")
+    metrics: StageMetrics
+    """Set by :func:`create_app` (runtime/metrics.py), served at ``/metrics``."""
 
     def __init__(self, id: str, **options: Any):
         super().__init__(id, **options)
@@ -130,9 +134,12 @@ def create_app(
     web_port: int,
     store: str = "rocksdb://",
     partitions: int | None = None,
+    metrics: StageMetrics | None = None,
 ) -> StageApp:
     """The faust App of one stage: its own consumer group ``renkei-<stage>`` (with the test
-    topic prefix, if any), at-least-once, quiet library logs, web server on ``web_port``.
+    topic prefix, if any), at-least-once, quiet library logs, web server on ``web_port`` with
+    ``/metrics`` and ``/health/*`` (runtime/observe.py; ``metrics`` defaults to a fresh
+    :class:`StageMetrics`).
 
     ``partitions`` is the partition count of the stage's internal topics (table changelogs):
     the catalogue count of its co-partitioned inputs.
@@ -163,11 +170,19 @@ def create_app(
     }
     if partitions is not None:
         options["topic_partitions"] = partitions
-    return StageApp(app_id, **options)
+    app = StageApp(app_id, **options)
+    app.metrics = metrics or StageMetrics(stage_name)
+    app.shutdown_hooks.append(instrument(app, settings, stage_name, app.metrics).close)
+    return app
 
 
 def build_stage_app(
-    settings: Settings, stage: Stage, *, web_port: int, store: str = "rocksdb://"
+    settings: Settings,
+    stage: Stage,
+    *,
+    web_port: int,
+    store: str = "rocksdb://",
+    metrics: StageMetrics | None = None,
 ) -> StageApp:
     """Mount ``stage`` on a new App.
 
@@ -187,6 +202,7 @@ def build_stage_app(
         web_port=web_port,
         store=store,
         partitions=max(spec.partitions for spec in stage.inputs),
+        metrics=metrics,
     )
 
     registry = RegistryClient(settings.schema_registry_url)
@@ -214,6 +230,7 @@ def build_stage_app(
         ),
         dlq_topic=names.dlq,
         dlq_partitions=lambda contract_topic: topics.dlqs.get(contract_topic),
+        metrics=app.metrics,
     )
     processor = StageProcessor(
         stage,
@@ -223,6 +240,7 @@ def build_stage_app(
         send=send,
         router=router,
         registry_url=settings.schema_registry_url,
+        metrics=app.metrics,
     )
 
     async def prepare() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from renkei.errors import InvalidRecord, RenkeiError
+from renkei.runtime.metrics import StageMetrics
 from renkei.runtime.records import Headers, SourceRecord
 
 log = logging.getLogger(__name__)
@@ -196,8 +197,10 @@ class DeadLetterRouter:
         dlq_partitions: Callable[[str], int | None] = lambda topic: None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         summary_every: float = 10.0,
+        metrics: StageMetrics | None = None,
     ):
         self.stage = stage
+        self.metrics = metrics or StageMetrics(stage)
         self._send = send
         self.breaker = breaker
         self._dlq_topic = dlq_topic
@@ -219,6 +222,7 @@ class DeadLetterRouter:
         try:
             self.breaker.record_failure()
         except DlqLimitExceeded:
+            self.metrics.set_breaker_open(True)
             log.critical(
                 "%s: DLQ breaker tripped at %s[%d]@%d; last reason %s: %s",
                 self.stage,
@@ -235,6 +239,7 @@ class DeadLetterRouter:
         headers = dlq_headers(record, rejection, self.stage, self._clock())
         future = await self._send(topic, record.key, record.value, partition, headers)
         self.routed += 1
+        self.metrics.record_dlq(record.contract_topic, rejection.reason)
         self._note(record, rejection, topic)
         return future
 

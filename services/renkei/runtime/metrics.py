@@ -15,7 +15,9 @@ name, ``partition`` a number.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -28,12 +30,16 @@ prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
 
 Kind = Literal["counter", "gauge", "histogram"]
 STAGES = ("standardize", "resident", "region", "evacuation", "views", "publisher")
-"""Values of the ``stage`` label."""
+"""Values of the ``stage`` label (tests and plugins may run stages of other names)."""
+_LABEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,40}")
 PUBLISHER_RESULTS = ("acked", "rejected", "failed")
 FAUST_PREFIX = "faust"
 """Name prefix of faust's own sensor families (``faust_messages_received_total``…): the same
 in every stage, so one dashboard query covers them all (the scrape target tells stages apart)."""
 
+EVENT_TIME_FIELD = "recorded_at"
+"""The event time of every catalogue record (the envelope's ``recorded_at``: when the source
+department recorded the event; stages carry their trigger's into what they produce)."""
 FRESHNESS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600, 21600, 86400)
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900)
 
@@ -192,8 +198,8 @@ class StageMetrics:
     """The metrics of one stage worker, all on :attr:`registry` (fresh unless given)."""
 
     def __init__(self, stage: str, registry: CollectorRegistry | None = None):
-        if stage not in STAGES:
-            raise ValueError(f"unknown stage label {stage!r}; one of {', '.join(STAGES)}")
+        if not _LABEL_NAME.fullmatch(stage):
+            raise ValueError(f"not a stage name: {stage!r} (Renkei's: {', '.join(STAGES)})")
         self.stage = stage
         self.registry = registry or CollectorRegistry(auto_describe=True)
         self._c = {name: _collector(f, self.registry) for name, f in METRIC_FAMILIES.items()}
@@ -216,6 +222,17 @@ class StageMetrics:
     def record_out(self, topic: str) -> None:
         self._child("renkei_events_out_total", self.stage, topic).inc()
 
+    def record_outputs(self, outputs: Iterable[Any]) -> None:
+        """Count each produced record (``.topic``, ``.value``) and observe its freshness when
+        its value carries an event time (catalogue records; internal JSON messages do not)."""
+        now = time.time()
+        for output in outputs:
+            self.record_out(output.topic)
+            value = output.value
+            event_time = value.get(EVENT_TIME_FIELD) if isinstance(value, dict) else None
+            if isinstance(event_time, dt.datetime):
+                self.observe_freshness(output.topic, event_time, now)
+
     def record_dlq(self, topic: str, reason: str) -> None:
         self._child("renkei_dlq_records_total", self.stage, topic, reason).inc()
 
@@ -232,12 +249,18 @@ class StageMetrics:
         self._child("renkei_event_freshness_seconds", self.stage, topic).observe(max(age, 0.0))
 
     # ---- domain ------------------------------------------------------------------------
-    def record_correction(self, kind: str) -> None:
-        self._child("renkei_standardize_corrections_total", kind).inc()
+    def record_corrections(self, kinds: Iterable[str]) -> None:
+        """One count per correction, by kind (standardize/correction_kinds.py)."""
+        for kind in kinds:
+            self._child("renkei_standardize_corrections_total", kind).inc()
 
     def record_lookup(self, table: str, hit: bool) -> None:
         result = "hit" if hit else "miss"
         self._child("renkei_table_lookups_total", self.stage, table, result).inc()
+
+    def counted(self, table: str, store: MutableMapping[str, Any]) -> CountedTable:
+        """``store`` (a faust Table) with its lookups counted as table ``table``."""
+        return CountedTable(store, lambda hit: self.record_lookup(table, hit))
 
     def set_table_entries(self, table: str, entries: int) -> None:
         self._child("renkei_table_entries", self.stage, table).set(entries)
@@ -250,6 +273,15 @@ class StageMetrics:
             return
         age = (time.time() if now is None else now) - _utc(alert_time)
         self._c["renkei_alert_to_list_seconds"].observe(max(age, 0.0))
+
+    def observe_alert_lists(self, lists: Iterable[dict[str, Any]]) -> None:
+        """Evacuation-support list records sent because an alert arrived: their event time is
+        the alert's (``recorded_at``)."""
+        now = time.time()
+        for datum in lists:
+            alert_time = datum.get(EVENT_TIME_FIELD)
+            if isinstance(alert_time, dt.datetime):
+                self.observe_alert_to_list(alert_time, now)
 
     # ---- consumer and worker state -------------------------------------------------------
     def set_offsets(
@@ -282,6 +314,42 @@ class StageMetrics:
         return prometheus_client.generate_latest(self.registry)
 
 
+class CountedTable(MutableMapping[str, Any]):
+    """A mapping that reports each lookup (``[]``, ``get``, ``in``) as hit or miss."""
+
+    __slots__ = ("_report", "_store")
+
+    def __init__(self, store: MutableMapping[str, Any], report: Any):
+        self._store = store
+        self._report = report
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            value = self._store[key]
+        except KeyError:
+            self._report(False)
+            raise
+        self._report(True)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._store[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._store[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    @property
+    def table(self) -> MutableMapping[str, Any]:
+        """The wrapped table itself (faust's Table: changelog, partitions…)."""
+        return self._store
+
+
 class PublisherMetrics:
     """``renkei_publisher_records_total`` of the publisher SDK, on ``registry``."""
 
@@ -292,6 +360,15 @@ class PublisherMetrics:
 
     def record(self, topic: str, result: Literal["acked", "rejected", "failed"]) -> None:
         self._records.labels(topic, result).inc()
+
+    def watch(self, topic: str, delivery: Any) -> None:
+        """Count ``delivery`` (an asyncio future of the broker's ack) as acked or failed."""
+
+        def done(future: Any) -> None:
+            failed = future.cancelled() or future.exception() is not None
+            self.record(topic, "failed" if failed else "acked")
+
+        delivery.add_done_callback(done)
 
 
 @cache

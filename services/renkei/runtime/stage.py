@@ -17,6 +17,7 @@ from renkei.errors import InvalidRecord
 from renkei.runtime.codec import OutputEncoders, SourceDecoder, UndecodableRecord
 from renkei.runtime.dlq import DeadLetterRouter, DlqReason, Rejection, Send
 from renkei.runtime.dlq_mask import masked_refused, masked_undecodable
+from renkei.runtime.metrics import StageMetrics
 from renkei.runtime.records import Output, SourceRecord, TopicNames
 from renkei.schemas.catalogue import TopicSpec
 from renkei.standardize.errors import MyNumberRefused
@@ -58,8 +59,10 @@ class StageProcessor:
         send: Send,
         router: DeadLetterRouter,
         registry_url: str,
+        metrics: StageMetrics | None = None,
     ):
         self.stage = stage
+        self.metrics = metrics or StageMetrics(stage.name)
         self._decoders = decoders
         self._encoders = encoders
         self._names = names
@@ -82,6 +85,7 @@ class StageProcessor:
         Raises only what is not the record's fault (registry down, DLQ breaker tripped, producer
         errors): the worker must stop then, without acknowledging the record.
         """
+        self.metrics.record_in(record.contract_topic)
         try:
             encoded = await self._transform(record)
         except _Rejected as rejected:
@@ -121,9 +125,11 @@ class StageProcessor:
         except Exception as exc:  # a step bug must not stop the stream: DLQ 'processing'
             raise _Rejected(Rejection.of(exc, "processing")) from exc
         try:
-            return [self._encode(record, output) for output in outputs]
+            encoded = [self._encode(record, output) for output in outputs]
         except Exception as exc:
             raise _Rejected(Rejection.of(exc, "processing")) from exc
+        self.metrics.record_outputs(outputs)
+        return encoded
 
     def _encode(
         self, record: SourceRecord, output: Output

@@ -111,6 +111,8 @@ def build_evacuation(
     async def on_region_message(record: SourceRecord, message: Any) -> list[Output]:
         lists = evacuation_flow.handle_region_message(regions, message, record.partition, override)
         data = [datum for _, datum in lists]
+        if message["kind"] != "member":  # lists an alert changed: alert → list latency
+            stage.app.metrics.observe_alert_lists(data)
         await audit_releases(audit_log, actor, data, operator_override=override)
         return [contract(OUTPUT, key, datum) for key, datum in lists]
 

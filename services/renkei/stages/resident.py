@@ -11,7 +11,7 @@ is in ``renkei.linkage``; an agent here only loops, calls a handler, sends.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,11 +146,12 @@ class LinkageStage:
             send=send,
         )
 
-    def table(self, name: str, partitions: int) -> TableT[str, Any]:
-        """A table (JSON values); its changelog partition is the current record's partition."""
+    def table(self, name: str, partitions: int) -> MutableMapping[str, Any]:
+        """A table (JSON values); its changelog partition is the current record's partition.
+        Lookups are counted (``renkei_table_lookups_total``)."""
         table = self.app.Table(name, default=None, key_type=str, partitions=partitions)
         self.tables.append(table)
-        return table
+        return self.app.metrics.counted(name, table)
 
     def internal_topic(self, suffix: str, partitions: int) -> str:
         """Declare an internal JSON topic ``renkei-<stage>-<suffix>``; its contract name."""
@@ -198,6 +199,7 @@ class LinkageStage:
                 max_failure_ratio=s.dlq_breaker_max_failure_ratio,
             ),
             dlq_partitions=lambda topic: self.internal_topics.get(topic) or self._dlqs.get(topic),
+            metrics=self.app.metrics,
         )
         stage = Stage(self.name, self.inputs, self.outputs, self._step, "processing")
         self.processor = StageProcessor(
@@ -208,6 +210,7 @@ class LinkageStage:
             send=send,
             router=router,
             registry_url=s.schema_registry_url,
+            metrics=self.app.metrics,
         )
         self.app.startup_hooks.append(self.prepare)
         self.app.shutdown_hooks.append(self.registry.aclose)

@@ -16,10 +16,12 @@ from typing import Any
 
 from renkei.errors import ConfigurationError
 from renkei.runtime.app import StageApp, build_stage_app, default_web_port
+from renkei.runtime.metrics import StageMetrics
 from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Stage, Step
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
+from renkei.standardize.correction_kinds import correction_kinds
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +45,15 @@ def std_topic(topic: str) -> str:
 def standardize_step(
     standardize_event: StandardizeEvent,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    metrics: StageMetrics | None = None,
 ) -> Step:
-    """The stage step around ``standardize_event``: fills ``std_meta`` from the source record."""
+    """The stage step around ``standardize_event``: fills ``std_meta`` from the source record
+    and counts the corrections by kind."""
+    metrics = metrics or StageMetrics(STAGE)
 
     def step(record: SourceRecord, value: Any) -> list[Output]:
         result = standardize_event(record.contract_topic, value)
+        metrics.record_corrections(correction_kinds(value, result.corrected_fields))
         datum = dict(result.value)
         meta = dict(datum.get("std_meta") or {})
         meta["source_topic"] = record.topic
@@ -98,15 +104,18 @@ def build_standardize(
     # Load the Japan Post master data (~2 s) now, not on the event loop at the first record.
     AddressIndex.default()
     code_maps = load_code_maps(settings.code_maps_dir)
+    metrics = StageMetrics(STAGE)
     stage = Stage(
         name=STAGE,
         inputs=inputs,
         outputs=outputs,
-        step=standardize_step(functools.partial(standardize_event, code_maps=code_maps)),
+        step=standardize_step(
+            functools.partial(standardize_event, code_maps=code_maps), metrics=metrics
+        ),
         invalid_reason="standardization",
     )
     port = web_port if web_port is not None else default_web_port(settings, STAGE)
-    app = build_stage_app(settings, stage, web_port=port, store=store)
+    app = build_stage_app(settings, stage, web_port=port, store=store, metrics=metrics)
 
     async def announce_code_maps() -> None:  # a startup hook: logging is configured by then
         for code_map in code_maps.by_source.values():
