@@ -158,6 +158,7 @@ def test_metrics_health_and_status(
         assert fresh is not None and 0 <= fresh < 60  # recorded moments ago
         assert stages["resident"]["last_commit_age_seconds"] is not None
         code, table = _table(env)
+        print(table)  # what an operator reads (pytest -s)
         assert code == 0 and "ready" in table and "DOWN" not in table, table
 
         _check_metrics(ports, sent)
@@ -167,6 +168,7 @@ def test_metrics_health_and_status(
         code, stages = _status(env)
         assert code == 2 and stages["region"]["up"] is False
         code, table = _table(env)
+        print(table)
         assert code == 2 and "DOWN" in table, table
         lags = [stages["region"]["lag"]]
         for seed in (11, 12):

@@ -79,7 +79,7 @@ def render(statuses: list[StageStatus]) -> str:
             lines.append(f"  {s.reason} ({s.web})")
         for t in s.inputs:
             dlq = "-" if t.dlq_records is None else str(t.dlq_records)
-            never = "" if t.committed else "  (never committed)"
+            never = "" if t.committed or not t.lag else "  (never committed)"
             lines.append(f"  in  {t.topic:<40} lag {t.lag:<8} dlq {dlq}{never}")
         for topic, p99 in s.freshness_p99.items():
             lines.append(f"  out {topic:<40} fresh p99 {_seconds(p99)}")
