@@ -21,6 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from renkei.errors import StackError
+from renkei.kafka_security import kafka_client_options
 from renkei.runtime.metrics import StageMetrics
 from renkei.settings import Settings
 
@@ -53,11 +54,10 @@ class OffsetReader:
 
     def __init__(self, settings: Settings, *, request_timeout_ms: int = 10000):
         self._settings = settings
-        self._admin = AIOKafkaAdminClient(
-            bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=request_timeout_ms
-        )
+        options = kafka_client_options(settings)
+        self._admin = AIOKafkaAdminClient(**options, request_timeout_ms=request_timeout_ms)
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            **options,
             group_id=None,
             enable_auto_commit=False,
             request_timeout_ms=request_timeout_ms,
