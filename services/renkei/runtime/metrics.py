@@ -14,7 +14,9 @@ name, ``partition`` a number.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import math
 import re
 import time
 from collections.abc import Iterable, Iterator, MutableMapping
@@ -24,6 +26,13 @@ from typing import Any, Literal
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
 
 # ``*_created`` series double every counter and histogram for no operational use.
 prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -194,33 +203,95 @@ def _utc(moment: dt.datetime) -> float:
     return moment.timestamp()
 
 
+class _Histogram:
+    """Bucket counts (not cumulative; the last bucket is +Inf) and the sum of observations."""
+
+    __slots__ = ("bounds", "counts", "total")
+
+    def __init__(self, bounds: tuple[float, ...]):
+        self.bounds = (*bounds, math.inf)
+        self.counts = [0] * len(self.bounds)
+        self.total = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.total += value
+
+    def cumulative(self) -> list[tuple[str, float]]:
+        running, out = 0, []
+        for bound, count in zip(self.bounds, self.counts, strict=True):
+            running += count
+            out.append(("+Inf" if math.isinf(bound) else repr(float(bound)), float(running)))
+        return out
+
+
+class _StageCollector(Collector):
+    """Exposes a :class:`StageMetrics`' plain-Python series at scrape time."""
+
+    def __init__(self, metrics: StageMetrics):
+        self._metrics = metrics
+
+    def describe(self) -> Iterator[Metric]:
+        return self.collect()
+
+    def collect(self) -> Iterator[Metric]:
+        for name, family in METRIC_FAMILIES.items():
+            series = self._metrics._series.get(name)
+            if series is None:
+                continue
+            items = list(series.items())  # the event loop may add a series meanwhile
+            if family.kind == "histogram":
+                hist = HistogramMetricFamily(name, family.help, labels=family.labels)
+                for labels, h in items:
+                    hist.add_metric(list(labels), h.cumulative(), h.total)
+                yield hist
+                continue
+            kind = CounterMetricFamily if family.kind == "counter" else GaugeMetricFamily
+            metric = kind(name, family.help, labels=family.labels)
+            for labels, value in items:
+                metric.add_metric(list(labels), value)
+            yield metric
+
+
 class StageMetrics:
-    """The metrics of one stage worker, all on :attr:`registry` (fresh unless given)."""
+    """The metrics of one stage worker, all on :attr:`registry` (fresh unless given).
+
+    Series are plain dicts updated from the event loop (a worker is single-threaded) and turned
+    into Prometheus families only when scraped: a prometheus_client child costs a lock per
+    ``inc`` and several microseconds per histogram observation, on every record.
+    """
 
     def __init__(self, stage: str, registry: CollectorRegistry | None = None):
         if not _LABEL_NAME.fullmatch(stage):
             raise ValueError(f"not a stage name: {stage!r} (Renkei's: {', '.join(STAGES)})")
         self.stage = stage
         self.registry = registry or CollectorRegistry(auto_describe=True)
-        self._c = {name: _collector(f, self.registry) for name, f in METRIC_FAMILIES.items()}
-        self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
+        # every family, so a worker's /metrics lists each one (publisher's stays empty)
+        self._series: dict[str, dict[tuple[str, ...], Any]] = {name: {} for name in METRIC_FAMILIES}
+        self.registry.register(_StageCollector(self))
         self.set_ready(False)
         self.set_breaker_open(False)
 
-    def _child(self, name: str, *labels: str) -> Any:
-        """The labelled child (cached: ``labels()`` costs a lock and a dict per call)."""
-        key = (name, labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = self._c[name].labels(*labels)
-        return child
+    def _inc(self, name: str, labels: tuple[str, ...]) -> None:
+        series = self._series[name]
+        series[labels] = series.get(labels, 0.0) + 1.0
+
+    def _set(self, name: str, labels: tuple[str, ...], value: float) -> None:
+        self._series[name][labels] = float(value)
+
+    def _observe(self, name: str, labels: tuple[str, ...], value: float) -> None:
+        series = self._series[name]
+        histogram = series.get(labels)
+        if histogram is None:
+            histogram = series[labels] = _Histogram(METRIC_FAMILIES[name].buckets)
+        histogram.observe(value)
 
     # ---- records through the stage ------------------------------------------------------
     def record_in(self, topic: str) -> None:
-        self._child("renkei_events_in_total", self.stage, topic).inc()
+        self._inc("renkei_events_in_total", (self.stage, topic))
 
     def record_out(self, topic: str) -> None:
-        self._child("renkei_events_out_total", self.stage, topic).inc()
+        self._inc("renkei_events_out_total", (self.stage, topic))
 
     def record_outputs(self, outputs: Iterable[Any]) -> None:
         """Count each produced record (``.topic``, ``.value``) and observe its freshness when
@@ -234,10 +305,10 @@ class StageMetrics:
                 self.observe_freshness(output.topic, event_time, now)
 
     def record_dlq(self, topic: str, reason: str) -> None:
-        self._child("renkei_dlq_records_total", self.stage, topic, reason).inc()
+        self._inc("renkei_dlq_records_total", (self.stage, topic, reason))
 
     def set_breaker_open(self, is_open: bool) -> None:
-        self._child("renkei_dlq_breaker_open", self.stage).set(1 if is_open else 0)
+        self._set("renkei_dlq_breaker_open", (self.stage,), 1 if is_open else 0)
 
     def observe_freshness(
         self, topic: str, event_time: dt.datetime | None, now: float | None = None
@@ -246,24 +317,24 @@ class StageMetrics:
         if event_time is None:
             return
         age = (time.time() if now is None else now) - _utc(event_time)
-        self._child("renkei_event_freshness_seconds", self.stage, topic).observe(max(age, 0.0))
+        self._observe("renkei_event_freshness_seconds", (self.stage, topic), max(age, 0.0))
 
     # ---- domain ------------------------------------------------------------------------
     def record_corrections(self, kinds: Iterable[str]) -> None:
         """One count per correction, by kind (standardize/correction_kinds.py)."""
         for kind in kinds:
-            self._child("renkei_standardize_corrections_total", kind).inc()
+            self._inc("renkei_standardize_corrections_total", (kind,))
 
     def record_lookup(self, table: str, hit: bool) -> None:
         result = "hit" if hit else "miss"
-        self._child("renkei_table_lookups_total", self.stage, table, result).inc()
+        self._inc("renkei_table_lookups_total", (self.stage, table, result))
 
     def counted(self, table: str, store: MutableMapping[str, Any]) -> CountedTable:
         """``store`` (a faust Table) with its lookups counted as table ``table``."""
         return CountedTable(store, lambda hit: self.record_lookup(table, hit))
 
     def set_table_entries(self, table: str, entries: int) -> None:
-        self._child("renkei_table_entries", self.stage, table).set(entries)
+        self._set("renkei_table_entries", (self.stage, table), entries)
 
     def observe_alert_to_list(
         self, alert_time: dt.datetime | None, now: float | None = None
@@ -272,7 +343,7 @@ class StageMetrics:
         if alert_time is None:
             return
         age = (time.time() if now is None else now) - _utc(alert_time)
-        self._c["renkei_alert_to_list_seconds"].observe(max(age, 0.0))
+        self._observe("renkei_alert_to_list_seconds", (), max(age, 0.0))
 
     def observe_alert_lists(self, lists: Iterable[dict[str, Any]]) -> None:
         """Evacuation-support list records sent because an alert arrived: their event time is
@@ -289,10 +360,10 @@ class StageMetrics:
     ) -> None:
         """One partition's committed and end offsets, lag, and seconds since its commit moved."""
         labels = (self.stage, topic, str(partition))
-        self._child("renkei_consumer_committed_offset", *labels).set(committed)
-        self._child("renkei_consumer_end_offset", *labels).set(end)
-        self._child("renkei_consumer_lag", *labels).set(max(end - committed, 0))
-        self._child("renkei_consumer_last_commit_age_seconds", *labels).set(commit_age)
+        self._set("renkei_consumer_committed_offset", labels, committed)
+        self._set("renkei_consumer_end_offset", labels, end)
+        self._set("renkei_consumer_lag", labels, max(end - committed, 0))
+        self._set("renkei_consumer_last_commit_age_seconds", labels, commit_age)
 
     def forget_partition(self, topic: str, partition: int) -> None:
         """Drop a partition's offset series (revoked: another worker reports it now)."""
@@ -303,11 +374,10 @@ class StageMetrics:
             "renkei_consumer_lag",
             "renkei_consumer_last_commit_age_seconds",
         ):
-            if self._children.pop((name, labels), None) is not None:
-                self._c[name].remove(*labels)
+            self._series[name].pop(labels, None)
 
     def set_ready(self, ready: bool) -> None:
-        self._child("renkei_worker_ready", self.stage).set(1 if ready else 0)
+        self._set("renkei_worker_ready", (self.stage,), 1 if ready else 0)
 
     def exposition(self) -> bytes:
         """The text format of every family on the registry (what ``/metrics`` serves)."""
