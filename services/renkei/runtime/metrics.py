@@ -14,25 +14,18 @@ name, ``partition`` a number.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import math
 import re
 import time
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
-from prometheus_client.registry import Collector
+
+from renkei.runtime.metric_series import BucketCounts, CountedTable, SeriesCollector
 
 # ``*_created`` series double every counter and histogram for no operational use.
 prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -203,56 +196,6 @@ def _utc(moment: dt.datetime) -> float:
     return moment.timestamp()
 
 
-class _Histogram:
-    """Bucket counts (not cumulative; the last bucket is +Inf) and the sum of observations."""
-
-    __slots__ = ("bounds", "counts", "total")
-
-    def __init__(self, bounds: tuple[float, ...]):
-        self.bounds = (*bounds, math.inf)
-        self.counts = [0] * len(self.bounds)
-        self.total = 0.0
-
-    def observe(self, value: float) -> None:
-        self.counts[bisect.bisect_left(self.bounds, value)] += 1
-        self.total += value
-
-    def cumulative(self) -> list[tuple[str, float]]:
-        running, out = 0, []
-        for bound, count in zip(self.bounds, self.counts, strict=True):
-            running += count
-            out.append(("+Inf" if math.isinf(bound) else repr(float(bound)), float(running)))
-        return out
-
-
-class _StageCollector(Collector):
-    """Exposes a :class:`StageMetrics`' plain-Python series at scrape time."""
-
-    def __init__(self, metrics: StageMetrics):
-        self._metrics = metrics
-
-    def describe(self) -> Iterator[Metric]:
-        return self.collect()
-
-    def collect(self) -> Iterator[Metric]:
-        for name, family in METRIC_FAMILIES.items():
-            series = self._metrics._series.get(name)
-            if series is None:
-                continue
-            items = list(series.items())  # the event loop may add a series meanwhile
-            if family.kind == "histogram":
-                hist = HistogramMetricFamily(name, family.help, labels=family.labels)
-                for labels, h in items:
-                    hist.add_metric(list(labels), h.cumulative(), h.total)
-                yield hist
-                continue
-            kind = CounterMetricFamily if family.kind == "counter" else GaugeMetricFamily
-            metric = kind(name, family.help, labels=family.labels)
-            for labels, value in items:
-                metric.add_metric(list(labels), value)
-            yield metric
-
-
 class StageMetrics:
     """The metrics of one stage worker, all on :attr:`registry` (fresh unless given).
 
@@ -268,7 +211,7 @@ class StageMetrics:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         # every family, so a worker's /metrics lists each one (publisher's stays empty)
         self._series: dict[str, dict[tuple[str, ...], Any]] = {name: {} for name in METRIC_FAMILIES}
-        self.registry.register(_StageCollector(self))
+        self.registry.register(SeriesCollector(METRIC_FAMILIES, self._series))
         self.set_ready(False)
         self.set_breaker_open(False)
 
@@ -283,7 +226,7 @@ class StageMetrics:
         series = self._series[name]
         histogram = series.get(labels)
         if histogram is None:
-            histogram = series[labels] = _Histogram(METRIC_FAMILIES[name].buckets)
+            histogram = series[labels] = BucketCounts(METRIC_FAMILIES[name].buckets)
         histogram.observe(value)
 
     # ---- records through the stage ------------------------------------------------------
@@ -382,42 +325,6 @@ class StageMetrics:
     def exposition(self) -> bytes:
         """The text format of every family on the registry (what ``/metrics`` serves)."""
         return prometheus_client.generate_latest(self.registry)
-
-
-class CountedTable(MutableMapping[str, Any]):
-    """A mapping that reports each lookup (``[]``, ``get``, ``in``) as hit or miss."""
-
-    __slots__ = ("_report", "_store")
-
-    def __init__(self, store: MutableMapping[str, Any], report: Any):
-        self._store = store
-        self._report = report
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            value = self._store[key]
-        except KeyError:
-            self._report(False)
-            raise
-        self._report(True)
-        return value
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._store[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._store[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._store)
-
-    def __len__(self) -> int:
-        return len(self._store)
-
-    @property
-    def table(self) -> MutableMapping[str, Any]:
-        """The wrapped table itself (faust's Table: changelog, partitions…)."""
-        return self._store
 
 
 class PublisherMetrics:
