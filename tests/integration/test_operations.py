@@ -23,12 +23,14 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry
 
 from renkei.bench.stages import prepare_prefixed
 from renkei.cli import cli
 from renkei.errors import InvalidRecord
+from renkei.kafka_security import kafka_client_options
 from renkei.publish.producer import Publisher
 from renkei.runtime.app import STAGE_PORT_OFFSETS
 from renkei.runtime.metrics import METRIC_FAMILIES, PublisherMetrics, faust_families
@@ -72,6 +74,18 @@ async def _publish_simulation(
         with pytest.raises(InvalidRecord):
             await publisher.prepare(prefix + "registry.resident.events", {"event_id": "x"})
     return len(events)
+
+
+async def _delete_topics(settings: Settings, prefix: str) -> None:
+    """Remove the run's topics: the shared broker keeps files open for every partition."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
 
 
 def _scrape(port: int) -> list[Sample]:
@@ -188,6 +202,7 @@ def test_metrics_health_and_status(
                 worker.process.send_signal(signal.SIGTERM)
         # signal 0 only checks the process: a second SIGTERM would make a worker exit at once
         codes = [worker.stop(sig=0) for worker in workers.values()]
+        asyncio.run(_delete_topics(settings, prefix))
     assert codes == [0, 0, 0, 0], "\n".join(w.output()[-2000:] for w in workers.values())
 
 

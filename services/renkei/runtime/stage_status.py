@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 
+from renkei.errors import StackError
 from renkei.runtime.app import default_web_port
 from renkei.runtime.health import LIVE_PATH, READY_PATH
 from renkei.runtime.offsets import OffsetReader, PartitionOffsets
@@ -94,10 +96,16 @@ async def gather_status(settings: Settings, stages: list[str]) -> list[StageStat
             )
             for stage in stages
         ]
-        await asyncio.gather(
-            *(_probe(http, s) for s in statuses),
-            *(_offsets(reader, names, s, inputs[s.stage]) for s in statuses),
-        )
+        try:
+            await asyncio.gather(
+                *(_probe(http, s) for s in statuses),
+                *(_offsets(reader, names, s, inputs[s.stage]) for s in statuses),
+            )
+        except KafkaError as exc:
+            raise StackError(
+                f"Kafka at {settings.kafka_bootstrap} did not answer the offset requests "
+                f"({type(exc).__name__})"
+            ) from exc
         return statuses
 
 
