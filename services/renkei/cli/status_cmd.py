@@ -9,7 +9,7 @@ import sys
 import click
 
 from renkei.cli.common import run, settings_of
-from renkei.runtime.stage_status import StageStatus, gather_status, stage_inputs
+from renkei.runtime.stage_status import STAGE_NAMES, StageStatus, gather_status
 
 EXIT_DOWN = 2
 """Exit code when a stage shown is down or not ready (1 stays for errors: Kafka unreachable)."""
@@ -20,7 +20,7 @@ EXIT_DOWN = 2
     "--stage",
     "stages",
     multiple=True,
-    type=click.Choice(["standardize", "resident", "region", "evacuation"]),
+    type=click.Choice(STAGE_NAMES),
     help="Only this stage (repeatable; default: every stage).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON document instead of a table.")
@@ -38,11 +38,11 @@ def status(ctx: click.Context, stages: tuple[str, ...], as_json: bool) -> None:
     last commit  seconds since a committed offset of the worker last advanced
 
     Health and metrics come from each worker's web port (RENKEI_WORKER_WEB_PORT_BASE,
-    default 6066-6069). Exit code: 0 when every stage shown is ready, 2 when one is down or
+    default 6066-6070). Exit code: 0 when every stage shown is ready, 2 when one is down or
     not ready, 1 when Kafka cannot be reached.
     """
     settings = settings_of(ctx)
-    chosen = list(stages) or list(stage_inputs())
+    chosen = list(stages) or list(STAGE_NAMES)
     statuses = run(gather_status(settings, chosen))
     if as_json:
         ok = all(s.ready for s in statuses)

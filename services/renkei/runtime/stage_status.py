@@ -28,15 +28,26 @@ from renkei.settings import Settings
 HTTP_TIMEOUT = 3.0
 
 
-def stage_inputs() -> dict[str, tuple[str, ...]]:
-    """Contract input topics of each stage (imported from the stage modules: the truth)."""
-    from renkei.stages import evacuation, region, resident, standardize
+STAGE_NAMES = ("standardize", "resident", "region", "evacuation", "views")
 
+
+def stage_inputs(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Contract input topics of each stage (from the stage modules, and for views from the
+    consumer agreements: the truth)."""
+    from renkei.agreements.model import load_agreements
+    from renkei.schemas.catalogue import load_catalogue
+    from renkei.stages import evacuation, region, resident, standardize
+    from renkei.views.plan import plan_views
+
+    plans = plan_views(
+        load_agreements(settings.agreements_dir), load_catalogue(settings.schemas_dir)
+    )
     return {
         "standardize": tuple(standardize.DEPARTMENT_TOPICS),
         "resident": tuple(resident.INPUTS),
         "region": (region.FACTS, region.INDICATORS),
         "evacuation": (evacuation.FACTS, evacuation.ALERTS),
+        "views": tuple(sorted({plan.source.topic for plan in plans})),
     }
 
 
@@ -86,8 +97,8 @@ class StageStatus:
 
 
 async def gather_status(settings: Settings, stages: list[str]) -> list[StageStatus]:
-    """The status of ``stages`` (names of :func:`stage_inputs`)."""
-    inputs = stage_inputs()
+    """The status of ``stages`` (names of :data:`STAGE_NAMES`)."""
+    inputs = stage_inputs(settings)
     names = TopicNames(settings.topic_prefix)
     async with OffsetReader(settings) as reader, httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         statuses = [
