@@ -43,6 +43,8 @@ from tests.runtime.kafka_helpers import WorkerProcess, free_port_block, produce
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 STAGES = ("standardize", "resident", "region", "evacuation")
 JST = dt.timezone(dt.timedelta(hours=9))
+ONLY = [option for stage in STAGES for option in ("--stage", stage)]
+"""The stages this test runs (the views stage is tested on its own)."""
 
 
 def _prefixed(catalogue: Catalogue, prefix: str) -> Catalogue:
@@ -101,13 +103,13 @@ def _total(parsed: list[Sample], name: str, **labels: str) -> float:
 
 
 def _status(env: dict[str, str]) -> tuple[int, dict[str, dict[str, Any]]]:
-    result = CliRunner().invoke(cli, ["status", "--json"], env=env)
+    result = CliRunner().invoke(cli, ["status", "--json", *ONLY], env=env)
     document = json.loads(result.output)
     return result.exit_code, {s["stage"]: s for s in document["stages"]}
 
 
 def _table(env: dict[str, str]) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["status"], env=env)
+    result = CliRunner().invoke(cli, ["status", *ONLY], env=env)
     return result.exit_code, result.output
 
 
@@ -145,7 +147,10 @@ def test_metrics_health_and_status(
     }
     try:
         for stage in STAGES:
-            _eventually(lambda s=stage: _ready(ports[s]), 120, f"{stage} /health/ready 200")
+            try:
+                _eventually(lambda s=stage: _ready(ports[s]), 120, f"{stage} /health/ready 200")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{workers[stage].output()[-3000:]}") from None
         live = httpx.get(f"http://127.0.0.1:{ports['region']}/health/live", timeout=2)
         assert live.status_code == 200 and live.json()["stage"] == "region"
         assert live.json()["ready"] is True
@@ -165,7 +170,11 @@ def test_metrics_health_and_status(
             done = code == 0 and all(s["lag"] == 0 and s["ready"] for s in stages.values())
             return stages if done and stages["evacuation"]["freshness_p99_seconds"] else None
 
-        stages = _eventually(drained, 120, "every stage ready with lag 0")
+        try:
+            stages = _eventually(drained, 120, "every stage ready with lag 0")
+        except AssertionError as exc:
+            logs = "\n".join(f"--- {n}\n{w.output()[-1500:]}" for n, w in workers.items())
+            raise AssertionError(f"{exc}\n{_table(env)[1]}\n{logs}") from None
         assert stages["standardize"]["dlq_records"] == 1
         assert "registry.resident.events" in {t["topic"] for t in stages["standardize"]["inputs"]}
         fresh = stages["resident"]["freshness_p99_seconds"]["unified.resident"]
