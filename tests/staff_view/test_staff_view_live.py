@@ -35,7 +35,7 @@ from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
 from renkei.simulator import Simulation
 from staff_view.labels import REGION_FIGURES
-from tests.integration.independent_client import end_offsets, read_all
+from tests.integration.independent_client import read_all
 from tests.runtime.kafka_helpers import REPO, WorkerProcess, free_port, free_port_block
 from tests.staff_view.chromium import Node, chromium, dump_dom, parse
 
@@ -73,20 +73,6 @@ def _until(what: str, check: Callable[[], Any], timeout: float = 180.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout}s: {what}")
         time.sleep(1)
-
-
-def _quiet(settings: Settings, topics: list[str], seconds: float = 8.0) -> None:
-    """Wait until no record was added to ``topics`` for ``seconds`` (the stages are done)."""
-    last, since = None, time.monotonic()
-    deadline = since + 180
-    while time.monotonic() < deadline:
-        now = [end_offsets(settings, t, 3) for t in topics]
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= seconds:
-            return
-        time.sleep(1)
-    raise AssertionError(f"{topics} kept growing")
 
 
 def _alert(alert_id: str, regions: list[str], sequence: int) -> dict[str, Any]:
@@ -231,6 +217,48 @@ def _check_lists(dom: Node, lists: dict[str, dict[str, Any]], alert_id: str) -> 
                 assert cell.text() == text
 
 
+def _topics(settings: Settings, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    return (
+        _latest(settings, prefix + "unified.region"),
+        _latest(settings, prefix + "derived.evacuation-support"),
+    )
+
+
+def _page_matching_topics(
+    settings: Settings, prefix: str, view: StaffViewProcess, tmp_path: Path
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """(regions, lists, page) with the page rendered while the topics held exactly those.
+
+    The stages may still add records (a slow machine stalls them for seconds): read the
+    topics, wait for the view to show as many regions and listed persons, render, and accept
+    the page only if the topics did not change meanwhile."""
+    deadline = time.monotonic() + 150
+    last: dict[str, Any] | None = None
+    while time.monotonic() < deadline:
+        regions, lists = _topics(settings, prefix)
+        persons = sum(v["count"] for v in lists.values() if v["status"] == "active")
+        for _ in range(20):
+            last = view.state()
+            if (
+                last
+                and not last["loading"]
+                and (
+                    last["totals"]["regions"],
+                    last["totals"]["listed_persons"],
+                )
+                == (len(regions), persons)
+            ):
+                html = dump_dom(view.url, tmp_path / "chromium")
+                if _topics(settings, prefix) == (regions, lists):
+                    return regions, lists, html
+                break
+            time.sleep(1)
+    raise AssertionError(
+        f"the view never matched the topics; last view: {last and last['totals']}, "
+        f"sources {last and last['sources']}"
+    )
+
+
 def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
     live_stack: Settings, catalogue: Catalogue, tmp_path: Path
 ) -> None:
@@ -272,31 +300,16 @@ def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
             _publish(settings, catalogue, prefix, [(ALERTS, _alert(alert_id, regions_alerted, 1))])
         )
 
-        def listed() -> dict[str, dict[str, Any]] | None:
+        def listed() -> bool:
             lists = _latest(settings, prefix + "derived.evacuation-support")
-            persons = [p for v in lists.values() if v["status"] == "active" for p in v["persons"]]
-            mine = [p for p in persons if p["resident_key"] == key]
-            return lists if mine and mine[0]["address_withheld"] else None
+            keys = {f"{alert_id}:{region}" for region in regions_alerted}
+            if not keys <= {k for k, v in lists.items() if v["status"] == "active"}:
+                return False
+            mine = [p for k in keys for p in lists[k]["persons"] if p["resident_key"] == key]
+            return bool(mine) and mine[0]["address_withheld"]
 
-        _until("the list with the protected person", listed)
-        _quiet(settings, [prefix + "unified.region", prefix + "derived.evacuation-support"])
-        regions = _latest(settings, prefix + "unified.region")
-        lists = _latest(settings, prefix + "derived.evacuation-support")
-        persons = sum(v["count"] for v in lists.values() if v["status"] == "active")
-
-        def converged() -> dict[str, Any] | None:
-            state = view.state()
-            if state is None or state["loading"]:
-                return None
-            totals = state["totals"]
-            return (
-                state
-                if (totals["regions"], totals["listed_persons"]) == (len(regions), persons)
-                else None
-            )
-
-        _until("the staff view caught up with the topics", converged, timeout=90)
-        html = dump_dom(view.url, tmp_path / "chromium")
+        _until("a list per alerted region, with the protected person", listed)
+        regions, lists, html = _page_matching_topics(settings, prefix, view, tmp_path)
         dom = parse(html)
         assert dom.one(id="status").attrs["data-loading"] == "false"
         suppressed = _check_regions(dom, regions)

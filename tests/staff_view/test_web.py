@@ -82,6 +82,7 @@ async def test_page_renders_figures_suppression_and_lists(
     dom = parse(await _render(build_app(_view(catalogue)), tmp_path))
     assert dom.one(id="title").text() == "札幌市中央区 職員向け画面"
     assert dom.one(id="status").attrs["data-loading"] == "false"
+    assert "hidden" in dom.one(id="source-errors").attrs  # nothing skipped, Kafka reachable
     town = dom.one(data_region="011011:0640941")
     population = town.one(data_field="population")
     assert (population.attrs["data-value"], population.text()) == ("2322", "2,322")
@@ -125,12 +126,15 @@ async def test_the_page_itself_never_shows_a_protected_address(
 ) -> None:
     view = _view(catalogue)
     leaky = _Leaky(view.settings, view.state, view.sources)
+    view.sources[1].skipped = 2  # two records the subscriber could not decode
     html = await _render(build_app(leaky), tmp_path)
     dom = parse(html)
     assert dom.one(data_alert="141500-20260908-001")  # the page did render the list
     assert SECRET not in html
     rows = dom.one(data_list="141500-20260908-001:141526:2520246").all(data_person=None)
     assert rows[1].one(data_field="address").attrs.get("data-address-hidden") == "true"
+    warning = dom.one(id="source-errors")
+    assert "hidden" not in warning.attrs and "読み取れなかった記録が2件" in warning.text()
 
 
 class _Lifting(StaffView):

@@ -180,11 +180,17 @@ function render(data) {
   status.textContent = data.loading
     ? "データを読み込み中です。表示は途中までの内容です。"
     : `最終更新 ${clockFormat.format(new Date())}（${refreshSeconds}秒ごとに自動更新）`;
-  const failing = data.sources.filter((s) => s.error);
+  const problems = [];
+  if (data.sources.some((s) => s.error)) {
+    problems.push("データ基盤（Kafka）に接続できません。表示は最後に受け取った内容です。");
+  }
+  const skipped = data.sources.reduce((sum, s) => sum + s.skipped, 0);
+  if (skipped > 0) {
+    problems.push(`読み取れなかった記録が${skipped}件あります。表示が最新でない可能性があります（運用担当者へ連絡してください）。`);
+  }
   const errors = document.getElementById("source-errors");
-  errors.hidden = failing.length === 0;
-  errors.textContent = failing.length
-    ? "データ基盤（Kafka）に接続できません。表示は最後に受け取った内容です。" : "";
+  errors.hidden = problems.length === 0;
+  errors.textContent = problems.join(" ");
   document.body.dataset.rendered = "true";
 }
 
