@@ -64,7 +64,10 @@ def test_publish_reports_each_bad_line_and_publishes_the_valid_ones(
     assert "line 3: sequence: Input should be a valid integer" in out
     assert "line 4: event_id: Field required" in out
     assert "line 5: municipality_code: check digit does not match" in out
-    assert "line 6: detail.address.building: a 個人番号 (My Number) must never be sent" in out
+    assert (
+        "line 6: detail.address.building: a 個人番号 (My Number) or 住民票コード must never be sent"
+        in out
+    )
     assert "line 7: (line): not valid UTF-8" in out
     assert "1234 5678 9018" not in out
     assert f"{valid + 5} lines, {valid} published, 5 invalid" in out
