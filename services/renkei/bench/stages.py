@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, replace
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from renkei.bench.baselines import Throughput, fill, partitions_of
 from renkei.bench.workers import WorkerPool
@@ -25,6 +27,8 @@ from renkei.serde.avro import schema_text
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
+
+log = logging.getLogger(__name__)
 
 Load = dict[str, list[tuple[bytes, bytes]]]
 
@@ -133,8 +137,11 @@ class _OffsetProbe:
     def __init__(self, settings: Settings, topics: list[str]):
         self._settings = settings
         self._topics = topics
-        self._consumer = AIOKafkaConsumer(**kafka_client_options(settings))
+        self._consumer = AIOKafkaConsumer(
+            **kafka_client_options(settings), request_timeout_ms=10_000
+        )
         self.partitions: list[TopicPartition] = []
+        self._last = 0
 
     async def __aenter__(self) -> _OffsetProbe:
         await self._consumer.start()
@@ -145,7 +152,13 @@ class _OffsetProbe:
         await self._consumer.stop()
 
     async def total(self) -> int:
-        return sum((await self._consumer.end_offsets(self.partitions)).values())
+        """The current sum; the last one seen when the broker does not answer in time (a
+        topic created moments ago may not be in its metadata yet)."""
+        try:
+            self._last = sum((await self._consumer.end_offsets(self.partitions)).values())
+        except KafkaError as exc:
+            log.warning("end offsets not available (%s); retrying", type(exc).__name__)
+        return self._last
 
 
 async def quiet_span(
