@@ -81,6 +81,15 @@ class Source:
         }
 
 
+class ViewSubscriber(Subscriber):
+    """The SDK's subscriber without commits: the view re-reads both topics from the beginning
+    at every start, in a group of its own, so committed offsets would never be used — and a
+    commit per record (a broker round trip each) made a start read only ~1,000 records/s."""
+
+    async def commit(self) -> None:
+        return None
+
+
 async def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
     """End offset of each partition of ``topic`` now ({} when the topic does not exist yet)."""
     admin = AIOKafkaAdminClient(**kafka_client_options(settings))
@@ -121,7 +130,9 @@ async def follow(
     while True:
         try:
             source.catch_up.start(await end_offsets(settings, kafka_topic), clock())
-            async with Subscriber(settings, topics, kafka_topic, group_id=group_id) as subscriber:
+            async with ViewSubscriber(
+                settings, topics, kafka_topic, group_id=group_id
+            ) as subscriber:
                 source.error = None
                 async for record in subscriber:
                     value = None if record.value is None else to_json(record.value.model_dump())

@@ -17,6 +17,7 @@ from renkei.settings import Settings
 from renkei.topics import ensure_topics
 from staff_view.follow import CatchUp, Source, end_offsets, follow
 from staff_view.state import REGION_TOPIC, ViewState
+from tests.runtime.kafka_helpers import committed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(120)]
 CODES = ["011011", "011011:0640941", "011011:0600001", "011011:0600002", "011011:0600042"]
@@ -46,11 +47,10 @@ async def test_loaded_only_after_the_records_present_at_start(
     assert await end_offsets(live_stack, f"{prefix}no.such.topic") == {}
 
     settings = live_stack.model_copy(update={"topic_prefix": prefix})
+    group = f"{prefix}staff-view-test"
     state = ViewState()
     source = Source(REGION_TOPIC, CatchUp(idle_seconds=60))
-    task = asyncio.create_task(
-        follow(settings, catalogue, source, state, f"{prefix}staff-view-test")
-    )
+    task = asyncio.create_task(follow(settings, catalogue, source, state, group))
     try:
         deadline = time.monotonic() + 60
         while not source.catch_up.loaded(time.monotonic()):
@@ -66,3 +66,5 @@ async def test_loaded_only_after_the_records_present_at_start(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    # the view re-reads from the beginning at every start: it commits nothing
+    assert all(offset < 0 for offset in (await committed(live_stack, group)).values())
