@@ -14,6 +14,7 @@ from compose_spec import PyCompose
 
 from renkei.cli.worker_cmd import STAGES
 from renkei.runtime.app import default_web_port
+from renkei.runtime.health import READY_PATH
 from renkei.settings import Settings
 from tests.deploy.conftest import DEPLOY, REPO
 from tests.deploy.settings_env import field_of, parse
@@ -95,7 +96,7 @@ def test_each_stage_runs_its_worker_on_its_default_port(stage: str) -> None:
     assert published(stage) == {port: port}
     assert env(stage)["RENKEI_WORKER_WEB_BIND"] == "0.0.0.0"
     probe = " ".join(service["healthcheck"]["test"])
-    assert f"http://127.0.0.1:{port}/health/ready" in probe
+    assert f"http://127.0.0.1:{port}{READY_PATH}" in probe
     home = env(stage)["RENKEI_HOME"]
     volume, _, target = service["volumes"][0].partition(":")
     assert target == home and volume in COMPOSE["volumes"], "RocksDB state on a named volume"

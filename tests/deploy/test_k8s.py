@@ -17,6 +17,7 @@ import yaml
 from renkei.cli.worker_cmd import STAGES
 from renkei.deploy import k8s_rules, k8s_topics
 from renkei.runtime.app import default_web_port
+from renkei.runtime.health import LIVE_PATH, READY_PATH
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
 from renkei.topics import topic_config
@@ -165,8 +166,8 @@ def test_each_stage_is_a_statefulset_with_state_probes_and_resources(stage: str)
     assert container["command"][:3] == ["renkei", "worker", stage]
     port = default_web_port(DEFAULTS, stage)
     assert container["ports"] == [{"name": "web", "containerPort": port}]
-    assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "web"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "web"}
+    assert container["livenessProbe"]["httpGet"] == {"path": LIVE_PATH, "port": "web"}
+    assert container["readinessProbe"]["httpGet"] == {"path": READY_PATH, "port": "web"}
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert "memory" in container["resources"]["limits"]
     (claim,) = workload["spec"]["volumeClaimTemplates"]
