@@ -58,15 +58,24 @@ async def main_async(group: str, port: int) -> None:
         await runner.cleanup()
 
 
-def main() -> None:
+DEFAULT_PORT = 8092  # the staff view (python -m staff_view) has 8090
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m evacuation_notifier",
         description="Keep the current 避難行動要支援者 lists per alert and region "
         "(from derived.evacuation-support); log each change; serve them as JSON.",
     )
     parser.add_argument("--group", default="evacuation-notifier", help="consumer group id")
-    parser.add_argument("--port", type=int, default=8090, help="HTTP port on 127.0.0.1")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"HTTP port on 127.0.0.1 ({DEFAULT_PORT})"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main_async(args.group, args.port))

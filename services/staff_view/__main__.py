@@ -1,4 +1,5 @@
-"""``python -m staff_view``: follow unified.region and derived.evacuation-support, serve the page.
+"""``python -m staff_view``: follow the purpose views of the staff view's agreement
+(``view.<purpose>.region``, ``view.<purpose>.evacuation-support``), serve the page.
 
 Logs carry counts only (no names, addresses or resident keys). Settings: the common
 ``RENKEI_*`` variables (Kafka, registry, catalogue, topic prefix) and ``RENKEI_STAFF_VIEW_*``
@@ -19,11 +20,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from renkei.audit import AuditLog
 from renkei.errors import RenkeiError
 from renkei.schemas import load_catalogue
 from renkei.settings import Settings, load_settings
 from staff_view.follow import CatchUp, Source, follow
+from staff_view.served import ServedWindow, audit_served
 from staff_view.settings import StaffViewSettings
+from staff_view.sources import ViewSources, load_view_sources
 from staff_view.state import EVACUATION_TOPIC, REGION_TOPIC, ViewState
 from staff_view.web import StaffView, build_app
 
@@ -46,35 +50,70 @@ async def _log_summary(view: StaffView) -> None:
         )
 
 
-async def run(settings: Settings, view_settings: StaffViewSettings) -> None:
-    """Serve the page and follow both topics until cancelled.
+async def _audit_windows(window: ServedWindow, audit: AuditLog, actor: str, seconds: float) -> None:
+    """Every ``seconds``: a ``view.served`` record for the window, if it served any list."""
+    while True:
+        await asyncio.sleep(seconds)
+        await audit_served(window, audit, actor)
 
-    1. catalogue and an empty state; 2. the web server (fails fast if the port is taken);
-    3. one subscriber per topic, each in a consumer group of its own for this start."""
-    catalogue = load_catalogue(settings.schemas_dir)
+
+def _served_window(sources: ViewSources) -> ServedWindow:
+    agreement = sources.agreement
+    return ServedWindow(agreement.id, str(agreement.purpose), sources.view_topics)
+
+
+async def run(settings: Settings, view_settings: StaffViewSettings) -> None:
+    """Serve the page and follow both views until cancelled.
+
+    1. the agreement's views, a catalogue that knows them, and an empty state; 2. the web
+    server (fails fast if the port is taken); 3. one subscriber per view, each in a consumer
+    group of its own for this start, under the agreement's consumer group; 4. a ``view.served``
+    audit record per window, and one for the last window at stop."""
+    found = load_view_sources(
+        load_catalogue(settings.schemas_dir), settings.agreements_dir, view_settings.agreement
+    )
     state = ViewState()
     sources = [
-        Source(topic, CatchUp(view_settings.catchup_idle_seconds))
+        Source(found.views[topic], topic, CatchUp(view_settings.catchup_idle_seconds))
         for topic in (REGION_TOPIC, EVACUATION_TOPIC)
     ]
-    view = StaffView(view_settings, state, sources)
+    window = _served_window(found)
+    view = StaffView(view_settings, state, sources, served=window)
+    audit = AuditLog.open(settings, produce=view_settings.audit_produce)
     runner = web.AppRunner(build_app(view), access_log=None)
     await runner.setup()
     token = uuid.uuid4().hex[:12]
+    actor = f"app:staff_view ({found.agreement.principal})"
+    group_prefix = f"{settings.topic_prefix}{found.agreement.consumer_group}-{token}"
     tasks: list[asyncio.Task[Any]] = []
     try:
         await web.TCPSite(runner, view_settings.bind, view_settings.port).start()
-        log.info("staff view at http://%s:%d/", view_settings.bind, view_settings.port)
+        log.info(
+            "staff view at http://%s:%d/ (agreement %s, views %s)",
+            view_settings.bind,
+            view_settings.port,
+            found.agreement.id,
+            ", ".join(found.view_topics),
+        )
         for source in sources:
-            group = f"{settings.topic_prefix}{view_settings.group_prefix}-{token}-{source.topic}"
-            tasks.append(asyncio.create_task(follow(settings, catalogue, source, state, group)))
+            group = f"{group_prefix}-{source.topic}"
+            tasks.append(
+                asyncio.create_task(follow(settings, found.catalogue, source, state, group))
+            )
         tasks.append(asyncio.create_task(_log_summary(view)))
+        tasks.append(
+            asyncio.create_task(
+                _audit_windows(window, audit, actor, view_settings.audit_window_seconds)
+            )
+        )
         await asyncio.gather(*tasks)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await runner.cleanup()
+        await audit_served(window, audit, actor)
+        await audit.aclose()
 
 
 async def _until_signal(settings: Settings, view_settings: StaffViewSettings) -> None:
@@ -90,10 +129,12 @@ async def _until_signal(settings: Settings, view_settings: StaffViewSettings) ->
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m staff_view",
-        description="職員向け画面: serve region figures (unified.region) and the active "
-        "evacuation-support lists (derived.evacuation-support) as a read-only web page and "
-        "JSON (/api/state). Settings: RENKEI_* and RENKEI_STAFF_VIEW_* variables "
-        "(docs/staff-view.md).",
+        description="職員向け画面: serve region figures and the active evacuation-support lists "
+        "as a read-only web page and JSON (/api/state), read from the purpose views "
+        "view.<purpose>.region and view.<purpose>.evacuation-support of the consumer agreement "
+        "RENKEI_STAFF_VIEW_AGREEMENT (default staff-view; the views come from `renkei worker "
+        "views`). Each window that served lists writes a view.served audit record. Settings: "
+        "RENKEI_* and RENKEI_STAFF_VIEW_* variables (docs/staff-view.md).",
     )
     parser.add_argument("--bind", help="interface to listen on (RENKEI_STAFF_VIEW_BIND, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="HTTP port (RENKEI_STAFF_VIEW_PORT, 8090)")

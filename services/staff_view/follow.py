@@ -1,6 +1,7 @@
-"""Feeding the state: one subscriber (the Renkei subscriber SDK) per topic, and load tracking.
+"""Feeding the state: one subscriber (the Renkei subscriber SDK) per view topic, and load
+tracking.
 
-The view keeps nothing on disk, so each start reads both compacted topics from the beginning
+The view keeps nothing on disk, so each start reads both compacted views from the beginning
 with consumer groups of its own (a fresh group has no committed offset). Until a source has
 delivered what its topic held at start, the page says it is still loading — an empty list of
 alerts must never be shown as "no alerts" merely because the view has not read them yet.
@@ -63,9 +64,11 @@ class CatchUp:
 
 @dataclass
 class Source:
-    """One followed topic and what the page says about it."""
+    """One followed view topic, the platform topic it is a view of, and what the page says
+    about it."""
 
     topic: str
+    source_topic: str
     catch_up: CatchUp
     records: int = 0
     skipped: int = 0
@@ -74,6 +77,7 @@ class Source:
     def status(self, now: float) -> dict[str, Any]:
         return {
             "topic": self.topic,
+            "source_topic": self.source_topic,
             "records": self.records,
             "skipped": self.skipped,
             "loaded": self.catch_up.loaded(now),
@@ -136,7 +140,7 @@ async def follow(
                 source.error = None
                 async for record in subscriber:
                     value = None if record.value is None else to_json(record.value.model_dump())
-                    state.apply(source.topic, record.key, value)
+                    state.apply(source.source_topic, record.key, value)
                     source.records += 1
                     source.skipped = subscriber.skipped
                     source.catch_up.seen(record.partition, record.offset, clock())

@@ -23,11 +23,30 @@ class StaffViewSettings(BaseSettings):
     refresh_seconds: int = Field(
         default=10, ge=2, le=3600, description="How often the open page reloads its figures."
     )
-    group_prefix: str = Field(
+    agreement: str = Field(
         default="staff-view",
         description=(
-            "Consumer groups are <topic prefix><group_prefix>-<random>: one per start, because "
-            "the view keeps no state and re-reads both compacted topics from the beginning."
+            "Id of the consumer agreement (RENKEI_AGREEMENTS_DIR) the view reads under: the "
+            "page reads that agreement's purpose views view.<purpose>.region and "
+            "view.<purpose>.evacuation-support, and its consumer groups are "
+            "<topic prefix><consumer_group>-<random>-<view>: one per start, because the view "
+            "keeps no state and re-reads both compacted views from the beginning."
+        ),
+    )
+    audit_window_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Every this many seconds, a view.served audit record counts what /api/state served "
+            "of the evacuation-support lists in the window (nothing is written for a window "
+            "that served no list)."
+        ),
+    )
+    audit_produce: bool = Field(
+        default=True,
+        description=(
+            "Also produce the audit records to audit.access. Set false when the view's Kafka "
+            "principal may not write that topic; the local hash-chained file is kept anyway."
         ),
     )
     catchup_idle_seconds: float = Field(

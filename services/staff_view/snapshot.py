@@ -63,7 +63,6 @@ def region_view(region: dict[str, Any], names: RegionNames) -> dict[str, Any]:
         "name": names.name(code),
         "scope": "town" if ":" in code else "municipality",
         "as_of": region.get("as_of"),
-        "recorded_at": region.get("recorded_at"),
         "k_threshold": region.get("k_threshold"),
         "suppressed": list(region.get("suppressed", [])),
         "figures": figures,

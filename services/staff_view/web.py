@@ -1,8 +1,10 @@
 """The web side: a page (static HTML + JS that renders ``/api/state``), the JSON, health.
 
-Read-only: GET routes only. The page shows personal data of the evacuation-support lists, so
-every answer says ``Cache-Control: no-store``, and a strict Content-Security-Policy allows only
-this server's own script and style (no inline code; the script writes text, never HTML).
+Read-only: GET routes only. What ``/api/state`` serves of the lists is counted for the
+``view.served`` audit record (``served.py``). The page shows personal data of the
+evacuation-support lists, so every answer says ``Cache-Control: no-store``, and a strict
+Content-Security-Policy allows only this server's own script and style (no inline code; the
+script writes text, never HTML).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aiohttp import web
 
 from staff_view.follow import Source
 from staff_view.places import RegionNames
+from staff_view.served import ServedWindow
 from staff_view.settings import StaffViewSettings
 from staff_view.snapshot import snapshot
 from staff_view.state import ViewState
@@ -44,11 +47,13 @@ SECURITY_HEADERS = {
 
 @dataclass
 class StaffView:
-    """What the handlers read: the folded state and the sources feeding it."""
+    """What the handlers read: the folded state and the sources feeding it; ``served`` counts
+    the list data handed out, for the audit log."""
 
     settings: StaffViewSettings
     state: ViewState
     sources: list[Source]
+    served: ServedWindow | None = None
     names: RegionNames = field(default_factory=RegionNames)
     clock: Callable[[], float] = time.monotonic
 
@@ -95,8 +100,11 @@ def build_app(view: StaffView) -> web.Application:
             raise web.HTTPNotFound()
         return web.Response(body=files[name], content_type=STATIC_TYPES[name], charset="utf-8")
 
-    async def state(_request: web.Request) -> web.Response:
-        body = json.dumps(view.document(), ensure_ascii=False)
+    async def state(request: web.Request) -> web.Response:
+        document = view.document()
+        if view.served is not None:
+            view.served.add(document, request.remote or "unknown")
+        body = json.dumps(document, ensure_ascii=False)
         return web.Response(text=body, content_type="application/json")
 
     async def live(_request: web.Request) -> web.Response:

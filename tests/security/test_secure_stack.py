@@ -23,6 +23,7 @@ from aiokafka.errors import (
 )
 from click.testing import Result
 
+from renkei.agreements.model import agreement_files
 from renkei.cli.stack_cmd import format_status
 from renkei.errors import PublishError, StackError
 from renkei.kafka_security import kafka_client_options
@@ -79,7 +80,8 @@ def test_apply_creates_users_and_acls_then_changes_nothing(
     assert f"acl   + User:app-evacuation-notifier READ TOPIC {VIEW} (LITERAL)" in first.stdout
     again = _apply(stack)
     assert again.exit_code == 0, again.output
-    assert again.stdout.strip().splitlines() == ["9 agreement(s) applied: no changes"]
+    count = len(agreement_files(stack.admin.agreements_dir))  # the repository's, e.g. 10
+    assert again.stdout.strip().splitlines() == [f"{count} agreement(s) applied: no changes"]
     audit = (stack.admin.home / "audit" / "audit.jsonl").read_text(encoding="utf-8")
     assert audit.count('"kind":"agreements.applied"') >= 2
     assert '"kind":"acl.changed"' in audit

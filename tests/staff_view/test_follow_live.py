@@ -49,7 +49,7 @@ async def test_loaded_only_after_the_records_present_at_start(
     settings = live_stack.model_copy(update={"topic_prefix": prefix})
     group = f"{prefix}staff-view-test"
     state = ViewState()
-    source = Source(REGION_TOPIC, CatchUp(idle_seconds=60))
+    source = Source(REGION_TOPIC, REGION_TOPIC, CatchUp(idle_seconds=60))
     task = asyncio.create_task(follow(settings, catalogue, source, state, group))
     try:
         deadline = time.monotonic() + 60

@@ -1,13 +1,16 @@
-"""Issue 4 acceptance for the staff web view, on the real stack with the real stages.
+"""Issues 4 and 5 acceptance for the staff web view, on the real stack with the real stages.
 
 A simulated 札幌市中央区 (300 residents: registry load, care certifications, checkups) goes
-through `renkei worker all` on its own topic prefix. One evacuation-support candidate gets a
-支援措置 (protection_set); a level-4 alert is issued for their 町域 and one more. `python -m
-staff_view` follows the prefixed topics; headless Chromium loads the page, and every figure in
-the rendered DOM is checked against the latest records read from ``unified.region`` and
-``derived.evacuation-support`` by an independent Confluent client — suppressed counts shown as
+through `renkei worker all` (the views stage included) on its own topic prefix. One
+evacuation-support candidate gets a 支援措置 (protection_set); a level-4 alert is issued for
+their 町域 and two more. `python -m staff_view` follows the purpose views of its agreement
+(``view.staff-overview.region`` and ``view.staff-overview.evacuation-support``); headless
+Chromium loads the page, and every figure in the rendered DOM is checked against the latest
+records read from those views by an independent Confluent client — suppressed counts shown as
 suppressed, the lists' sizes and names — and the protected person's address (as the registry
-sent it and as ``unified.resident`` had it before the measure) is nowhere on the page.
+sent it and as ``unified.resident`` had it before the measure) is nowhere on the page. The
+views carry no resident key, and the view's audit file has ``view.served`` records counting
+the listed persons it served.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(480)]
 JST = dt.timezone(dt.timedelta(hours=9))
 REGISTRY = "registry.resident.events"
 ALERTS = "disaster.area.alerts"
+REGION_VIEW = "view.staff-overview.region"
+LISTS_VIEW = "view.staff-overview.evacuation-support"
 
 
 def _prefixed(catalogue: Catalogue, prefix: str) -> Catalogue:
@@ -118,18 +123,22 @@ def _protection(resident_key: str, sequence: int) -> dict[str, Any]:
 
 
 class StaffViewProcess:
-    """``python -m staff_view`` on a free port, following the prefixed topics."""
+    """``python -m staff_view`` on a free port, following the prefixed views; its audit file
+    in its own RENKEI_HOME next to the log."""
 
     def __init__(self, prefix: str, log: Path):
         self.port = free_port()
         self._out = log.open("wb")
         self.log = log
+        self.audit = log.parent / "staff-home" / "audit" / "audit.jsonl"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "staff_view"],
             cwd=REPO,
             env={
                 **os.environ,
                 "RENKEI_TOPIC_PREFIX": prefix,
+                "RENKEI_HOME": str(log.parent / "staff-home"),
+                "RENKEI_STAFF_VIEW_AUDIT_WINDOW_SECONDS": "2",
                 "RENKEI_STAFF_VIEW_PORT": str(self.port),
                 "RENKEI_STAFF_VIEW_TITLE": "札幌市中央区 職員向け画面",
             },
@@ -169,6 +178,14 @@ def _expected_cell(region: dict[str, Any], field: str, kind: str) -> tuple[str, 
     if kind == "rate":
         return f"{value * 100:.1f}%", str(value)
     return f"{value:,}", str(value)
+
+
+def _served(audit: Path) -> list[dict[str, Any]]:
+    """The view.served records of the staff view's audit file so far."""
+    if not audit.exists():
+        return []
+    records = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
+    return [record for record in records if record["kind"] == "view.served"]
 
 
 def _check_regions(dom: Node, regions: dict[str, dict[str, Any]]) -> int:
@@ -218,10 +235,8 @@ def _check_lists(dom: Node, lists: dict[str, dict[str, Any]], alert_id: str) -> 
 
 
 def _topics(settings: Settings, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    return (
-        _latest(settings, prefix + "unified.region"),
-        _latest(settings, prefix + "derived.evacuation-support"),
-    )
+    """What the staff view may see: its two purpose views."""
+    return _latest(settings, prefix + REGION_VIEW), _latest(settings, prefix + LISTS_VIEW)
 
 
 def _page_matching_topics(
@@ -270,7 +285,8 @@ def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
     workers = WorkerProcess(
         "all",
         tmp_path / "workers.log",
-        {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_WORKER_WEB_PORT_BASE": str(free_port_block(4))},
+        # five stages: standardize, resident, region, evacuation, views (base + 0..4)
+        {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_WORKER_WEB_PORT_BASE": str(free_port_block(5))},
     )
     view = StaffViewProcess(prefix, tmp_path / "staff_view.log")
     try:
@@ -309,7 +325,28 @@ def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
             return bool(mine) and mine[0]["address_withheld"]
 
         _until("a list per alerted region, with the protected person", listed)
+        derived = _latest(settings, prefix + "derived.evacuation-support")
+        [name] = {
+            p["name"] for v in derived.values() for p in v["persons"] if p["resident_key"] == key
+        }
+
+        def in_view() -> bool:
+            lists = _latest(settings, prefix + LISTS_VIEW)
+            keys = {f"{alert_id}:{region}" for region in regions_alerted}
+            if not keys <= {k for k, v in lists.items() if v["status"] == "active"}:
+                return False
+            mine = [p for k in keys for p in lists[k]["persons"] if p["name"] == name]
+            return bool(mine) and all(p["address_withheld"] for p in mine)
+
+        _until("the lists in the staff view's purpose view", in_view)
         regions, lists, html = _page_matching_topics(settings, prefix, view, tmp_path)
+        for value in lists.values():  # the view is projected: no resident key, no extra field
+            for person in value["persons"]:
+                assert "resident_key" not in person and "birth_date" not in person
+                assert person["address"] is None or set(person["address"]) == {
+                    "address_text",
+                    "building",
+                }
         dom = parse(html)
         assert dom.one(id="status").attrs["data-loading"] == "false"
         suppressed = _check_regions(dom, regions)
@@ -318,9 +355,6 @@ def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
             regions["011011"]["population"]
         )
         _check_lists(dom, lists, alert_id)
-        [name] = {
-            p["name"] for v in lists.values() for p in v["persons"] if p["resident_key"] == key
-        }
         rows = [
             row
             for row in dom.one(data_alert=alert_id).all(data_person=None)
@@ -336,7 +370,15 @@ def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
         }:
             assert text not in html
         assert key not in html  # the internal resident number is not shown either
+        served = _until("a view.served audit record", lambda: _served(view.audit))
     finally:
         view_rc = view.stop()
         assert workers.stop() == 0, workers.output()
     assert view_rc == 0, view.log.read_text(errors="replace")
+    assert served[0]["details"]["agreement"] == "staff-view"
+    assert served[0]["details"]["alerts"] == [alert_id]
+    persons = sum(v["count"] for v in lists.values() if v["status"] == "active")
+    # the answer that matched the views held them all (earlier ones, while loading, fewer)
+    assert max(record["details"]["persons_max"] for record in _served(view.audit)) >= persons > 0
+    audit_text = view.audit.read_text(encoding="utf-8")
+    assert name not in audit_text and key not in audit_text

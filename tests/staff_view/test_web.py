@@ -12,34 +12,41 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from renkei.schemas.catalogue import Catalogue
 from staff_view.follow import CatchUp, Source
+from staff_view.served import ServedWindow
 from staff_view.settings import StaffViewSettings
 from staff_view.state import EVACUATION_TOPIC, REGION_TOPIC, ViewState
 from staff_view.web import StaffView, build_app
 from tests.staff_view.chromium import chromium, dump_dom, parse
+from tests.staff_view.views import as_view, view_example
 
 SECRET = "神奈川県相模原市中央区水郷田名9丁目9番9号"
 
 
 def _view(catalogue: Catalogue, loaded: bool = True) -> StaffView:
+    """A view folded from what the staff view's purpose views carry (the examples projected
+    to its agreement's fields)."""
     state = ViewState()
     town = copy.deepcopy(catalogue.get(REGION_TOPIC).examples["town_area_suppressed"])
     # households suppressed (k-anonymity), move-ins missing for another reason
     town.update(
         households=None, move_ins_total=None, suppressed=[*town["suppressed"], "households"]
     )
-    state.apply(REGION_TOPIC, None, town)
-    state.apply(
-        REGION_TOPIC, None, copy.deepcopy(catalogue.get(REGION_TOPIC).examples["ward_totals"])
-    )
-    listed = copy.deepcopy(catalogue.get(EVACUATION_TOPIC).examples["flood_level4_disaster_mode"])
-    # an upstream bug: the protected person's address was sent anyway
+    state.apply(REGION_TOPIC, None, as_view(catalogue, REGION_TOPIC, town))
+    state.apply(REGION_TOPIC, None, view_example(catalogue, REGION_TOPIC, "ward_totals"))
+    listed = view_example(catalogue, EVACUATION_TOPIC, "flood_level4_disaster_mode")
+    # an upstream bug past the views stage: the protected person's address was sent anyway
     listed["persons"][1]["address"] = {**listed["persons"][0]["address"], "address_text": SECRET}
     state.apply(EVACUATION_TOPIC, None, listed)
-    sources = [Source(t, CatchUp(idle_seconds=3600)) for t in (REGION_TOPIC, EVACUATION_TOPIC)]
+    sources = [
+        Source(f"view.staff-overview.{t.partition('.')[2]}", t, CatchUp(idle_seconds=3600))
+        for t in (REGION_TOPIC, EVACUATION_TOPIC)
+    ]
     if loaded:
         for source in sources:
             source.catch_up.start({}, now=0.0)
-    return StaffView(StaffViewSettings(title="札幌市中央区 職員向け画面"), state, sources)
+    served = ServedWindow("staff-view", "staff-overview", tuple(s.topic for s in sources))
+    settings = StaffViewSettings(title="札幌市中央区 職員向け画面")
+    return StaffView(settings, state, sources, served=served)
 
 
 async def test_routes_headers_and_readiness(catalogue: Catalogue) -> None:

@@ -22,7 +22,14 @@ from renkei.settings import Settings
 
 # The kinds the platform writes today (CONTRACTS.md C); others must look like them.
 KINDS = frozenset(
-    {"agreements.applied", "acl.changed", "view.delivered", "evacuation.released", "dlq.replay"}
+    {
+        "agreements.applied",
+        "acl.changed",
+        "view.delivered",
+        "view.served",  # the staff web view (services/staff_view/served.py)
+        "evacuation.released",
+        "dlq.replay",
+    }
 )
 _KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$")
 
