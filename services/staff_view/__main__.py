@@ -27,7 +27,7 @@ from renkei.settings import Settings, load_settings
 from staff_view.follow import CatchUp, Source, follow
 from staff_view.served import ServedWindow, audit_served
 from staff_view.settings import StaffViewSettings
-from staff_view.sources import ViewSources, load_view_sources
+from staff_view.sources import ViewSources, group_id, load_view_sources
 from staff_view.state import EVACUATION_TOPIC, REGION_TOPIC, ViewState
 from staff_view.web import StaffView, build_app
 
@@ -84,7 +84,6 @@ async def run(settings: Settings, view_settings: StaffViewSettings) -> None:
     await runner.setup()
     token = uuid.uuid4().hex[:12]
     actor = f"app:staff_view ({found.agreement.principal})"
-    group_prefix = f"{settings.topic_prefix}{found.agreement.consumer_group}-{token}"
     tasks: list[asyncio.Task[Any]] = []
     try:
         await web.TCPSite(runner, view_settings.bind, view_settings.port).start()
@@ -96,7 +95,7 @@ async def run(settings: Settings, view_settings: StaffViewSettings) -> None:
             ", ".join(found.view_topics),
         )
         for source in sources:
-            group = f"{group_prefix}-{source.topic}"
+            group = group_id(settings.topic_prefix, found.agreement, token, source.topic)
             tasks.append(
                 asyncio.create_task(follow(settings, found.catalogue, source, state, group))
             )

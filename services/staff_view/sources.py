@@ -55,6 +55,13 @@ class ViewSources:
         return tuple(self.views[topic] for topic in (REGION_TOPIC, EVACUATION_TOPIC))
 
 
+def group_id(topic_prefix: str, agreement: Agreement, token: str, view_topic: str) -> str:
+    """The consumer group of one view for one start: ``<topic prefix><consumer_group>-<token>-
+    <view topic>``, inside the group prefix the agreement's ACL allows (no topic prefix in
+    production)."""
+    return f"{topic_prefix}{agreement.consumer_group}-{token}-{view_topic}"
+
+
 def find_agreement(agreements: list[Agreement], agreement_id: str) -> Agreement:
     """The consumer agreement ``agreement_id`` granting both source topics with the fields the
     fold needs; ConfigurationError saying what is missing otherwise."""

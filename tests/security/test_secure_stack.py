@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     GroupAuthorizationFailedError,
     KafkaConnectionError,
@@ -23,7 +23,7 @@ from aiokafka.errors import (
 )
 from click.testing import Result
 
-from renkei.agreements.model import agreement_files
+from renkei.agreements.model import agreement_files, load_agreements
 from renkei.cli.stack_cmd import format_status
 from renkei.errors import PublishError, StackError
 from renkei.kafka_security import kafka_client_options
@@ -33,6 +33,7 @@ from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stack import ensure_stack_up, stack_status
 from renkei.stack.kafka_probe import probe_kafka
+from staff_view.sources import group_id
 from tests.security.conftest import VIEW, SecureStack, apply_agreements_cli
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(420)]
@@ -161,6 +162,41 @@ def test_consumer_reads_its_view_but_not_the_unified_topic(
         asyncio.run(_first_record(app, "unified.resident", group))
     with pytest.raises(GroupAuthorizationFailedError):
         asyncio.run(_first_record(app, VIEW, "someone-elses-group"))
+
+
+async def _one_record(admin: Settings, topic: str) -> None:
+    """``topic`` with one record in it, written by the platform user (ACLs only matter here)."""
+    client = AIOKafkaAdminClient(**kafka_client_options(admin))
+    await client.start()
+    try:
+        if topic not in await client.list_topics():
+            await client.create_topics([NewTopic(topic, 1, 1)])
+    finally:
+        await client.close()
+    producer = AIOKafkaProducer(**kafka_client_options(admin))
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"view-record", key=b"011011")
+    finally:
+        await producer.stop()
+
+
+def test_the_staff_view_reads_its_views_in_the_groups_it_uses(
+    applied: tuple[SecureStack, Result],
+) -> None:
+    """``app-staff-view`` (deploy/agreements/staff-view.yaml) reads its views in the groups
+    ``python -m staff_view`` names, and nothing of the platform topics behind them."""
+    stack, first = applied
+    agreement = next(a for a in load_agreements(stack.admin.agreements_dir) if a.id == "staff-view")
+    view = "view.staff-overview.region"
+    assert f"acl   + User:app-staff-view READ TOPIC {view} (LITERAL)" in first.stdout
+    asyncio.run(_one_record(stack.admin, view))
+    app = stack.as_user("app-staff-view")
+    group = group_id("", agreement, uuid.uuid4().hex[:12], view)
+    assert asyncio.run(_first_record(app, view, group)) == b"view-record"
+    for platform_topic in ("unified.region", "derived.evacuation-support"):
+        with pytest.raises(TopicAuthorizationFailedError):
+            asyncio.run(_first_record(app, platform_topic, group))
 
 
 def test_a_wrong_password_is_refused(
