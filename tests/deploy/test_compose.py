@@ -108,6 +108,9 @@ def test_staff_view_and_schemas_apply() -> None:
     assert published("staff-view") == {8090: 8090}
     assert env("staff-view")["RENKEI_STAFF_VIEW_PORT"] == "8090"
     assert env("staff-view")["RENKEI_STAFF_VIEW_BIND"] == "0.0.0.0"
+    volume, _, target = SERVICES["staff-view"]["volumes"][0].partition(":")
+    assert target.split()[0] == env("staff-view")["RENKEI_HOME"], "its audit file on a volume"
+    assert volume in COMPOSE["volumes"]
     assert SERVICES["schemas-apply"]["command"] == ["renkei", "schemas", "apply"]
     assert depends("schemas-apply") == {"kafka": "service_healthy", "registry": "service_healthy"}
     assert depends("simulator") == {"schemas-apply": "service_completed_successfully"}

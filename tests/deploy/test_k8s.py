@@ -27,7 +27,15 @@ from tests.deploy.settings_env import field_of, parse
 
 K8S = DEPLOY / "k8s"
 KUBERNETES_VERSION = "1.30.0"
-CORE_KINDS = {"Namespace", "ConfigMap", "Service", "Deployment", "StatefulSet", "Job"}
+CORE_KINDS = {
+    "Namespace",
+    "ConfigMap",
+    "Service",
+    "Deployment",
+    "StatefulSet",
+    "Job",
+    "PersistentVolumeClaim",
+}
 DEFAULTS = Settings.model_validate({})
 
 
@@ -195,6 +203,19 @@ def test_settings_configmap_holds_real_settings_pointing_at_the_cluster() -> Non
             for item in container.get("env", []):
                 if item["name"].startswith("RENKEI_"):
                     assert field_of(item["name"]), item["name"]
+
+
+def test_staff_view_keeps_its_audit_file_on_a_claim() -> None:
+    deployment = named("Deployment", "staff-view")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    mount = container["volumeMounts"][0]
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    claim = volume["persistentVolumeClaim"]["claimName"]
+    assert named("PersistentVolumeClaim", claim)["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert mount["mountPath"] == settings_data()["RENKEI_HOME"]
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"  # one writer of the claim
+    assert container["readinessProbe"]["httpGet"]["path"] == READY_PATH
 
 
 def test_schemas_job_leaves_topics_to_strimzi() -> None:
