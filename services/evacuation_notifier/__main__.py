@@ -1,7 +1,11 @@
-"""``python -m evacuation_notifier``: follow derived.evacuation-support, log changes, serve lists.
+"""``python -m evacuation_notifier``: follow its purpose view of the evacuation-support lists,
+log changes, serve lists.
 
-Logs carry counts only (no names or addresses); the HTTP endpoint serves the full lists to the
-staff and support organisations this service is authorized for (its data-sharing agreement).
+The app reads ``view.evacuation-support.evacuation-support`` (its data-sharing agreement
+``deploy/agreements/evacuation-notifier.yaml``; built by ``renkei worker views``): only the
+agreed fields, resident keys pseudonymized, protected addresses withheld. Logs carry counts
+only (no names or addresses); the HTTP endpoint serves the lists to the staff and support
+organisations this service is authorized for.
 """
 
 from __future__ import annotations
@@ -19,15 +23,17 @@ from renkei.schemas import load_catalogue
 from renkei.schemas.jsonform import to_json
 from renkei.settings import load_settings
 from renkei.subscribe import Subscriber
+from renkei.views.plan import load_view_plans, view_catalogue
 
-TOPIC = "derived.evacuation-support"
+TOPIC = "view.evacuation-support.evacuation-support"
 log = logging.getLogger("evacuation_notifier")
 
 
 async def follow(board: Board, group: str) -> None:
     settings = load_settings()
     catalogue = load_catalogue(settings.schemas_dir)
-    async with Subscriber(settings, catalogue, TOPIC, group_id=group) as subscriber:
+    views = view_catalogue(catalogue, load_view_plans(settings.agreements_dir, catalogue))
+    async with Subscriber(settings, views, TOPIC, group_id=group) as subscriber:
         async for record in subscriber:
             if record.value is None:
                 continue
@@ -65,9 +71,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m evacuation_notifier",
         description="Keep the current 避難行動要支援者 lists per alert and region "
-        "(from derived.evacuation-support); log each change; serve them as JSON.",
+        f"(from its purpose view {TOPIC}); log each change; serve them as JSON.",
     )
-    parser.add_argument("--group", default="evacuation-notifier", help="consumer group id")
+    parser.add_argument(
+        "--group",
+        default="app-evacuation-notifier",
+        help="consumer group id (the agreement's consumer_group; the ACL allows only it)",
+    )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"HTTP port on 127.0.0.1 ({DEFAULT_PORT})"
     )
