@@ -114,6 +114,10 @@ def test_staff_view_and_schemas_apply() -> None:
     assert SERVICES["schemas-apply"]["command"] == ["renkei", "schemas", "apply"]
     assert depends("schemas-apply") == {"kafka": "service_healthy", "registry": "service_healthy"}
     assert depends("simulator") == {"schemas-apply": "service_completed_successfully"}
+    assert depends("staff-view") == {
+        "schemas-apply": "service_completed_successfully",
+        "views": "service_started",  # the staff view reads its purpose views
+    }
 
 
 def test_start_order_is_acyclic_and_waits_only_on_healthchecks_that_exist() -> None:
