@@ -1,4 +1,4 @@
-.PHONY: help install stack-up stack-down stack-status demo test lint unit staff-view deploy-generate
+.PHONY: help install stack-up stack-down stack-status demo test lint unit staff-view deploy-generate fault
 
 help:  ## List the common tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ staff-view: install  ## Staff web page (regions, evacuation lists) at http://127
 
 test:  ## The test command: starts the stack, runs lint, unit and integration tests
 	scripts/test.sh
+
+fault: install  ## Fault-injection suite, full length (~15 min; docs/reliability.md)
+	scripts/fault.sh
 
 unit: install  ## Fast tests only (no broker needed)
 	.venv/bin/pytest -m "not kafka"

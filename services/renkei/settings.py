@@ -104,6 +104,22 @@ class Settings(BaseSettings):
             "test runs); empty in production, where the names are the contract."
         ),
     )
+    topic_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Replication factor of every topic Renkei creates (catalogue topics, DLQs, stage "
+            "changelogs and internal topics); 3 on a multi-broker cluster, 1 on the local stack."
+        ),
+    )
+    worker_session_timeout: float = Field(
+        default=60.0,
+        ge=6,
+        description=(
+            "Seconds without heartbeats before the group drops a worker (faust's default 60): "
+            "after a crash, the partitions of a killed worker move on only then."
+        ),
+    )
     worker_web_bind: str = Field(
         default="127.0.0.1",
         description="Interface the workers' web servers (/metrics, faust views) listen on.",

@@ -31,9 +31,13 @@ def topic_config(spec: TopicSpec) -> dict[str, str]:
 
 
 async def ensure_topics(
-    settings: Settings, specs: list[TopicSpec], replication_factor: int = 1
+    settings: Settings, specs: list[TopicSpec], replication_factor: int | None = None
 ) -> list[TopicOutcome]:
-    """Create missing topics; report existing ones whose partition count differs."""
+    """Create missing topics; report existing ones whose partition count differs.
+
+    ``replication_factor`` None: ``settings.topic_replication_factor``.
+    """
+    replicas = replication_factor or settings.topic_replication_factor
     admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     try:
         await admin.start()
@@ -48,9 +52,7 @@ async def ensure_topics(
         if missing:
             response = await admin.create_topics(
                 [
-                    NewTopic(
-                        s.topic, s.partitions, replication_factor, topic_configs=topic_config(s)
-                    )
+                    NewTopic(s.topic, s.partitions, replicas, topic_configs=topic_config(s))
                     for s in missing
                 ]
             )

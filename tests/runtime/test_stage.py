@@ -139,14 +139,14 @@ async def test_the_breaker_stops_the_stage_and_successes_count_against_it() -> N
 
 
 class FakeMessage:
-    def __init__(self, offset: int) -> None:
-        self.tp = ("t", 0)
+    def __init__(self, offset: int, partition: int = 0) -> None:
+        self.tp = ("t", partition)
         self.offset = offset
 
 
 class FakeEvent:
-    def __init__(self, offset: int) -> None:
-        self.message = FakeMessage(offset)
+    def __init__(self, offset: int, partition: int = 0) -> None:
+        self.message = FakeMessage(offset, partition)
         self.acked = 0
 
     def ack(self) -> bool:
@@ -179,6 +179,29 @@ async def test_events_are_acked_only_when_every_output_is_delivered() -> None:
     await asyncio.sleep(0)
     assert out == [1, 2, 3]
     assert failures == []
+
+
+async def test_acks_follow_offset_order_within_a_partition() -> None:
+    """faust commits past an unacked offset when a later one is acked first (agent.py)."""
+    out: list[tuple[int, int]] = []
+
+    async def fail(exc: BaseException) -> None:
+        raise AssertionError(exc)
+
+    acker = DeliveryAcker(lambda tp, offset, message: out.append((tp[1], offset)), fail)
+    loop = asyncio.get_running_loop()
+    slow: asyncio.Future[Any] = loop.create_future()
+    acker.ack_when_delivered(FakeEvent(10), [slow])
+    acker.ack_when_delivered(FakeEvent(11), [])  # nothing to deliver, but 10 is still pending
+    acker.ack_when_delivered(FakeEvent(7, partition=1), [])  # another partition: not held
+    fast: asyncio.Future[Any] = loop.create_future()
+    acker.ack_when_delivered(FakeEvent(12), [fast])
+    fast.set_result("metadata")
+    await asyncio.sleep(0)
+    assert out == [(1, 7)]
+    slow.set_result("metadata")
+    await asyncio.sleep(0)
+    assert out == [(1, 7), (0, 10), (0, 11), (0, 12)]
 
 
 async def test_a_failed_delivery_leaves_the_event_unacked_and_stops_the_worker() -> None:

@@ -8,9 +8,11 @@ from pathlib import Path
 from renkei.settings import Settings
 from renkei.stack.endpoints import StackEndpoints
 from renkei.stack.kafka_config import (
+    cluster_nodes,
     logging_config,
     logging_jvm_flag,
     new_cluster_id,
+    render_cluster_properties,
     render_server_properties,
 )
 from renkei.stack.versions import KafkaVersion
@@ -85,3 +87,26 @@ def test_cluster_ids_look_like_kafka_uuids() -> None:
     for cluster_id in ids:
         assert len(cluster_id) == 22 and not cluster_id.startswith("-")
         assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
+
+
+def test_cluster_nodes_share_one_controller_quorum(tmp_path: Path) -> None:
+    nodes = cluster_nodes(29092, 3)
+    assert [(n.node_id, n.broker_port, n.controller_port) for n in nodes] == [
+        (1, 29092, 29095),
+        (2, 29093, 29096),
+        (3, 29094, 29097),
+    ]
+    version = KafkaVersion.parse("4.1.0")
+    props = _properties(render_cluster_properties(version, nodes, nodes[1], tmp_path / "n2"))
+    assert props["node.id"] == "2"
+    voters = "1@127.0.0.1:29095,2@127.0.0.1:29096,3@127.0.0.1:29097"
+    assert props["controller.quorum.voters"] == voters
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:29093,CONTROLLER://127.0.0.1:29096"
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:29093"
+    assert props["default.replication.factor"] == "3"
+    assert props["offsets.topic.replication.factor"] == "3"
+    assert props["min.insync.replicas"] == "2"
+    assert props["transaction.state.log.min.isr"] == "2"
+    assert props["unclean.leader.election.enable"] == "false"
+    assert props["share.coordinator.state.topic.replication.factor"] == "3"
+    assert props["log.dirs"] == str(tmp_path / "n2")

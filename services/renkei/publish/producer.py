@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
-from renkei.errors import InvalidRecord, PublishError, StackError
+from renkei.errors import InvalidRecord, PublishError, RegistryError, StackError
 from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import cloudevent_headers
 from renkei.publish.rejects import rejected_record
@@ -32,6 +34,17 @@ from renkei.topics import ensure_topics
 
 MAX_RECORD_BYTES = 1024 * 1024
 """The producer's request limit, equal to the broker's default record limit (1 MiB)."""
+
+log = logging.getLogger(__name__)
+
+REGISTRY_WAIT = 60.0
+"""Seconds a publisher keeps retrying a schema registry that does not answer (a restart of the
+registry takes ~20 s) before it gives up with :class:`RegistryError`."""
+
+
+def registry_unavailable(exc: RegistryError) -> bool:
+    """Worth retrying: no answer at all, or a 5xx (starting, overloaded); a 4xx is final."""
+    return exc.status is None or exc.status >= 500
 
 
 @dataclass(frozen=True)
@@ -54,8 +67,36 @@ class _TopicWriter:
         self.source = source
         self.dataschema = ""
 
-    async def prepare(self, registry_url: str) -> None:
-        schema_id = await self.encoder.prepare()
+    async def prepare(self, registry_url: str, wait: float = REGISTRY_WAIT) -> None:
+        """Resolve the schema id, retrying (with a warning each time) while the registry is
+        unreachable, for at most ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        delay = 0.5
+        while True:
+            try:
+                schema_id = await self.encoder.prepare()
+                break
+            except RegistryError as exc:
+                left = deadline - time.monotonic()
+                if not registry_unavailable(exc) or left <= 0:
+                    if registry_unavailable(exc):
+                        raise RegistryError(
+                            f"{self.spec.topic}: schema registry at {registry_url} still not "
+                            f"available after {wait:g} s of retries; nothing was published for "
+                            f"this topic ({exc})",
+                            status=exc.status,
+                        ) from exc
+                    raise
+                log.warning(
+                    "%s: schema registry not available (%s); retrying in %.1f s "
+                    "(giving up in %.0f s)",
+                    self.spec.topic,
+                    exc,
+                    min(delay, left),
+                    left,
+                )
+                await asyncio.sleep(min(delay, left))
+                delay = min(delay * 2, 5.0)
         self.dataschema = f"{registry_url}/schemas/ids/{schema_id}"
 
     def build(self, value: Any) -> PreparedRecord:
@@ -88,9 +129,11 @@ class Publisher:
         *,
         linger_ms: int = 20,
         metrics: PublisherMetrics | None = None,
+        registry_wait: float = REGISTRY_WAIT,
     ):
         self.settings = settings
         self.metrics = metrics or default_publisher_metrics()
+        self.registry_wait = registry_wait
         self.catalogue = catalogue
         self.registry = RegistryClient(settings.schema_registry_url)
         self._writers: dict[str, _TopicWriter] = {}
@@ -132,7 +175,7 @@ class Publisher:
             existing = _TopicWriter(
                 self.catalogue.get(topic), self.registry, self.settings.source_system
             )
-            await existing.prepare(self.registry.base_url)
+            await existing.prepare(self.registry.base_url, self.registry_wait)
             self._writers[topic] = existing
         return existing
 

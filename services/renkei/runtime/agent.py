@@ -5,12 +5,20 @@ commit a record that was never processed. The adapter therefore reads a manual-a
 (``stream.noack()``) and acks an event only once the broker acknowledged every record produced
 for it (its outputs or its DLQ record). A commit then never covers a record whose output could
 still be lost, and a record the worker failed on stays uncommitted for the next run.
+
+Acks are given in offset order per partition: an event whose outputs are delivered waits for
+the earlier events of its partition. faust commits the highest acked offset of the first run
+of consecutive acked offsets without checking that the run starts right after the committed
+offset (never when nothing was committed yet), so an out-of-order ack — an event with no
+outputs acked while an earlier one still waits for its delivery — let it commit past a record
+whose outputs were not delivered (fault suite, scenario b).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -25,36 +33,50 @@ log = logging.getLogger(__name__)
 Fail = Callable[[BaseException], Awaitable[None]]
 
 
+class _Pending:
+    """An event waiting for its deliveries, in its partition's queue."""
+
+    __slots__ = ("delivered", "event")
+
+    def __init__(self, event: EventT[Any]):
+        self.event = event
+        self.delivered = False
+
+
 class DeliveryAcker:
-    """Acks consumed events once the delivery futures of what they produced resolve."""
+    """Acks consumed events once the delivery futures of what they produced resolve, in
+    offset order per partition (see the module docstring)."""
 
     def __init__(self, on_message_out: Callable[[Any, int, Any], None], fail: Fail):
         self._on_message_out = on_message_out
         self._fail = fail
         self.failed: BaseException | None = None
         self._stopping: asyncio.Future[None] | None = None
+        self._queues: dict[Any, deque[_Pending]] = {}
 
     def ack_when_delivered(self, event: EventT[Any], futures: list[Any]) -> None:
+        pending = _Pending(event)
+        self._queues.setdefault(event.message.tp, deque()).append(pending)
         if not futures:
-            self._ack(event)
+            self._ack(pending)
         elif len(futures) == 1:
-            futures[0].add_done_callback(partial(self._one_done, event))
+            futures[0].add_done_callback(partial(self._one_done, pending))
         else:
-            callback = partial(self._many_done, event, [len(futures)])
+            callback = partial(self._many_done, pending, [len(futures)])
             for future in futures:
                 future.add_done_callback(callback)
 
-    def _one_done(self, event: EventT[Any], future: asyncio.Future[Any]) -> None:
+    def _one_done(self, pending: _Pending, future: asyncio.Future[Any]) -> None:
         if self._delivered(future):
-            self._ack(event)
+            self._ack(pending)
 
     def _many_done(
-        self, event: EventT[Any], remaining: list[int], future: asyncio.Future[Any]
+        self, pending: _Pending, remaining: list[int], future: asyncio.Future[Any]
     ) -> None:
         if self._delivered(future):
             remaining[0] -= 1
             if remaining[0] == 0:
-                self._ack(event)
+                self._ack(pending)
 
     def _delivered(self, future: asyncio.Future[Any]) -> bool:
         if future.cancelled():
@@ -68,10 +90,16 @@ class DeliveryAcker:
             self._stopping = asyncio.ensure_future(self._fail(error))
         return False
 
-    def _ack(self, event: EventT[Any]) -> None:
-        if event.ack():
-            message = event.message
-            self._on_message_out(message.tp, message.offset, message)
+    def _ack(self, pending: _Pending) -> None:
+        """Mark ``pending`` delivered; ack it and every delivered event after it once no
+        earlier event of the partition is still waiting."""
+        pending.delivered = True
+        queue = self._queues[pending.event.message.tp]
+        while queue and queue[0].delivered:
+            event = queue.popleft().event
+            if event.ack():
+                message = event.message
+                self._on_message_out(message.tp, message.offset, message)
 
 
 def stage_agent(

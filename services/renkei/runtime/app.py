@@ -159,6 +159,8 @@ def create_app(
         # with broker auto-creation disabled; the leader-election topic is not needed.
         "topic_allow_declare": True,
         "topic_disable_leader": True,
+        "topic_replication_factor": settings.topic_replication_factor,
+        "broker_session_timeout": settings.worker_session_timeout,
         "consumer_auto_offset_reset": "earliest",  # a new stage processes what is already there
         "producer_acks": -1,
         "producer_linger": 0.005,

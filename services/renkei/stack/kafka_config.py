@@ -1,4 +1,5 @@
-"""Configuration files of the single-node KRaft broker: server.properties and logging.
+"""Configuration files of the KRaft broker: server.properties (single node, or one node of a
+multi-node cluster on loopback) and logging.
 
 Pure functions from (version, addresses, paths) to file contents, so they are unit-tested
 without a JVM.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from renkei.stack.endpoints import LOOPBACK_HOST, StackEndpoints
@@ -130,3 +132,70 @@ def new_cluster_id() -> str:
         text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not text.startswith("-"):
             return text
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    """One combined broker+controller of a multi-node cluster on loopback."""
+
+    node_id: int
+    broker_port: int
+    controller_port: int
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{LOOPBACK_HOST}:{self.broker_port}"
+
+
+def cluster_nodes(first_port: int, count: int = 3) -> tuple[ClusterNode, ...]:
+    """``count`` nodes: brokers on ``first_port``…, controllers on the ``count`` ports after."""
+    return tuple(ClusterNode(i + 1, first_port + i, first_port + count + i) for i in range(count))
+
+
+def render_cluster_properties(
+    version: KafkaVersion,
+    nodes: tuple[ClusterNode, ...],
+    node: ClusterNode,
+    data_dir: Path,
+    *,
+    min_insync_replicas: int = 2,
+) -> str:
+    """server.properties of ``node`` in a cluster where every node is broker and controller
+    (a combined controller quorum of all ``nodes``), replicated ``len(nodes)`` times.
+
+    Topics get ``len(nodes)`` replicas by default and need ``min_insync_replicas`` in sync
+    for an ``acks=all`` write: with 3 nodes, one may die without losing an acknowledged record.
+    """
+    host = LOOPBACK_HOST
+    replicas = str(len(nodes))
+    voters = ",".join(f"{n.node_id}@{host}:{n.controller_port}" for n in nodes)
+    settings: list[tuple[str, str]] = [
+        ("process.roles", "broker,controller"),
+        ("node.id", str(node.node_id)),
+        ("controller.quorum.voters", voters),
+        (
+            "listeners",
+            f"PLAINTEXT://{host}:{node.broker_port},CONTROLLER://{host}:{node.controller_port}",
+        ),
+        ("advertised.listeners", f"PLAINTEXT://{host}:{node.broker_port}"),
+        ("controller.listener.names", "CONTROLLER"),
+        ("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+        ("inter.broker.listener.name", "PLAINTEXT"),
+        ("log.dirs", str(data_dir)),
+        ("num.partitions", "3"),
+        ("auto.create.topics.enable", "false"),
+        ("default.replication.factor", replicas),
+        ("min.insync.replicas", str(min_insync_replicas)),
+        ("unclean.leader.election.enable", "false"),
+        ("offsets.topic.replication.factor", replicas),
+        ("transaction.state.log.replication.factor", replicas),
+        ("transaction.state.log.min.isr", str(min_insync_replicas)),
+        ("group.initial.rebalance.delay.ms", "0"),
+    ]
+    if version.has_share_coordinator:
+        settings += [
+            ("share.coordinator.state.topic.replication.factor", replicas),
+            ("share.coordinator.state.topic.min.isr", str(min_insync_replicas)),
+        ]
+    header = f"# Written by renkei.stack.cluster for Kafka {version} (node {node.node_id}).\n"
+    return header + "".join(f"{key}={value}\n" for key, value in settings)

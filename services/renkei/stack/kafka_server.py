@@ -123,6 +123,25 @@ def prepare_kafka(
         cluster_file.write_text(new_cluster_id() + "\n", encoding="utf-8")
     cluster_id = cluster_file.read_text(encoding="utf-8").strip()
     progress(f"kafka {version}: formatting {data} (cluster {cluster_id})")
+    extra = security.format_args() if security else []
+    format_storage(java, libs, properties, log_flag, cluster_id, data, layout.kafka_out, extra)
+    if security is not None:
+        (conf / SECURE_MARKER).write_text("SASL_SSL\n", encoding="utf-8")
+    return properties, log_flag
+
+
+def format_storage(
+    java: JavaRuntime,
+    libs: Path,
+    properties: Path,
+    log_flag: str,
+    cluster_id: str,
+    data: Path,
+    out_log: Path,
+    extra_args: list[str] | tuple[str, ...] = (),
+) -> None:
+    """``StorageTool format`` of ``data`` for ``cluster_id`` (output appended to ``out_log``);
+    ``extra_args``: e.g. the SCRAM users of the secure stack."""
     data.mkdir(parents=True, exist_ok=True)
     command = [
         str(java.executable),
@@ -136,32 +155,34 @@ def prepare_kafka(
         "-c",
         str(properties),
         "--ignore-formatted",
-        *(security.format_args() if security else []),
+        *extra_args,
     ]
-    with layout.kafka_out.open("ab") as out:
+    with out_log.open("ab") as out:
         out.write(f"\n{BANNER}{now_iso()} renkei stack formats {data}\n".encode())
         out.flush()
         done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=180)
     if done.returncode != 0:
         raise StackError(
-            with_excerpt(
-                f"formatting Kafka storage failed (exit {done.returncode})", layout.kafka_out
-            )
+            with_excerpt(f"formatting Kafka storage failed (exit {done.returncode})", out_log)
         )
-    if security is not None:
-        (conf / SECURE_MARKER).write_text("SASL_SSL\n", encoding="utf-8")
-    return properties, log_flag
 
 
 def kafka_command(
-    java: JavaRuntime, libs: Path, properties: Path, log_flag: str, home: Path
+    java: JavaRuntime,
+    libs: Path,
+    properties: Path,
+    log_flag: str,
+    home: Path,
+    *,
+    server: str = KAFKA,
+    heap: str = KAFKA_HEAP,
 ) -> list[str]:
     """The broker's command line; the marker arguments let ``down`` recognise it."""
     return [
         str(java.executable),
-        KAFKA_HEAP,
+        heap,
         "-XX:+ExitOnOutOfMemoryError",
-        *marker_args(KAFKA, home),
+        *marker_args(server, home),
         log_flag,
         "-cp",
         _classpath(libs),

@@ -80,11 +80,14 @@ def registry_command(
     endpoints: StackEndpoints,
     home: Path,
     kafka_config: Path | None = None,
+    *,
+    topic: str = REGISTRY_TOPIC,
 ) -> list[str]:
     """The registry's command line (Quarkus settings as system properties).
 
     ``kafka_config`` (secure stack) is a 0600 properties file with the kafkasql clients'
-    SASL_SSL settings, so the super user's password is never on a command line.
+    SASL_SSL settings, so the super user's password is never on a command line. Schemas are
+    kept in Kafka ``topic`` (a second registry on the same broker needs a topic of its own).
     """
     extra = [f"-Dquarkus.config.locations={kafka_config.as_uri()}"] if kafka_config else []
     return [
@@ -97,7 +100,7 @@ def registry_command(
         f"-Dquarkus.management.port={endpoints.registry_management_port}",
         "-Dapicurio.storage.kind=kafkasql",
         f"-Dapicurio.kafkasql.bootstrap.servers={endpoints.kafka_bootstrap}",
-        f"-Dapicurio.kafkasql.topic={REGISTRY_TOPIC}",
+        f"-Dapicurio.kafkasql.topic={topic}",
         # One log line per HTTP request would make registry.log grow with every test run.
         "-Dquarkus.http.access-log.enabled=false",
         *extra,
