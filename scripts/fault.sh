@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 .venv/bin/renkei stack up
+export RENKEI_FAULT_FULL=1
 export RENKEI_FAULT_BACKPRESSURE_SECONDS=${RENKEI_FAULT_BACKPRESSURE_SECONDS:-180}
 results=${RENKEI_FAULT_RESULTS:-$PWD/.renkei/fault-results.txt}
 mkdir -p "$(dirname "$results")"

@@ -253,7 +253,7 @@ class SchemaCache:
 
 
 async def read_topics(
-    settings: Settings, topics: list[str], *, timeout: float = 60.0
+    settings: Settings, topics: list[str], *, timeout: float = 180.0
 ) -> list[RawRecord]:
     """Every record of the existing ``topics`` up to their current end offsets."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
@@ -293,6 +293,8 @@ async def read_topics(
                         )
                 if batch and batch[-1].offset + 1 >= ends[tp]:
                     wanted.pop(tp, None)
+        if wanted:  # a partial read would compare or count the wrong thing
+            raise AssertionError(f"could not read {sorted(map(str, wanted))} within {timeout}s")
         return records
     finally:
         await consumer.stop()

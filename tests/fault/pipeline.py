@@ -20,6 +20,13 @@ from tests.fault import harness as h
 
 STAGES = ("standardize", "resident")
 LINKED = ("unified.resident", "internal.resident.facts")
+RESIDENT_INPUTS = (
+    "std.registry.resident.events",
+    "std.health.checkup.results",
+    "std.welfare.care.certifications",
+    "renkei-resident-household-members",
+    "renkei-resident-household-views",
+)
 RESIDENTS, EVENTS, SEED = 1000, 500, 11
 """About 1,800 department records (1,169 registry events, 383 checkups, 119 care
 certifications, economy and alerts): a scenario's load runs for about a minute here."""
@@ -32,6 +39,8 @@ class Outcome:
     std: dict[tuple[str, str], Any]
     linked: dict[tuple[str, str], Any]
     records: list[h.RawRecord]
+    linked_records: int = 0
+    """Records in the linked output topics (the clean run's tells how far a load has got)."""
 
 
 def linked_topics(prefix: str) -> list[str]:
@@ -56,13 +65,21 @@ def settle(
     result: h.PublishResult,
     timeout: float = 300.0,
 ) -> Outcome:
-    """Wait until every acked record was standardized and the linked outputs are quiet."""
+    """Wait until every acked record was standardized, the resident stage has committed all
+    it consumes (its std inputs and its household loop) and the linked outputs are quiet."""
     started = time.monotonic()
     records = asyncio.run(h.wait_arrived(settings, prefix, schemas, result.acked, timeout=timeout))
-    left = max(timeout - (time.monotonic() - started), 30.0)
-    asyncio.run(h.wait_quiet(settings, linked_topics(prefix), quiet=12.0, timeout=left))
+    consumed = [prefix + t for t in RESIDENT_INPUTS]
+    group = f"{prefix}renkei-resident"
+    assert h.poll(
+        lambda: asyncio.run(h.group_lag(settings, group, consumed)) == 0,
+        timeout=max(timeout - (time.monotonic() - started), 60.0),
+        interval=2.0,
+    ), f"{group} still has lag"
+    asyncio.run(h.wait_quiet(settings, linked_topics(prefix), quiet=8.0, timeout=120))
     linked = asyncio.run(h.read_topics(settings, linked_topics(prefix)))
     return Outcome(
+        linked_records=len(linked),
         std=h.latest_per_key(
             [r for r in records if r.topic.startswith(prefix + "std.")], schemas, prefix
         ),
@@ -86,6 +103,19 @@ def clean_run(settings: Settings, catalogue: Catalogue, folder: Path) -> Outcome
     assert not failures, failures
     assert len(result.acked) == len(records)
     return outcome
+
+
+def progress(settings: Settings, prefix: str) -> int:
+    """Records in the linked outputs so far."""
+    return sum(asyncio.run(h.end_offsets(settings, linked_topics(prefix))).values())
+
+
+def wait_progress(settings: Settings, prefix: str, share: float, clean: Outcome) -> str:
+    """Until the linked outputs hold ``share`` of the clean run's records (a fault then lands
+    mid-load, whatever the machine's speed); where it got, for the report."""
+    target = int(share * clean.linked_records)
+    h.poll(lambda: progress(settings, prefix) >= target, timeout=240, interval=0.3)
+    return f"{progress(settings, prefix)}/{clean.linked_records}"
 
 
 def compare(expected: Outcome, actual: Outcome, *, std: bool = True) -> list[str]:

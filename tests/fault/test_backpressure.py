@@ -76,7 +76,7 @@ def test_g_backpressure_three_times_capacity(
     settings, prefix, duration = live_stack, h.new_prefix("g"), _duration()
     group = f"{prefix}renkei-standardize"
     asyncio.run(h.prepare_topics(settings, catalogue, prefix))
-    pool = asyncio.run(h.encode_load(settings, catalogue, prefix, h.simulated(4000, 0, 21)))
+    pool = asyncio.run(h.encode_load(settings, catalogue, prefix, h.simulated(8000, 0, 21)))
     inputs = [prefix + t for t in h.DEPARTMENT_TOPICS]
     workers = h.Workers(prefix, tmp_path)
     worker = workers.start("standardize")

@@ -24,7 +24,12 @@ from renkei.stack.cluster import LocalCluster
 from tests.fault import harness as h
 from tests.fault import servers
 
-pytestmark = [pytest.mark.kafka, pytest.mark.fault, pytest.mark.timeout(1200)]
+pytestmark = [
+    pytest.mark.kafka,
+    pytest.mark.fault,
+    pytest.mark.fault_full,
+    pytest.mark.timeout(1200),
+]
 TOPIC = "registry.resident.events"
 
 

@@ -23,7 +23,12 @@ from renkei.settings import Settings
 from tests.fault import harness as h
 from tests.fault import servers
 
-pytestmark = [pytest.mark.kafka, pytest.mark.fault, pytest.mark.timeout(900)]
+pytestmark = [
+    pytest.mark.kafka,
+    pytest.mark.fault,
+    pytest.mark.fault_full,
+    pytest.mark.timeout(900),
+]
 OUTAGE = 30.0
 TOPIC = "registry.resident.events"
 

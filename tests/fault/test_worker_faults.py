@@ -9,7 +9,6 @@ record must have been standardized (lost = 0) and the latest value per key of ``
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,6 @@ RATE = 45.0
 """Records per second: the ~1,800-record load takes about 40 s to publish."""
 
 
-def _progress(settings: Settings, prefix: str) -> int:
-    """Records in the linked outputs so far (shows a fault landed mid-load)."""
-    ends = asyncio.run(h.end_offsets(settings, pipeline.linked_topics(prefix)))
-    return sum(ends.values())
-
-
 def test_a_stage_workers_killed_three_times(
     live_stack: Settings, catalogue: Catalogue, clean_outcome: pipeline.Outcome, tmp_path: Path
 ) -> None:
@@ -41,9 +34,9 @@ def test_a_stage_workers_killed_three_times(
     publisher = h.BackgroundPublisher(settings, records, RATE)
     kills = []
     try:
-        for delay, stage in ((10, "resident"), (12, "standardize"), (12, "resident")):
-            time.sleep(delay)
-            kills.append(f"{stage}@{_progress(settings, prefix)}")
+        for share, stage in ((0.15, "resident"), (0.4, "standardize"), (0.7, "resident")):
+            where = pipeline.wait_progress(settings, prefix, share, clean_outcome)
+            kills.append(f"{stage}@{where}")
             workers.kill(stage)
             workers.start(stage)
         result = publisher.join()
@@ -58,7 +51,7 @@ def test_a_stage_workers_killed_three_times(
         result,
         outcome.records,
         h.SchemaCache(settings.schema_registry_url),
-        note="killed " + ", ".join(kills) + " linked outputs",
+        note="killed " + ", ".join(kills) + " linked records",
         differing=len(problems),
     )
     tally.report()
@@ -67,6 +60,7 @@ def test_a_stage_workers_killed_three_times(
     assert problems == [], problems[:10]
 
 
+@pytest.mark.fault_full
 def test_b_worker_added_then_removed(
     live_stack: Settings, catalogue: Catalogue, clean_outcome: pipeline.Outcome, tmp_path: Path
 ) -> None:
@@ -78,18 +72,16 @@ def test_b_worker_added_then_removed(
     publisher = h.BackgroundPublisher(settings, records, RATE)
     steps = []
     try:
-        time.sleep(10)
-        steps.append(f"resident+1@{_progress(settings, prefix)}")
+        steps.append(f"resident+1@{pipeline.wait_progress(settings, prefix, 0.1, clean_outcome)}")
         second = workers.start("resident", instance=1)
         second.wait_for("partitions assigned", timeout=120)
-        time.sleep(10)
-        steps.append(f"standardize+1@{_progress(settings, prefix)}")
+        steps.append(f"standardize+1@{pipeline.progress(settings, prefix)}")
         workers.start("standardize", instance=1)
-        time.sleep(10)
-        steps.append(f"resident-1@{_progress(settings, prefix)}")
+        where = pipeline.wait_progress(settings, prefix, 0.45, clean_outcome)
+        steps.append(f"resident-1@{where}")
         assert workers.stop("resident", 0) == 0  # the first one leaves: its partitions move
-        time.sleep(5)
-        steps.append(f"standardize-1@{_progress(settings, prefix)}")
+        where = pipeline.wait_progress(settings, prefix, 0.6, clean_outcome)
+        steps.append(f"standardize-1@{where}")
         assert workers.stop("standardize", 1) == 0
         result = publisher.join()
         outcome = pipeline.settle(

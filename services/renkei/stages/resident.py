@@ -18,9 +18,10 @@ from typing import Any
 
 from faust.types import TableT
 
-from renkei.linkage import resident_flow
+from renkei.linkage import redelivery, resident_flow
 from renkei.runtime.agent import DeliveryAcker, stage_agent
 from renkei.runtime.app import StageApp, create_app, default_web_port
+from renkei.runtime.changelog import ChangelogWrites
 from renkei.runtime.codec import OutputEncoders, SourceDecoder, UndecodableRecord
 from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, Send
 from renkei.runtime.provision import provision_stage_topics
@@ -116,6 +117,7 @@ class LinkageStage:
         self.decoders: dict[str, Any] = {}
         self._dlqs: dict[str, int] = {}
         self.tables: list[TableT[str, Any]] = []
+        self.changelog = ChangelogWrites()
 
     @classmethod
     def from_catalogue(
@@ -147,9 +149,10 @@ class LinkageStage:
         )
 
     def table(self, name: str, partitions: int) -> MutableMapping[str, Any]:
-        """A table (JSON values); its changelog partition is the current record's partition.
-        Lookups are counted (``renkei_table_lookups_total``)."""
-        table = self.app.Table(name, default=None, key_type=str, partitions=partitions)
+        """A table (JSON values); its changelog partition is the current record's partition,
+        and an input is acked only once its changelog writes are delivered too. Lookups are
+        counted (``renkei_table_lookups_total``)."""
+        table = self.changelog.table(self.app, name, partitions)
         self.tables.append(table)
         return self.app.metrics.counted(name, table)
 
@@ -201,7 +204,8 @@ class LinkageStage:
             dlq_partitions=lambda topic: self.internal_topics.get(topic) or self._dlqs.get(topic),
             metrics=self.app.metrics,
         )
-        stage = Stage(self.name, self.inputs, self.outputs, self._step, "processing")
+        step = self.changelog.step(self._step)
+        stage = Stage(self.name, self.inputs, self.outputs, step, "processing")
         self.processor = StageProcessor(
             stage,
             decoders=self.decoders,
@@ -230,7 +234,8 @@ class LinkageStage:
                 value_serializer="raw",
                 partitions=partitions,
             )
-            agent = stage_agent(self.processor, topic, acker, self.app.fail)
+            processor = self.changelog.processor(self.processor)
+            agent = stage_agent(processor, topic, acker, self.app.fail)  # type: ignore[arg-type]
             self.app.agent(channel, name=f"{self.name}.{topic}", concurrency=1)(agent)
 
     async def prepare_codecs(self) -> None:
@@ -307,21 +312,63 @@ def build_resident(
         out = [contract(t, str(d["resident_key"]), d) for t, d in result.outputs]
         return out + [internal(next_topic, k, m) for k, m in result.messages]
 
-    def on_registry(_: SourceRecord, event: Any) -> list[Output]:
-        return sent(resident_flow.handle_registry_event(residents, event), members)
+    def resident_step(
+        record: SourceRecord, key: str, trigger: dict[str, Any], handle: Any
+    ) -> list[Output]:
+        """``handle(store)`` on the residents table; outputs re-sent on a redelivery whose
+        state change was persisted without them (linkage/redelivery.py)."""
+        result = redelivery.applied(
+            residents,
+            key,
+            [record.topic, record.partition, record.offset],
+            handle,
+            lambda stored: redelivery.replay_resident(stored, trigger),
+        )
+        return sent(result, members)
 
-    def on_checkup(_: SourceRecord, event: Any) -> list[Output]:
-        return sent(resident_flow.handle_checkup(residents, event), members)
+    def on_registry(record: SourceRecord, event: Any) -> list[Output]:
+        trigger = resident_flow.trigger_of(event, event_type=str(event["event_type"]))
+        return resident_step(
+            record,
+            str(event["resident_key"]),
+            trigger,
+            lambda store: resident_flow.handle_registry_event(store, event),
+        )
 
-    def on_care(_: SourceRecord, event: Any) -> list[Output]:
-        return sent(resident_flow.handle_care_certification(residents, event), members)
+    def on_checkup(record: SourceRecord, event: Any) -> list[Output]:
+        return resident_step(
+            record,
+            str(event["resident_key"]),
+            resident_flow.trigger_of(event),
+            lambda store: resident_flow.handle_checkup(store, event),
+        )
 
-    def on_membership(_: SourceRecord, message: Any) -> list[Output]:
-        return sent(resident_flow.handle_membership(households, message), views)
+    def on_care(record: SourceRecord, event: Any) -> list[Output]:
+        return resident_step(
+            record,
+            str(event["resident_key"]),
+            resident_flow.trigger_of(event),
+            lambda store: resident_flow.handle_care_certification(store, event),
+        )
+
+    def on_membership(record: SourceRecord, message: Any) -> list[Output]:
+        result = redelivery.applied(
+            households,
+            str(message["household_key"]),
+            [record.topic, record.partition, record.offset],
+            lambda store: resident_flow.handle_membership(store, message),
+            lambda stored: redelivery.replay_household(stored, dict(message["trigger"])),
+        )
+        return sent(result, views)
 
     def on_view(record: SourceRecord, view: Any) -> list[Output]:
         resident_key = (record.key or b"").decode("utf-8")
-        return sent(resident_flow.handle_household_view(residents, resident_key, view), members)
+        return resident_step(
+            record,
+            resident_key,
+            dict(view["trigger"]),
+            lambda store: resident_flow.handle_household_view(store, resident_key, view),
+        )
 
     for topic, handler in zip(INPUTS, (on_registry, on_checkup, on_care), strict=True):
         stage.on(topic, handler)
