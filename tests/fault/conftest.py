@@ -9,22 +9,26 @@ variable.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
+from tests.fault import harness as h
 from tests.fault import pipeline
 
 
 @pytest.fixture(scope="session")
 def clean_outcome(
     live_stack: Settings, catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory
-) -> pipeline.Outcome:
+) -> Iterator[pipeline.Outcome]:
     """One clean run of the pipeline load, shared by the scenarios that compare with it."""
     folder: Path = tmp_path_factory.mktemp("clean")
-    return pipeline.clean_run(live_stack, catalogue, folder)
+    outcome = pipeline.clean_run(live_stack, catalogue, folder)
+    yield outcome
+    h.cleanup(live_stack, outcome.prefix)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -568,3 +568,21 @@ def poll(check: Callable[[], bool], timeout: float, interval: float = 0.5) -> bo
             return True
         time.sleep(interval)
     return check()
+
+
+async def delete_topics(settings: Settings, prefix: str) -> int:
+    """Delete every topic under ``prefix`` (a scenario that passed leaves nothing on the
+    shared broker); how many were deleted."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+        return len(mine)
+    finally:
+        await admin.close()
+
+
+def cleanup(settings: Settings, prefix: str) -> None:
+    asyncio.run(delete_topics(settings, prefix))

@@ -41,6 +41,7 @@ class Outcome:
     records: list[h.RawRecord]
     linked_records: int = 0
     """Records in the linked output topics (the clean run's tells how far a load has got)."""
+    prefix: str = ""
 
 
 def linked_topics(prefix: str) -> list[str]:
@@ -102,6 +103,7 @@ def clean_run(settings: Settings, catalogue: Catalogue, folder: Path) -> Outcome
         failures = workers.stop_all()
     assert not failures, failures
     assert len(result.acked) == len(records)
+    outcome.prefix = prefix
     return outcome
 
 

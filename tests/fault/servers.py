@@ -131,6 +131,12 @@ class PrivateRegistry:
             stop_process(self.record, term_timeout=30)
             self.record = None
 
+    def drop_storage(self) -> None:
+        """Delete the registry's schema topic on the shared broker (once it is stopped)."""
+        from tests.fault.harness import delete_topics
+
+        asyncio.run(delete_topics(self.settings, self.topic))
+
     @property
     def answers(self) -> bool:
         return probe_registry(self.endpoints, timeout=2.0).ready

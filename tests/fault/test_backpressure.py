@@ -121,3 +121,4 @@ def test_g_backpressure_three_times_capacity(
     assert lag_at_end > 0, "the stage kept up: the load was not over capacity"
     assert drained, "the consumer lag did not drain"
     assert max(samples) < RSS_LIMIT_MB
+    h.cleanup(settings, prefix)

@@ -72,6 +72,7 @@ def test_d_duplicates_and_out_of_order_input(
     assert not failures, failures
     assert tally.lost == 0 and result.failed == 0
     assert problems == [], problems[:10]
+    h.cleanup(settings, prefix)
 
 
 def _reencode(
@@ -139,6 +140,7 @@ def test_e_poison_pills_mid_stream(
     assert tally.lost == 0 and result.failed == 0
     assert len({(r.topic, r.partition, r.offset) for r in dlq}) == len(poisoned)
     assert set(reasons) == {"deserialization", "schema", "standardization"}
+    h.cleanup(settings, prefix)
 
 
 def _event_type(record: PreparedRecord, schemas: h.SchemaCache) -> bytes:
@@ -184,6 +186,7 @@ def test_f_v1_and_v2_producers_at_once(
     tally.report()
     assert not failures, failures
     assert tally.lost == 0 and result.failed == 0 and dlq == []
+    h.cleanup(settings, prefix)
 
 
 async def _register_v2(settings: Settings, catalogue: Catalogue, prefix: str) -> int:

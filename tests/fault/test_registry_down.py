@@ -43,6 +43,7 @@ def registry(
         yield private
     finally:
         private.stop()
+        private.drop_storage()
 
 
 class _Captured(logging.Handler):
@@ -129,6 +130,7 @@ def test_h_registry_down_for_30_seconds(
     assert during > 0, "the stage made no progress while the registry was down"
     assert any("schema registry not available" in m and "retrying" in m for m in captured.messages)
     assert tally.lost == 0 and result.failed == 0
+    h.cleanup(settings, prefix)
 
 
 def _std_count(settings: Settings, prefix: str) -> int:

@@ -58,6 +58,7 @@ def test_a_stage_workers_killed_three_times(
     assert not failures, failures
     assert tally.lost == 0 and result.failed == 0
     assert problems == [], problems[:10]
+    h.cleanup(settings, prefix)
 
 
 @pytest.mark.fault_full
@@ -102,3 +103,4 @@ def test_b_worker_added_then_removed(
     assert not failures, failures
     assert tally.lost == 0 and result.failed == 0
     assert problems == [], problems[:10]
+    h.cleanup(settings, prefix)
