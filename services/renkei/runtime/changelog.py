@@ -11,13 +11,12 @@ of the writes a step makes and hands them to the acker with the output futures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import faust
 from faust.types import EventT, TableT
 
-from renkei.runtime.records import Output, SourceRecord
+from renkei.runtime.records import SourceRecord
 from renkei.runtime.stage import StageProcessor
 
 Position = tuple[str, int, int]
@@ -38,18 +37,18 @@ class TrackedTable(faust.Table[str, Any]):
     ) -> None:
         if event is None:
             raise RuntimeError("Cannot modify table outside of agent/stream.")
+        message = event.message
         future = self.send_changelog(
-            event.message.partition, key, value, key_serializer, value_serializer
+            message.partition, key, value, key_serializer, value_serializer
         )
-        self.tracker.written(future)
+        self.tracker.written((message.topic, message.partition, message.offset), future)
 
 
 class ChangelogWrites:
-    """Collects the changelog writes of each step (steps are synchronous, so every write
-    between a step's start and end is its own, whatever other agents do meanwhile)."""
+    """The changelog writes of each input not yet handed to the acker, by the input's
+    position (faust tells the table which event a write belongs to)."""
 
     def __init__(self) -> None:
-        self._current: list[Any] | None = None
         self._by_record: dict[Position, list[Any]] = {}
 
     def table(self, app: faust.App, name: str, partitions: int) -> TableT[str, Any]:
@@ -66,26 +65,8 @@ class ChangelogWrites:
         app.tables.add(table)
         return table
 
-    def written(self, future: Any) -> None:
-        if self._current is not None:
-            self._current.append(future)
-
-    def step(
-        self, step: Callable[[SourceRecord, Any], Iterable[Output]]
-    ) -> Callable[[SourceRecord, Any], list[Output]]:
-        """``step`` with its changelog writes remembered under the record's position."""
-
-        def tracked(record: SourceRecord, value: Any) -> list[Output]:
-            writes: list[Any] = []
-            self._current = writes
-            try:
-                return list(step(record, value))
-            finally:
-                self._current = None
-                if writes:
-                    self._by_record[(record.topic, record.partition, record.offset)] = writes
-
-        return tracked
+    def written(self, position: Position, future: Any) -> None:
+        self._by_record.setdefault(position, []).append(future)
 
     def processor(self, processor: StageProcessor) -> _TrackedProcessor:
         return _TrackedProcessor(processor, self._by_record)

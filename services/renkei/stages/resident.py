@@ -204,8 +204,7 @@ class LinkageStage:
             dlq_partitions=lambda topic: self.internal_topics.get(topic) or self._dlqs.get(topic),
             metrics=self.app.metrics,
         )
-        step = self.changelog.step(self._step)
-        stage = Stage(self.name, self.inputs, self.outputs, step, "processing")
+        stage = Stage(self.name, self.inputs, self.outputs, self._step, "processing")
         self.processor = StageProcessor(
             stage,
             decoders=self.decoders,
