@@ -19,6 +19,7 @@ import json
 import os
 import random
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -53,14 +54,27 @@ ENVELOPE = ("event_id", "event_type", "recorded_at", "effective_date", "sequence
 """Fields naming the input that last changed an output (its trigger), not the output's content:
 after a redelivery or a late event the same content may come out last with another trigger."""
 
-_ports = iter(range(7700, 7800))
 _port_lock = threading.Lock()
+_used: set[int] = set()
 
 
 def web_port() -> int:
-    """The next worker web port of this helper's range (7700-7799)."""
+    """A free worker web port of this suite's range (7700-7799), starting at a per-process
+    offset so two suite runs at once do not pick the same one."""
     with _port_lock:
-        return next(_ports)
+        start = os.getpid() % 100
+        for step in range(100):
+            port = 7700 + (start + step) % 100
+            if port in _used:
+                continue
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _used.add(port)
+            return port
+    raise RuntimeError("no free worker web port in 7700-7799")
 
 
 def new_prefix(scenario: str) -> str:

@@ -94,7 +94,7 @@ def test_g_backpressure_three_times_capacity(
         lag_at_end = asyncio.run(h.group_lag(settings, group, inputs))
         drained = h.poll(
             lambda: asyncio.run(h.group_lag(settings, group, inputs)) == 0,
-            timeout=max(4 * duration, 180),
+            timeout=max(8 * duration, 480),
             interval=2.0,
         )
         drain_s = time.monotonic() - stopped
