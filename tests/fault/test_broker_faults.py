@@ -63,6 +63,10 @@ def test_c_partition_leader_killed_three_times(
     )
     for stage in ("standardize", "resident"):
         workers.start(stage)
+    for worker in [w for running in workers.running.values() for w in running]:
+        # a worker starting while a broker is down exits with "not reachable" (by design): the
+        # faults start once both consume
+        worker.wait_for("partitions assigned", timeout=240)
     publisher = h.BackgroundPublisher(settings, records, rate=len(records) / 75)
     kills = []
     try:

@@ -77,7 +77,7 @@ def test_b_worker_added_then_removed(
         second = workers.start("resident", instance=1)
         second.wait_for("partitions assigned", timeout=120)
         steps.append(f"standardize+1@{pipeline.progress(settings, prefix)}")
-        workers.start("standardize", instance=1)
+        workers.start("standardize", instance=1).wait_for("partitions assigned", timeout=180)
         where = pipeline.wait_progress(settings, prefix, 0.45, clean_outcome)
         steps.append(f"resident-1@{where}")
         assert workers.stop("resident", 0) == 0  # the first one leaves: its partitions move
