@@ -57,6 +57,22 @@ async def prepare_prefixed(settings: Settings, catalogue: Catalogue, prefix: str
     async with RegistryClient(settings.schema_registry_url) as client:
         for spec in catalogue:
             await client.register(f"{prefix}{spec.topic}-value", schema_text(spec.schema))
+    await wait_listed(settings, [prefix + spec.topic for spec in catalogue])
+
+
+async def wait_listed(settings: Settings, topics: list[str], timeout_s: float = 120.0) -> None:
+    """Wait until the broker lists every topic (a busy broker's metadata can lag behind a
+    creation, and a worker started earlier refuses its missing inputs)."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout_s
+        while set(topics) - set(await admin.list_topics()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"topics not listed by the broker after {timeout_s:g} s")
+            await asyncio.sleep(1.0)
+    finally:
+        await admin.close()
 
 
 async def fill_load(settings: Settings, load: Load, prefix: str) -> int:
