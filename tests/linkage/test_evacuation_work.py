@@ -52,3 +52,32 @@ def test_a_candidate_still_changes_the_list() -> None:
     platform.feed(CARE, f.care(OTHER, "2026-05-01", 1, "25", consent=True))
     listed = platform.latest("derived.evacuation-support")[f"A1:{f.REGION_A}"]
     assert OTHER in [p["resident_key"] for p in listed["persons"]]
+
+
+class ReadCountingTable(CountingTable):
+    """Also records which keys were read."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.read: list[str] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.append(key)
+        return super().get(key, default)
+
+
+def test_a_known_non_candidate_is_handled_without_reading_the_region_value() -> None:
+    platform = Platform()
+    platform.feed(REG, f.moved_in(ELDER, "2026-04-01", 1, hh=f.household("0000000501")))
+    platform.feed(CARE, f.care(ELDER, "2026-05-01", 1, "25", consent=True))
+    platform.feed(REG, f.moved_in(OTHER, "2026-04-02", 1, hh=f.household("0000000502")))
+    platform.feed(ALERTS, f.alert("A1", "issued", 4, "2026-07-01", 1, regions=(f.REGION_A,)))
+    before = platform.latest("derived.evacuation-support")[f"A1:{f.REGION_A}"]
+    sim = platform.evacuation
+    reading = ReadCountingTable(sim.regions)
+    sim.regions = reading
+    outputs = platform.feed("std.health.checkup.results", f.checkup(OTHER, "2026-06-01", 1))
+    assert reading.written  # the fact arrived and its member entry was stored
+    assert f.REGION_A not in reading.read and f.REGION_A not in reading.written
+    assert [r for r in outputs if r[0] == "derived.evacuation-support"] == []
+    assert platform.latest("derived.evacuation-support")[f"A1:{f.REGION_A}"] == before

@@ -282,17 +282,46 @@ def handle_region_message(
     if kind == "alert":
         return _save(regions, on_alert_message(regions.get(region_code), message, lookup, override))
     index_at = index_key(municipality_of(region_code), partition)
+    member_at = member_key(region_code, message["resident_key"])
+    stored_member, index = regions.get(member_at), regions.get(index_at)
+    unchanged = quiet_member(stored_member, index, message, lookup)
+    if unchanged is not None:
+        regions[member_at] = unchanged
+        return []
     result = on_member_message(
-        regions.get(region_code),
-        regions.get(member_key(region_code, message["resident_key"])),
-        regions.get(index_at),
-        message,
-        lookup,
-        override,
+        regions.get(region_code), stored_member, index, message, lookup, override
     )
     if result.index is not None:
         regions[index_at] = result.index
     return _save(regions, result)
+
+
+def quiet_member(
+    stored: dict[str, Any] | None,
+    index: dict[str, Any] | None,
+    message: dict[str, Any],
+    lookup: LookupHead,
+) -> dict[str, Any] | None:
+    """The new member entry when a routed fact provably changes no list, without reading the
+    region value (every candidate of the region): the resident was and stays no candidate
+    (the member entry says so), is head of the same household or none, and the head entry
+    is already this resident's. None: take the full path (:func:`on_member_message`)."""
+    if stored is None or stored.get("candidate") is not False:
+        return None  # unknown (no entry, or written before the flag existed)
+    if message["target"] not in (index or {}).get("regions", ()):
+        return None
+    if int(message["rev"]) <= int(stored["rev"]):
+        return None  # stale: the full path ignores it
+    facts, member = message["facts"], bool(message["member"])
+    if member and facts.get("candidate"):
+        return None
+    head_of = facts["household_number"] if member and facts.get("is_head") else None
+    if head_of != stored.get("head_of"):
+        return None
+    head = {"resident_key": message["resident_key"], "name": facts.get("name")}
+    if head_of is not None and lookup(head_of) != head:
+        return None
+    return {"rev": int(message["rev"]), "head_of": head_of, "candidate": False}
 
 
 def _municipality_alert(

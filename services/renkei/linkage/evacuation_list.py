@@ -152,7 +152,11 @@ def apply_member(
         head_updates[head_of] = {"resident_key": resident_key, "name": facts["name"]}
     return MemberChange(
         region=dataclasses.replace(region, candidates=candidates),
-        member={"rev": int(message["rev"]), "head_of": head_of},
+        member={
+            "rev": int(message["rev"]),
+            "head_of": head_of,
+            "candidate": resident_key in candidates,
+        },
         heads=head_updates,
     )
 
