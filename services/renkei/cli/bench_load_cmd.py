@@ -14,7 +14,7 @@ from renkei.cli.common import catalogue_of, run, settings_of
 @click.option(
     "--residents",
     type=click.IntRange(min=100),
-    default=50_000,
+    default=20_000,
     show_default=True,
     help="Residents in the snapshot (Yokohama has ≈ 3.8 M; run scaled).",
 )
