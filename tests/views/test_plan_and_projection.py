@@ -122,5 +122,5 @@ def test_the_views_worker_is_registered_on_port_offset_4(tmp_path: Path) -> None
     from renkei.stages.views import build_views
 
     assert load_builder("views") is build_views and "views" in STAGES
-    assert default_web_port(Settings(home=tmp_path), "views") == 6070
+    assert default_web_port(Settings.model_construct(home=tmp_path), "views") == 6070
     assert default_web_port(Settings(home=tmp_path, worker_web_port_base=7500), "views") == 7504

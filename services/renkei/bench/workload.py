@@ -11,6 +11,8 @@ from typing import Any
 
 from renkei.publish.producer import Publisher
 from renkei.schemas.catalogue import Catalogue
+from renkei.serde.avro import schema_text
+from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 
 ALERTS = "disaster.area.alerts"
@@ -53,7 +55,14 @@ async def initial_load(
     """A snapshot of ``residents`` (key, framed value) per department topic, then ``changes``
     change events (moves, births, checkups…) with their CloudEvents headers."""
     from renkei.simulator import Simulation
+    from renkei.simulator.envelope import TOPICS
 
+    # The load is encoded once under the department topics' own subjects (what `renkei schemas
+    # apply` registers; a fresh stack has none yet), then copied to each run's prefixed topics.
+    async with RegistryClient(settings.schema_registry_url) as client:
+        for topic in TOPICS:
+            spec = catalogue.get(topic)
+            await client.register(spec.subject, schema_text(spec.schema))
     simulation = Simulation(municipality, residents=residents, events=changes, seed=seed)
     by_topic: dict[str, list[tuple[bytes, bytes]]] = defaultdict(list)
     workload = Workload(
