@@ -168,7 +168,14 @@ def test_metrics_health_and_status(
         def drained() -> Any:
             code, stages = _status(env)
             done = code == 0 and all(s["lag"] == 0 and s["ready"] for s in stages.values())
-            return stages if done and stages["evacuation"]["freshness_p99_seconds"] else None
+            # the offsets collector samples every 5 s: the commit age shows from its first
+            # sample after the assignment, not at once
+            sampled = all(s["last_commit_age_seconds"] is not None for s in stages.values())
+            return (
+                stages
+                if done and sampled and stages["evacuation"]["freshness_p99_seconds"]
+                else None
+            )
 
         try:
             stages = _eventually(drained, 120, "every stage ready with lag 0")
