@@ -29,6 +29,7 @@ def test_a_stage_workers_killed_three_times(
     settings, prefix = live_stack, h.new_prefix("a")
     records = asyncio.run(pipeline.load(settings, catalogue, prefix))
     workers = h.Workers(prefix, tmp_path)
+    schemas = h.SchemaCache(settings.schema_registry_url)  # one cache: settle and account share it
     for stage in pipeline.STAGES:
         workers.start(stage)
     publisher = h.BackgroundPublisher(settings, records, RATE)
@@ -40,9 +41,7 @@ def test_a_stage_workers_killed_three_times(
             workers.kill(stage)
             workers.start(stage)
         result = publisher.join()
-        outcome = pipeline.settle(
-            settings, prefix, h.SchemaCache(settings.schema_registry_url), result
-        )
+        outcome = pipeline.settle(settings, prefix, schemas, result)
     finally:
         failures = workers.stop_all()
     problems = pipeline.compare(clean_outcome, outcome)
@@ -50,7 +49,7 @@ def test_a_stage_workers_killed_three_times(
         "a kill -9 x3",
         result,
         outcome.records,
-        h.SchemaCache(settings.schema_registry_url),
+        schemas,
         note="killed " + ", ".join(kills) + " linked records",
         differing=len(problems),
     )
@@ -68,6 +67,7 @@ def test_b_worker_added_then_removed(
     settings, prefix = live_stack, h.new_prefix("b")
     records = asyncio.run(pipeline.load(settings, catalogue, prefix))
     workers = h.Workers(prefix, tmp_path)
+    schemas = h.SchemaCache(settings.schema_registry_url)  # one cache: settle and account share it
     for stage in pipeline.STAGES:
         workers.start(stage)
     publisher = h.BackgroundPublisher(settings, records, RATE)
@@ -85,9 +85,7 @@ def test_b_worker_added_then_removed(
         steps.append(f"standardize-1@{where}")
         assert workers.stop("standardize", 1) == 0
         result = publisher.join()
-        outcome = pipeline.settle(
-            settings, prefix, h.SchemaCache(settings.schema_registry_url), result
-        )
+        outcome = pipeline.settle(settings, prefix, schemas, result)
     finally:
         failures = workers.stop_all()
     problems = pipeline.compare(clean_outcome, outcome)
@@ -95,7 +93,7 @@ def test_b_worker_added_then_removed(
         "b rebalance",
         result,
         outcome.records,
-        h.SchemaCache(settings.schema_registry_url),
+        schemas,
         note="steps " + ", ".join(steps),
         differing=len(problems),
     )

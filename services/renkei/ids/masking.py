@@ -43,44 +43,28 @@ def mask_text(text: str) -> str:
 def offending_strings(value: Any, field_name: str = "") -> list[str]:
     """Every string in ``value`` (nested dicts and lists too) the My Number guard refuses."""
     found: list[str] = []
-    _collect(value, field_name, found)
+    _masked(value, field_name, found)
     return found
-
-
-def _collect(item: Any, field_name: str, found: list[str]) -> None:
-    if isinstance(item, str):
-        if looks_like_my_number(item, field_name):
-            found.append(item)
-    elif isinstance(item, Mapping):
-        for key, child in item.items():
-            _collect(child, str(key), found)
-    elif isinstance(item, list | tuple):
-        for child in item:
-            _collect(child, field_name, found)
 
 
 def mask_datum(value: Any, field_name: str = "") -> tuple[Any, int]:
     """A copy of ``value`` with every refused string masked, and how many were masked."""
+    found: list[str] = []
+    return _masked(value, field_name, found), len(found)
+
+
+def _masked(value: Any, field_name: str, found: list[str]) -> Any:
+    """``value`` with refused strings masked; each refused string appended to ``found``."""
     if isinstance(value, str):
         if looks_like_my_number(value, field_name):
-            return mask_text(value), 1
-        return value, 0
+            found.append(value)
+            return mask_text(value)
+        return value
     if isinstance(value, Mapping):
-        masked: dict[Any, Any] = {}
-        count = 0
-        for key, child in value.items():
-            masked[key], n = mask_datum(child, str(key))
-            count += n
-        return masked, count
+        return {key: _masked(child, str(key), found) for key, child in value.items()}
     if isinstance(value, list | tuple):
-        items = []
-        count = 0
-        for child in value:
-            new, n = mask_datum(child, field_name)
-            items.append(new)
-            count += n
-        return items, count
-    return value, 0
+        return [_masked(child, field_name, found) for child in value]
+    return value
 
 
 def mask_framed(value: bytes, strings: Iterable[str]) -> bytes:

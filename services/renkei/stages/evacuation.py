@@ -46,10 +46,10 @@ def broadcast_key(base: str, partition: int, partitions: int) -> str:
 
 def disaster_mode_of(settings: Settings, disaster_mode: bool | None) -> bool:
     """The operator's disaster-mode switch: the parameter, else ``evacuation_disaster_mode`` in
-    the settings when that field exists (RENKEI_EVACUATION_DISASTER_MODE), else off."""
+    the settings (RENKEI_EVACUATION_DISASTER_MODE)."""
     if disaster_mode is not None:
         return disaster_mode
-    return bool(getattr(settings, "evacuation_disaster_mode", False))
+    return settings.evacuation_disaster_mode
 
 
 def build_evacuation(

@@ -110,7 +110,9 @@ def _refuse_in(item: Any, path: str, field_name: str) -> None:
 def _looks_like_formula(text: str) -> bool:
     """True for text a spreadsheet would run: ``=…``, ``@…``, or ``+…``/``-…`` with a call or a
     DDE pipe (``-2+3+cmd|' /C calc'!A0``); a signed number or ``-`` alone is fine."""
-    first = text.lstrip()[:1]
+    first = text[0]
+    if first.isspace():  # rare: only then copy the string to look past leading spaces
+        first = text.lstrip()[:1]
     if first in _FORMULA_ALWAYS:
         return True
     return first in _FORMULA_WITH_CALL and any(mark in text for mark in "|(（｜")
