@@ -88,6 +88,13 @@ class StackEndpoints:
         return f"{self.registry_url}/subjects"
 
     @property
+    def registry_health_url(self) -> str:
+        """Quarkus readiness on the management port: 200 only once the storage is loaded. The
+        API answers earlier, while the kafkasql journal is still being read, and then misses
+        subjects that exist (a `schemas apply` at that moment is refused with HTTP 409)."""
+        return f"http://{self.registry_host}:{self.registry_management_port}/health/ready"
+
+    @property
     def registry_info_url(self) -> str:
         """Apicurio's own API: ``{"name": ..., "version": "3.3.3", ...}``."""
         return f"http://{self.registry_host}:{self.registry_port}/apis/registry/v3/system/info"

@@ -110,12 +110,16 @@ def registry_command(
 
 
 def probe_registry(endpoints: StackEndpoints, *, timeout: float = 3.0) -> RegistryProbe:
-    """GET ``<ccompat>/subjects`` (readiness) and Apicurio's system info (version)."""
+    """GET ``<ccompat>/subjects`` and the storage readiness (ready only when both answer 200),
+    and Apicurio's system info (version)."""
     try:
         with httpx.Client(timeout=timeout) as client:
             ready = client.get(endpoints.registry_ready_url)
             if ready.status_code != 200:
                 return RegistryProbe(False, None, f"HTTP {ready.status_code} from /subjects")
+            loaded = client.get(endpoints.registry_health_url)
+            if loaded.status_code != 200:
+                return RegistryProbe(False, None, "storage still loading (/health/ready)")
             info = client.get(endpoints.registry_info_url)
             version = info.json().get("version") if info.status_code == 200 else None
     except httpx.HTTPError as exc:
