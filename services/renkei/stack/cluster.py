@@ -8,14 +8,14 @@ Phases: :meth:`LocalCluster.prepare` writes each node's server.properties and fo
 storage with one shared cluster id; :meth:`LocalCluster.start` launches every node before
 waiting for any (a controller quorum needs a majority up); :meth:`LocalCluster.kill` and
 :meth:`LocalCluster.start_node` take one node down hard and back; :meth:`LocalCluster.stop`
-stops every node it started (pid + marker check, as ``renkei stack down``).
+stops every node it started. The cluster keeps the Popen of every node it launched and judges
+their liveness by it (exit status), not by the pid's command line: a node restarted a moment
+ago has not finished exec'ing Java and does not carry the stack's markers yet.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +57,7 @@ class LocalCluster:
     libs: Path
     min_insync_replicas: int = 2
     records: dict[int, PidRecord] = field(default_factory=dict)
+    processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def bootstrap(self) -> str:
@@ -136,6 +137,7 @@ class LocalCluster:
         )
         write_pid_record(self.home / "run" / f"{record.server}.json", record)
         self.records[node.node_id] = record
+        self.processes[node.node_id] = process
         return record
 
     def _wait(self, node: ClusterNode, progress: Progress, timeout: float) -> float:
@@ -151,7 +153,7 @@ class LocalCluster:
             ready,
             what=f"kafka node {node.node_id}",
             record=record,
-            process=None,
+            process=self.processes[node.node_id],
             timeout=timeout,
             logs=[self._out(node), self.log(node)],
             progress=progress,
@@ -175,15 +177,17 @@ class LocalCluster:
 
     def kill(self, node_id: int) -> None:
         """SIGKILL one node (a crash: no controlled shutdown, no leadership hand-over)."""
-        record = self.records.pop(node_id, None)
-        if record is None:
+        process = self.processes.pop(node_id, None)
+        if self.records.pop(node_id, None) is None or process is None:
             raise StackError(f"node {node_id} was not started by this cluster")
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(record.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(record.pid, 0)
+        process.kill()  # a no-op if it already exited
+        process.wait()
 
     def stop(self, term_timeout: float = 30.0) -> None:
         """Stop every node this object started (SIGTERM, SIGKILL after ``term_timeout``)."""
         for node_id in sorted(self.records):
-            stop_process(self.records.pop(node_id), term_timeout=term_timeout)
+            stop_process(
+                self.records.pop(node_id),
+                process=self.processes.pop(node_id, None),
+                term_timeout=term_timeout,
+            )

@@ -3,6 +3,13 @@
 Every server is launched with two marker arguments (``-Drenkei.stack=<server>`` and
 ``-Drenkei.home=<home>``). A pid file alone could name a recycled pid; ``renkei stack down``
 signals a process only when its command line still carries both markers.
+
+The markers identify a pid read back from a pid file. They cannot judge the child this very
+process has just launched: until its ``exec`` has completed, the child's command line is not
+yet the server's (still the parent's after a plain fork, and empty for an instant while the
+kernel sets up the new program even after a vfork). For our own child the Popen decides
+instead: its pid cannot be recycled before we reap it, and ``poll()`` tells whether it exited
+(see :func:`is_alive`).
 """
 
 from __future__ import annotations
@@ -78,7 +85,8 @@ def process_args(pid: int) -> list[str] | None:
             raw = (proc / "cmdline").read_bytes()
         except OSError:
             return None
-        # Empty while the process is exiting (and for kernel threads): nothing to match.
+        # Empty while the process is exiting, for an instant during exec, and for kernel
+        # threads: nothing to match.
         return [part.decode(errors="replace") for part in raw.split(b"\0") if part] or None
     done = subprocess.run(
         ["ps", "-o", "stat=,command=", "-p", str(pid)], capture_output=True, text=True, check=False
@@ -90,9 +98,27 @@ def process_args(pid: int) -> list[str] | None:
 
 
 def is_ours(record: PidRecord) -> bool:
-    """True when ``record.pid`` is alive and still the process the stack started."""
+    """True when ``record.pid`` is alive and still the process the stack started.
+
+    For a pid read back from a pid file. A child launched by this process may not carry the
+    markers yet (its exec is not complete); judge it with :func:`is_alive` and its Popen.
+    """
     args = process_args(record.pid)
     return args is not None and all(marker in args for marker in record.markers)
+
+
+def is_alive(record: PidRecord, process: subprocess.Popen[bytes] | None) -> bool:
+    """Whether the server of ``record`` still runs.
+
+    ``process`` is the Popen when this process launched the server: then its exit status
+    decides, whatever the command line shows while the child is still exec'ing (an unreaped
+    child's pid is never recycled). Without it (a pid from a pid file), the marker check.
+    """
+    if process is None:
+        return is_ours(record)
+    if process.pid != record.pid:
+        raise ValueError(f"Popen of pid {process.pid} given for the record of pid {record.pid}")
+    return process.poll() is None
 
 
 def live_record(path: Path) -> PidRecord | None:
@@ -137,29 +163,44 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def _wait_gone(record: PidRecord, timeout: float) -> bool:
+def _wait_gone(record: PidRecord, process: subprocess.Popen[bytes] | None, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        _reap(record.pid)
-        if not is_ours(record):
+        if process is None:
+            _reap(record.pid)  # a Popen reaps its own child in poll()
+        if not is_alive(record, process):
             return True
         time.sleep(0.2)
     return False
 
 
+def _signal(record: PidRecord, process: subprocess.Popen[bytes] | None, signum: int) -> None:
+    if process is not None:
+        process.send_signal(signum)  # a no-op once the child is reaped
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(record.pid, signum)
+
+
 def stop_process(
-    record: PidRecord, *, term_timeout: float = 30.0, kill_timeout: float = 10.0
+    record: PidRecord,
+    *,
+    process: subprocess.Popen[bytes] | None = None,
+    term_timeout: float = 30.0,
+    kill_timeout: float = 10.0,
 ) -> StopOutcome:
-    """SIGTERM the recorded process, SIGKILL it if still alive after ``term_timeout``."""
-    if not is_ours(record):
+    """SIGTERM the recorded process, SIGKILL it if still alive after ``term_timeout``.
+
+    ``process`` is the Popen when this process launched the server (see :func:`is_alive`):
+    then a server stopped right after its launch, before its exec completed, is still stopped.
+    """
+    if not is_alive(record, process):
         return "not running"
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(record.pid, signal.SIGTERM)
-    if _wait_gone(record, term_timeout):
+    _signal(record, process, signal.SIGTERM)
+    if _wait_gone(record, process, term_timeout):
         return "terminated"
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(record.pid, signal.SIGKILL)
-    if _wait_gone(record, kill_timeout):
+    _signal(record, process, signal.SIGKILL)
+    if _wait_gone(record, process, kill_timeout):
         return "killed"
     raise StackError(f"{record.server} (pid {record.pid}) survived SIGKILL for {kill_timeout} s")
 
@@ -247,16 +288,17 @@ def wait_until_ready(
 ) -> float:
     """Poll ``check`` until it is true; seconds waited. StackError if the server dies or is late.
 
-    ``process`` is the Popen when this CLI started the server (its exit code is then known);
-    otherwise liveness comes from the pid record.
+    ``process`` is the Popen when this process launched the server: its exit status then
+    decides liveness (:func:`is_alive`), since the command line of a child still exec'ing does
+    not carry the markers yet. Otherwise (a server of an earlier run) the pid record's markers.
     """
     started = time.monotonic()
     next_reminder = started + remind_every
     while True:
         if check():
             return time.monotonic() - started
-        code = process.poll() if process is not None else None
-        if code is not None or (process is None and not is_ours(record)):
+        if not is_alive(record, process):
+            code = process.returncode if process is not None else None
             status = f"exited with code {code}" if code is not None else "is no longer running"
             raise StackError(with_excerpt(f"{what} {status} while starting", *logs))
         now = time.monotonic()
