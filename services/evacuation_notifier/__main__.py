@@ -19,11 +19,11 @@ import logging
 from aiohttp import web
 
 from evacuation_notifier.board import Board
+from renkei.contracts.views import load_view_plans, view_catalogue
 from renkei.schemas import load_catalogue
 from renkei.schemas.jsonform import to_json
 from renkei.settings import load_settings
 from renkei.subscribe import Subscriber
-from renkei.views.plan import load_view_plans, view_catalogue
 
 TOPIC = "view.evacuation-support.evacuation-support"
 log = logging.getLogger("evacuation_notifier")

@@ -39,7 +39,18 @@ class SerializationError(RenkeiError):
 
 class InvalidRecord(RenkeiError):
     """A single record is bad (wrong shape, forbidden value). Routed to a DLQ or reported; the
-    stream or batch goes on. ``reasons`` are (field path, reason) pairs, free of personal data."""
+    stream or batch goes on. ``reasons`` are (field path, reason) pairs, free of personal data.
+
+    The one error a stage step raises for a bad record (arroyo's ``InvalidMessage``): the stage
+    framework routes it to ``dlq.<topic>`` with :attr:`dlq_reason` as the reason class and the
+    ``reasons`` as the detail, and knows no stage's own error types.
+    """
+
+    dlq_reason: str = "processing"
+    """Reason class of the DLQ record (``renkei.contracts.dlq.DlqReason``)."""
+    carries_my_number: bool = False
+    """The record holds a 個人番号 (My Number): the DLQ keeps a copy with it masked, never the
+    number itself."""
 
     def __init__(self, reasons: list[tuple[str, str]]):
         self.reasons = reasons

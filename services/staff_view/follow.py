@@ -22,8 +22,7 @@ from aiokafka.errors import KafkaError
 
 from renkei.errors import RenkeiError
 from renkei.kafka_security import kafka_client_options
-from renkei.runtime.provision import renamed
-from renkei.schemas.catalogue import Catalogue
+from renkei.schemas.catalogue import Catalogue, renamed
 from renkei.schemas.jsonform import to_json
 from renkei.settings import Settings
 from renkei.subscribe import Subscriber

@@ -5,7 +5,7 @@ agreement (``deploy/agreements/staff-view.yaml`` by default, ``RENKEI_STAFF_VIEW
 names a purpose, and the views stage (``renkei worker views``) projects both topics to
 ``view.<purpose>.region`` and ``view.<purpose>.evacuation-support`` with only the agreed fields.
 The subscriber SDK reads them through a catalogue that includes the view topics
-(``renkei.views.plan.view_catalogue``), in consumer groups under the agreement's
+(``renkei.contracts.views.view_catalogue``), in consumer groups under the agreement's
 ``consumer_group`` (the prefix its Kafka ACL allows).
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from renkei.agreements.model import Agreement, load_agreements
+from renkei.contracts.views import plan_views, view_catalogue
 from renkei.errors import ConfigurationError
 from renkei.schemas.catalogue import Catalogue
-from renkei.views.plan import plan_views, view_catalogue
 from staff_view.state import EVACUATION_TOPIC, REGION_TOPIC
 
 # What the fold cannot do without (state.py, snapshot.py): an agreement that leaves one out

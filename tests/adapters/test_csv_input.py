@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from renkei.adapters.csv_events import CsvEventBuilder
-from renkei.adapters.csv_mapping import load_mapping
-from renkei.adapters.csv_rows import read_csv_rows
-from renkei.adapters.snapshot_diff import diff_snapshots
 from renkei.cli import cli
+from renkei.input_formats.csv_events import CsvEventBuilder
+from renkei.input_formats.csv_mapping import load_mapping
+from renkei.input_formats.csv_rows import read_csv_rows
+from renkei.input_formats.snapshot_diff import diff_snapshots
 from renkei.schemas.catalogue import Catalogue
 from renkei.schemas.models import RecordValidator
 

@@ -10,7 +10,7 @@ from typing import Any
 from renkei.audit import AuditFile
 from renkei.audit.releases import release_details
 from renkei.settings import Settings
-from renkei.stages.evacuation import build_evacuation
+from renkei.stages.evacuation.stage import build_evacuation
 from tests.runtime.fake_registry import FakeRegistry
 
 

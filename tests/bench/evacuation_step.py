@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from renkei.linkage import evacuation_flow
+from renkei.stages.evacuation import flow as evacuation_flow
 from tests.linkage import factories as f
 from tests.linkage.pipeline import Platform
 

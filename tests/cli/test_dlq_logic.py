@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from renkei.audit.chain import check_details
 from renkei.cli import cli
-from renkei.dlq_ops.entries import (
+from renkei.errors import ConfigurationError, PublishError
+from renkei.ops.dlq.entries import (
     REPLAY_HEADER,
     DlqEntry,
     mask_my_numbers,
@@ -19,10 +20,9 @@ from renkei.dlq_ops.entries import (
     replay_headers,
     resolve_topic,
 )
-from renkei.dlq_ops.memory import Decision, ReplayMemory, Selection, memory_groups, replay_group
-from renkei.dlq_ops.replay import ReplayReport, _Run
-from renkei.dlq_ops.summary import render_table, summarize
-from renkei.errors import ConfigurationError, PublishError
+from renkei.ops.dlq.memory import Decision, ReplayMemory, Selection, memory_groups, replay_group
+from renkei.ops.dlq.replay import ReplayReport, _Run
+from renkei.ops.dlq.summary import render_table, summarize
 from tests.runtime.kafka_helpers import free_port
 
 SOURCE = "p.registry.resident.events"

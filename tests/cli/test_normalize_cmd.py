@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from renkei.cli.normalize_cmd import normalize
-from renkei.standardize.addresses import AddressIndex
+from renkei.normalize.addresses import AddressIndex
 
 ADDRESS_FIELDS = [
     "input",

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from renkei.cli import cli
 from renkei.cli.status_cmd import render
-from renkei.runtime.stage_status import StageStatus, TopicStatus
+from renkei.ops.status import StageStatus, TopicStatus
 
 
 def test_table_shows_state_lag_dlq_freshness_and_commit_age() -> None:

@@ -61,7 +61,7 @@ def faust_series() -> frozenset[str]:
     workers use (``runtime.metrics.FAUST_PREFIX``)."""
     from faust.sensors.prometheus import FaustMetrics
 
-    from renkei.runtime.metrics import FAUST_PREFIX
+    from renkei.ops.metrics import FAUST_PREFIX
 
     registry = CollectorRegistry()
     FaustMetrics.create(registry, FAUST_PREFIX)
@@ -74,7 +74,7 @@ def faust_series() -> frozenset[str]:
 @cache
 def renkei_series() -> frozenset[str]:
     """Every sample name of ``runtime.metrics.METRIC_FAMILIES``."""
-    from renkei.runtime.metrics import METRIC_FAMILIES
+    from renkei.ops.metrics import METRIC_FAMILIES
 
     names: set[str] = set()
     for family in METRIC_FAMILIES.values():

@@ -13,8 +13,8 @@ import yaml
 from compose_spec import PyCompose
 
 from renkei.cli.worker_cmd import STAGES
-from renkei.runtime.app import default_web_port
-from renkei.runtime.health import READY_PATH
+from renkei.contracts.stages import default_web_port
+from renkei.ops.health import READY_PATH
 from renkei.settings import Settings
 from tests.deploy.conftest import DEPLOY, REPO
 from tests.deploy.settings_env import field_of, parse

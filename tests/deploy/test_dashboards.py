@@ -111,7 +111,7 @@ def test_an_invented_metric_is_caught() -> None:
 
 
 def test_exported_names_come_from_the_code() -> None:
-    from renkei.runtime.metrics import METRIC_FAMILIES
+    from renkei.ops.metrics import METRIC_FAMILIES
 
     assert "renkei_event_freshness_seconds_bucket" in renkei_series()
     assert "renkei_consumer_lag" in renkei_series()

@@ -81,7 +81,7 @@ def test_installed_image_layout_runs_the_platform(tmp_path: Path) -> None:
     code_maps = run(
         "-c",
         "from renkei.settings import load_settings as s;"
-        "from renkei.standardize.code_maps import load_code_maps as m;"
+        "from renkei.stages.standardize.code_maps import load_code_maps as m;"
         "print(len(m(s().code_maps_dir).by_source))",
     )
     assert int(code_maps) >= 1, "the image's standardize stage would start without code maps"

@@ -15,13 +15,13 @@ import pytest
 import yaml
 
 from renkei.cli.worker_cmd import STAGES
+from renkei.contracts.stages import default_web_port
+from renkei.contracts.views import load_view_plans
 from renkei.deploy import k8s_rules, k8s_topics
-from renkei.runtime.app import default_web_port
-from renkei.runtime.health import LIVE_PATH, READY_PATH
+from renkei.ops.health import LIVE_PATH, READY_PATH
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
 from renkei.topics import topic_config
-from renkei.views.plan import load_view_plans
 from tests.deploy.conftest import DEPLOY
 from tests.deploy.settings_env import field_of, parse
 

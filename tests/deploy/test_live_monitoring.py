@@ -28,7 +28,7 @@ from renkei.cli import cli
 from renkei.publish.producer import Publisher
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
-from renkei.stages.standardize import DEPARTMENT_TOPICS, std_topic
+from renkei.stages.standardize.stage import DEPARTMENT_TOPICS, std_topic
 from tests.deploy.conftest import DEPLOY, require_tool
 from tests.deploy.promql import expand_grafana
 from tests.deploy.test_dashboards import DASHBOARDS, load, queries

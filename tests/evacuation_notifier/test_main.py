@@ -18,8 +18,8 @@ def test_it_reads_its_purpose_view_in_its_agreements_group() -> None:
     import yaml
 
     from evacuation_notifier.__main__ import TOPIC
+    from renkei.contracts.views import load_view_plans, view_catalogue
     from renkei.schemas.catalogue import load_catalogue
-    from renkei.views.plan import load_view_plans, view_catalogue
 
     repo = Path(__file__).resolve().parents[2]
     catalogue = load_catalogue(repo / "schemas" / "avro")

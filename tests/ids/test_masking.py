@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import fastavro
 
-from renkei.ids.masking import mask_datum, mask_framed, mask_raw_digits, offending_strings
-from renkei.ids.mynumber import my_number_check_digit
+from renkei.identifiers.masking import mask_datum, mask_framed, mask_raw_digits, offending_strings
+from renkei.identifiers.mynumber import my_number_check_digit
 
 
 def _my_number(first_eleven: str = "12345678901") -> str:

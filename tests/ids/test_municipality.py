@@ -1,6 +1,6 @@
 import pytest
 
-from renkei.ids.municipality import (
+from renkei.identifiers.municipality import (
     is_valid_municipality_code,
     municipality_check_digit,
     municipality_code_problem,

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from renkei.ids.mynumber import is_my_number, looks_like_my_number, my_number_check_digit
+from renkei.identifiers.mynumber import is_my_number, looks_like_my_number, my_number_check_digit
 
 
 def _valid(first_eleven: str) -> str:

@@ -21,10 +21,10 @@ import yaml
 from click.testing import CliRunner
 
 from renkei.cli import cli
+from renkei.contracts.dlq import header_map
 from renkei.errors import PublishError
-from renkei.ids.mynumber import my_number_check_digit
+from renkei.identifiers.mynumber import my_number_check_digit
 from renkei.publish.producer import Publisher
-from renkei.runtime.dlq import header_map
 from renkei.schemas.catalogue import Catalogue, load_catalogue
 from renkei.schemas.jsonform import to_datum
 from renkei.schemas.models import RecordValidator

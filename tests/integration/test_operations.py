@@ -29,12 +29,12 @@ from prometheus_client import CollectorRegistry
 
 from renkei.bench.stages import prepare_prefixed
 from renkei.cli import cli
+from renkei.contracts.stages import STAGE_PORT_OFFSETS
 from renkei.errors import InvalidRecord
 from renkei.kafka_security import kafka_client_options
+from renkei.ops.metrics import METRIC_FAMILIES, PublisherMetrics, faust_families
+from renkei.ops.scrape import Sample, samples
 from renkei.publish.producer import Publisher
-from renkei.runtime.app import STAGE_PORT_OFFSETS
-from renkei.runtime.metrics import METRIC_FAMILIES, PublisherMetrics, faust_families
-from renkei.runtime.scrape import Sample, samples
 from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
 from renkei.simulator import Simulation

@@ -13,7 +13,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from renkei.cli import cli
-from renkei.ids.municipality import is_valid_municipality_code
+from renkei.identifiers.municipality import is_valid_municipality_code
 from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
 from renkei.simulator import TOPICS

@@ -25,11 +25,11 @@ import pytest
 from click.testing import CliRunner
 
 from renkei.cli import cli
+from renkei.contracts.dlq import header_map
 from renkei.publish.producer import Publisher
-from renkei.runtime.dlq import header_map
 from renkei.schemas.catalogue import Catalogue, load_catalogue
 from renkei.settings import Settings
-from renkei.stages.standardize import DEPARTMENT_TOPICS, std_topic
+from renkei.stages.standardize.stage import DEPARTMENT_TOPICS, std_topic
 from tests.integration.independent_client import read_all
 from tests.runtime.echo_stage import PARTITIONS, SINK, SOURCE
 from tests.runtime.kafka_helpers import (
@@ -148,7 +148,7 @@ def test_the_dlq_breaker_stops_a_worker_fed_only_garbage(
 
 def _has_standardize(catalogue: Catalogue) -> bool:
     try:
-        import renkei.standardize.records  # noqa: F401
+        import renkei.stages.standardize.records  # noqa: F401
     except ImportError:
         return False
     return all(std_topic(t) in catalogue.topics for t in DEPARTMENT_TOPICS)

@@ -11,8 +11,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from renkei.linkage import evacuation_flow, region_flow, resident_flow
-from renkei.linkage.common import json_form
+from renkei.shared.values import json_form
+from renkei.stages.evacuation import flow as evacuation_flow
+from renkei.stages.region import flow as region_flow
+from renkei.stages.resident import flow as resident_flow
 
 Record = tuple[str, str, dict[str, Any]]
 """(topic, key, datum)."""

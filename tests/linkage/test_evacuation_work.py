@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from renkei.linkage import evacuation_flow
+from renkei.stages.evacuation import flow as evacuation_flow
 from tests.linkage import factories as f
 from tests.linkage.pipeline import Platform
 

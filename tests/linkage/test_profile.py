@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from renkei.linkage.candidacy import candidate_reasons
-from renkei.linkage.profile import (
+from renkei.stages.resident.candidacy import candidate_reasons
+from renkei.stages.resident.flow import trigger_of
+from renkei.stages.resident.profile import (
     FACTS_TOPIC,
     UNIFIED_TOPIC,
     build_facts,
@@ -13,8 +14,7 @@ from renkei.linkage.profile import (
     redact_location,
     resident_outputs,
 )
-from renkei.linkage.resident_flow import trigger_of
-from renkei.linkage.resident_state import ResidentState, apply_care, apply_checkup, apply_registry
+from renkei.stages.resident.state import ResidentState, apply_care, apply_checkup, apply_registry
 from tests.linkage import factories as f
 
 KEY = "000000016180339"

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from renkei.linkage.protection import (
+from renkei.privacy.protection import (
     K_THRESHOLD,
     enforce_suppression,
     protect_output,

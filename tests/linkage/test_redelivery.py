@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from renkei.linkage import redelivery, resident_flow
+from renkei.stages.resident import flow as resident_flow
+from renkei.stages.resident import redelivery
 from tests.linkage import factories as f
 
 RESIDENT = "000000000000301"

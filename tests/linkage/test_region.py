@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from renkei.linkage.region_state import K_THRESHOLD, suppress_small_cells
+from renkei.stages.region.state import K_THRESHOLD, suppress_small_cells
 from tests.linkage import factories as f
 from tests.linkage.pipeline import Platform, RegionSim
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import random
 
-from renkei.linkage.common import ENVELOPE
-from renkei.linkage.household import HouseholdState, apply_membership, household_views
+from renkei.shared.values import ENVELOPE
+from renkei.stages.resident.household import HouseholdState, apply_membership, household_views
 from tests.linkage import factories as f
 from tests.linkage.pipeline import ResidentSim
 

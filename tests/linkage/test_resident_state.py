@@ -7,12 +7,7 @@ import json
 
 import pytest
 
-from renkei.linkage.resident_state import (
-    ResidentState,
-    apply_care,
-    apply_checkup,
-    apply_registry,
-)
+from renkei.stages.resident.state import ResidentState, apply_care, apply_checkup, apply_registry
 from tests.linkage import factories as f
 
 KEY = "000000012345678"

@@ -20,9 +20,9 @@ import pytest
 from renkei.runtime.app import StageApp
 from renkei.schemas.jsonform import to_datum
 from renkei.settings import Settings
-from renkei.stages.evacuation import broadcast_key, build_evacuation, default_partition
-from renkei.stages.region import build_region
-from renkei.stages.resident import build_resident
+from renkei.stages.evacuation.stage import broadcast_key, build_evacuation, default_partition
+from renkei.stages.region.stage import build_region
+from renkei.stages.resident.stage import build_resident
 from tests.linkage import factories as f
 from tests.runtime.fake_registry import FakeRegistry
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 import json
 
-from renkei.ids.mynumber import my_number_check_digit
+from renkei.contracts.dlq import header_map
+from renkei.identifiers.mynumber import my_number_check_digit
 from renkei.publish.jsonl import MAX_LINE_BYTES, bounded_lines, read_json_lines
 from renkei.publish.rejects import MAX_KEPT_BYTES, rejected_record
-from renkei.runtime.dlq import header_map
 
 MY_NUMBER = "12345678901" + str(my_number_check_digit("12345678901"))
 

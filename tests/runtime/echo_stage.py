@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from renkei.errors import InvalidRecord
-from renkei.runtime.app import StageApp, build_stage_app
+from renkei.runtime.app import StageApp
+from renkei.runtime.builder import build_stage_app
 from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Stage
 from renkei.schemas.catalogue import TopicSpec

@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
-from renkei.runtime.provision import renamed
+from renkei.schemas.catalogue import renamed
 from renkei.serde.avro import AvroEncoder, schema_text
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings

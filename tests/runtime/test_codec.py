@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from renkei.contracts.names import TopicNames
 from renkei.errors import RegistryError
 from renkei.runtime.codec import OutputEncodeError, OutputEncoders, SourceDecoder, UndecodableRecord
-from renkei.runtime.records import TopicNames
 from tests.runtime.echo_stage import SINK, SINK_SCHEMA, SOURCE, SOURCE_SCHEMA
 from tests.runtime.fake_registry import FakeRegistry, encode
 

@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from renkei.contracts.dlq import header_map
+from renkei.contracts.names import TopicNames
 from renkei.errors import InvalidRecord
+from renkei.normalize.errors import StandardizationError
 from renkei.runtime.dlq import (
     DeadLetterRouter,
     DlqBreaker,
@@ -16,10 +19,8 @@ from renkei.runtime.dlq import (
     describe,
     dlq_headers,
     encode_failure_field,
-    header_map,
 )
-from renkei.runtime.records import SourceRecord, TopicNames
-from renkei.standardize.errors import StandardizationError
+from renkei.runtime.records import SourceRecord
 
 NOW = dt.datetime(2026, 4, 1, 9, 30, 0, 123000, tzinfo=dt.UTC)
 RECORD = SourceRecord(

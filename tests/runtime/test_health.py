@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from renkei.ops.health import LIVE_PATH, READY_PATH, readiness, stream_partitions
 from renkei.runtime.app import create_app
-from renkei.runtime.health import LIVE_PATH, READY_PATH, readiness, stream_partitions
 from renkei.settings import Settings
 
 

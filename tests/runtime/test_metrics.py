@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from renkei.runtime.metrics import (
+from renkei.ops.metrics import (
     METRIC_FAMILIES,
     STAGES,
     PublisherMetrics,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from renkei.runtime.offsets import CommitClock, PartitionOffsets
+from renkei.ops.offsets import CommitClock, PartitionOffsets
 
 
 def test_lag_from_the_commit_or_the_log_start() -> None:

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from renkei.runtime.metrics import StageMetrics
-from renkei.runtime.scrape import gauge_values, histogram_quantile, quantiles_by, samples
+from renkei.ops.metrics import StageMetrics
+from renkei.ops.scrape import gauge_values, histogram_quantile, quantiles_by, samples
 
 INF = math.inf
 

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from renkei.contracts.dlq import header_map
+from renkei.contracts.names import TopicNames
 from renkei.errors import RegistryError
 from renkei.runtime.agent import DeliveryAcker
 from renkei.runtime.codec import OutputEncoders, SourceDecoder
-from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, DlqLimitExceeded, header_map
-from renkei.runtime.records import Output, SourceRecord, TopicNames
+from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, DlqLimitExceeded
+from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Stage, StageProcessor
 from tests.runtime.echo_stage import SINK_SCHEMA, SOURCE_SCHEMA, echo_stage
 from tests.runtime.fake_registry import URL, FakeRegistry, encode

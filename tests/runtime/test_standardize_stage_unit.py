@@ -11,15 +11,17 @@ from typing import Any
 import fastavro
 import pytest
 
+from renkei.contracts.dlq import header_map
+from renkei.contracts.names import TopicNames
 from renkei.runtime.codec import OutputEncoders, SourceDecoder
-from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, header_map
-from renkei.runtime.records import SourceRecord, TopicNames
+from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker
+from renkei.runtime.records import SourceRecord
 from renkei.runtime.stage import Stage, StageProcessor
 from renkei.schemas.catalogue import Catalogue
 from renkei.schemas.jsonform import to_datum
 from renkei.schemas.models import RecordValidator
 from renkei.settings import Settings
-from renkei.stages.standardize import DEPARTMENT_TOPICS, standardize_step, std_topic
+from renkei.stages.standardize.stage import DEPARTMENT_TOPICS, standardize_step, std_topic
 from tests.runtime.fake_registry import URL, FakeRegistry, encode
 from tests.runtime.test_dlq import FakeSend
 
@@ -62,8 +64,8 @@ def test_build_standardize_mounts_one_agent_per_department_topic(
 ) -> None:
     if not _has_std_schemas(catalogue):
         pytest.skip("std.* schemas are not in the catalogue yet")
-    pytest.importorskip("renkei.standardize.records")
-    from renkei.stages.standardize import build_standardize
+    pytest.importorskip("renkei.stages.standardize.records")
+    from renkei.stages.standardize.stage import build_standardize
 
     settings = Settings(home=tmp_path)
     app = build_standardize(settings, web_port=6199, topic_prefix="p.")
@@ -88,7 +90,7 @@ def _datum_bytes(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, A
 async def test_every_catalogue_example_standardizes_and_encodes(catalogue: Catalogue) -> None:
     if not _has_std_schemas(catalogue):
         pytest.skip("std.* schemas are not in the catalogue yet")
-    records = pytest.importorskip("renkei.standardize.records")
+    records = pytest.importorskip("renkei.stages.standardize.records")
     registry = FakeRegistry()
     client = registry.client()
     names = TopicNames()

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from renkei.cli import cli
 from renkei.cli.worker_cmd import STAGES, available, load_builder, worker
 from renkei.errors import ConfigurationError
-from renkei.stages.standardize import build_standardize
+from renkei.stages.standardize.stage import build_standardize
 from tests.runtime.kafka_helpers import WorkerProcess, free_port_block
 
 
 def test_every_stage_is_registered_by_name_with_its_builder() -> None:
     assert list(STAGES) == ["standardize", "resident", "region", "evacuation", "views"]
-    assert STAGES["standardize"] == "renkei.stages.standardize:build_standardize"
+    assert STAGES["standardize"] == "renkei.stages.standardize.stage:build_standardize"
     assert available("standardize")
     assert load_builder("standardize") is build_standardize
     assert load_builder("tests.runtime.echo_stage:build_echo").__name__ == "build_echo"

@@ -11,7 +11,7 @@ from typing import Any
 import fastavro
 import pytest
 
-from renkei.ids.municipality import is_valid_municipality_code
+from renkei.identifiers.municipality import is_valid_municipality_code
 from renkei.schemas.catalogue import load_catalogue
 from renkei.schemas.jsonform import to_datum, to_json
 from renkei.schemas.models import RecordValidator

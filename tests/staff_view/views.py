@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from renkei.agreements.model import Agreement, load_agreements
+from renkei.contracts.view_projection import project_value
+from renkei.contracts.views import plan_views
 from renkei.schemas.catalogue import Catalogue
-from renkei.views.plan import plan_views
-from renkei.views.projection import project_value
 
 AGREEMENTS = Path(__file__).resolve().parents[2] / "deploy" / "agreements"
 

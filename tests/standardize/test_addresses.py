@@ -7,17 +7,17 @@ import time
 
 import pytest
 
-from renkei.standardize.address_corpus import build_corpus, evaluate
-from renkei.standardize.address_rules import AddressFacts, parse_note
-from renkei.standardize.address_text import (
+from renkei.normalize.address_corpus import build_corpus, evaluate
+from renkei.normalize.address_rules import AddressFacts, parse_note
+from renkei.normalize.address_text import (
     clean_postal_code,
     fold,
     kanji_numeral_value,
     normalize_text,
     split_leading_postal,
 )
-from renkei.standardize.addresses import AddressIndex, StdAddress, standardize_address
-from renkei.standardize.errors import StandardizationError
+from renkei.normalize.addresses import AddressIndex, StdAddress, standardize_address
+from renkei.normalize.errors import StandardizationError
 
 ASAHIGAOKA = "011011:0640941"  # 札幌市中央区 旭ケ丘
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from renkei.errors import ConfigurationError
-from renkei.standardize.code_maps import CodeMaps, load_code_maps, parse_code_map
-from renkei.standardize.errors import StandardizationError
-from renkei.standardize.records import standardize_event
+from renkei.normalize.errors import StandardizationError
+from renkei.stages.standardize.code_maps import CodeMaps, load_code_maps, parse_code_map
+from renkei.stages.standardize.records import standardize_event
 from tests.standardize.test_records import decoded_source, example
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from renkei.simulator.care import LEVEL_NAMES
-from renkei.standardize.codes import (
+from renkei.normalize.codes import (
     Relationship,
     normalize_care_level,
     normalize_sex,
     parse_relationship,
 )
-from renkei.standardize.errors import StandardizationError
+from renkei.normalize.errors import StandardizationError
+from renkei.simulator.care import LEVEL_NAMES
 
 
 @pytest.mark.parametrize(

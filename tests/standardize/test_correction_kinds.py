@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from renkei.standardize.correction_kinds import (
+from renkei.stages.standardize.correction_kinds import (
     KINDS,
     correction_kind,
     correction_kinds,
     source_value,
 )
-from renkei.standardize.records import standardize_event
+from renkei.stages.standardize.records import standardize_event
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from renkei.normalize.dates import parse_date
+from renkei.normalize.errors import StandardizationError
 from renkei.simulator.wareki import DateStyle, format_date
-from renkei.standardize.dates import parse_date
-from renkei.standardize.errors import StandardizationError
 
 D = dt.date
 

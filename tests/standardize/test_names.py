@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from renkei.standardize.errors import StandardizationError
-from renkei.standardize.names import normalize_kana, normalize_name
+from renkei.normalize.errors import StandardizationError
+from renkei.normalize.names import normalize_kana, normalize_name
 
 SP = "\u3000"  # the full-width space every output uses between name parts
 

@@ -16,14 +16,14 @@ import fastavro
 import pytest
 
 from renkei.errors import ConfigurationError
-from renkei.ids.mynumber import my_number_check_digit
+from renkei.identifiers.mynumber import my_number_check_digit
+from renkei.normalize.errors import StandardizationError
 from renkei.schemas.catalogue import TopicSpec, load_catalogue
 from renkei.schemas.jsonform import to_datum, to_json
 from renkei.schemas.models import RecordValidator
 from renkei.simulator import simulate
-from renkei.standardize.errors import StandardizationError
-from renkei.standardize.record_common import DIGIT_LIKE
-from renkei.standardize.records import SOURCE_TOPICS, StdResult, standardize_event, std_topic
+from renkei.stages.standardize.record_common import DIGIT_LIKE
+from renkei.stages.standardize.records import SOURCE_TOPICS, StdResult, standardize_event, std_topic
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "schemas" / "avro")
 REGISTRY = "registry.resident.events"
@@ -405,8 +405,8 @@ def test_an_unknown_topic_is_a_configuration_error() -> None:
     ],
 )
 def test_formula_like_text_is_refused(text: str) -> None:
-    from renkei.standardize.errors import StandardizationError
-    from renkei.standardize.record_common import FORMULA_REASON, refuse_my_numbers
+    from renkei.normalize.errors import StandardizationError
+    from renkei.stages.standardize.record_common import FORMULA_REASON, refuse_my_numbers
 
     with pytest.raises(StandardizationError) as caught:
         refuse_my_numbers({"detail": {"person": {"family_name": text}}})
@@ -415,6 +415,6 @@ def test_formula_like_text_is_refused(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["-", "+81-90-1234-5678", "-3", "高橋", "A-1(2)"])
 def test_ordinary_text_is_not_a_formula(text: str) -> None:
-    from renkei.standardize.record_common import refuse_my_numbers
+    from renkei.stages.standardize.record_common import refuse_my_numbers
 
     refuse_my_numbers({"note": text})

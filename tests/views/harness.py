@@ -13,10 +13,10 @@ from typing import Any
 
 import fastavro
 
+from renkei.contracts.views import ViewPlan, load_view_plans
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
-from renkei.stages.views import build_views
-from renkei.views.plan import ViewPlan, load_view_plans
+from renkei.stages.views.stage import build_views
 from tests.linkage.test_stage_agents import PREFIX, Harness
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,14 +11,14 @@ import pytest
 
 from renkei.agreements.model import parse_agreement
 from renkei.audit import AuditFile, AuditLog
+from renkei.contracts.view_projection import field_tree, project_value
+from renkei.contracts.views import plan_views, view_spec
 from renkei.errors import ConfigurationError
 from renkei.schemas.catalogue import load_catalogue
 from renkei.schemas.jsonform import to_datum
 from renkei.schemas.models import RecordValidator
 from renkei.settings import Settings
-from renkei.views.deliveries import DeliveryWindow, audit_window
-from renkei.views.plan import plan_views, view_spec
-from renkei.views.projection import field_tree, project_value
+from renkei.stages.views.deliveries import DeliveryWindow, audit_window
 from tests.views.harness import REPO, view_plans
 
 CATALOGUE = load_catalogue(REPO / "schemas" / "avro")
@@ -118,8 +118,8 @@ def test_view_delivered_counts_per_agreement_and_window(tmp_path: Path) -> None:
 
 def test_the_views_worker_is_registered_on_port_offset_4(tmp_path: Path) -> None:
     from renkei.cli.worker_cmd import STAGES, load_builder
-    from renkei.runtime.app import default_web_port
-    from renkei.stages.views import build_views
+    from renkei.contracts.stages import default_web_port
+    from renkei.stages.views.stage import build_views
 
     assert load_builder("views") is build_views and "views" in STAGES
     assert default_web_port(Settings.model_construct(home=tmp_path), "views") == 6070

@@ -9,7 +9,7 @@ import pytest
 
 from renkei.errors import ConfigurationError
 from renkei.settings import Settings
-from renkei.views.pseudonym import load_or_create_key, read_key, rotate_key, secrets_folder
+from renkei.stages.views.pseudonym import load_or_create_key, read_key, rotate_key, secrets_folder
 
 RESIDENT = "000000000000123"
 

@@ -20,14 +20,14 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 
 from renkei.audit import AuditFile
 from renkei.cli import cli
+from renkei.contracts.views import view_catalogue
 from renkei.schemas.catalogue import load_catalogue
 from renkei.schemas.jsonform import to_datum
 from renkei.serde.avro import AvroEncoder
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
+from renkei.stages.views.pseudonym import load_or_create_key
 from renkei.subscribe import Subscriber
-from renkei.views.plan import view_catalogue
-from renkei.views.pseudonym import load_or_create_key
 from tests.integration.independent_client import read_all
 from tests.linkage import factories as f
 from tests.runtime.kafka_helpers import WorkerProcess, free_port_block, produce

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from renkei.audit import AuditFile
-from renkei.views.pseudonym import load_or_create_key
+from renkei.stages.views.pseudonym import load_or_create_key
 from tests.linkage import factories as f
 from tests.views.harness import ViewsHarness
 

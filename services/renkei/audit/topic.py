@@ -18,8 +18,7 @@ from renkei.audit.chain import canonical_json
 from renkei.errors import AuditError, RenkeiError
 from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import cloudevent_headers
-from renkei.runtime.provision import renamed
-from renkei.schemas.catalogue import TopicSpec, load_catalogue
+from renkei.schemas.catalogue import TopicSpec, load_catalogue, renamed
 from renkei.serde.avro import AvroEncoder
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings

@@ -13,12 +13,12 @@ from typing import Any
 import click
 
 from renkei.cli.common import run, settings_of
-from renkei.dlq_ops.browse import Shown, ShowOptions, list_dlqs, show_entries
-from renkei.dlq_ops.entries import REASONS, DlqTopic, resolve_topic
-from renkei.dlq_ops.memory import Selection
-from renkei.dlq_ops.replay import ReplayReport, replay
-from renkei.dlq_ops.summary import render_table
 from renkei.errors import RenkeiError
+from renkei.ops.dlq.browse import Shown, ShowOptions, list_dlqs, show_entries
+from renkei.ops.dlq.entries import REASONS, DlqTopic, resolve_topic
+from renkei.ops.dlq.memory import Selection
+from renkei.ops.dlq.replay import ReplayReport, replay
+from renkei.ops.dlq.summary import render_table
 from renkei.settings import Settings
 
 REASON_OPTION = click.option(

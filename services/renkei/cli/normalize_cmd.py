@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import click
 
-from renkei.standardize.errors import StandardizationError
+from renkei.normalize.errors import StandardizationError
 
 Converter = Callable[[str], dict[str, Any]]
 
@@ -38,7 +38,7 @@ def address(ctx: click.Context, text: str, postal_code: str | None) -> None:
     TEXT is one address, or - to read one address per line from stdin. Output fields: input,
     municipality_code, region_code, prefecture, city, town, chome, rest, postal_code, building.
     """
-    from renkei.standardize.addresses import AddressIndex, standardize_address
+    from renkei.normalize.addresses import AddressIndex, standardize_address
 
     if postal_code is not None and text == "-":
         raise click.UsageError("--postal-code goes with one TEXT, not with - (stdin)")
@@ -69,7 +69,7 @@ def date(ctx: click.Context, text: str) -> None:
 
     TEXT is one date, or - to read one date per line from stdin. Output fields: input, date.
     """
-    from renkei.standardize.dates import parse_date
+    from renkei.normalize.dates import parse_date
 
     _run(ctx, text, lambda value: {"date": parse_date(value).isoformat()})
 

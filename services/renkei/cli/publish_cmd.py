@@ -12,12 +12,12 @@ from typing import Any
 
 import click
 
-from renkei.adapters.csv_events import CsvEventBuilder
-from renkei.adapters.csv_mapping import CsvMapping, load_mapping
-from renkei.adapters.csv_rows import read_csv_rows
-from renkei.adapters.snapshot_diff import diff_snapshots
 from renkei.cli.common import catalogue_of, run, settings_of
 from renkei.errors import InvalidRecord
+from renkei.input_formats.csv_events import CsvEventBuilder
+from renkei.input_formats.csv_mapping import CsvMapping, load_mapping
+from renkei.input_formats.csv_rows import read_csv_rows
+from renkei.input_formats.snapshot_diff import diff_snapshots
 from renkei.publish.jsonl import JsonLine, open_input, read_json_lines
 from renkei.publish.producer import Publisher, wait_acked
 from renkei.schemas.catalogue import Catalogue, TopicSpec

@@ -9,7 +9,8 @@ import sys
 import click
 
 from renkei.cli.common import run, settings_of
-from renkei.runtime.stage_status import STAGE_NAMES, StageStatus, gather_status
+from renkei.contracts.stages import STAGE_NAMES
+from renkei.ops.status import StageStatus, gather_status
 
 EXIT_DOWN = 2
 """Exit code when a stage shown is down or not ready (1 stays for errors: Kafka unreachable)."""

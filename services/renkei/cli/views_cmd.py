@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from renkei.cli.common import catalogue_of, settings_of
-from renkei.views.plan import load_view_plans
-from renkei.views.pseudonym import read_key, rotate_key, secrets_folder
+from renkei.contracts.views import load_view_plans
+from renkei.stages.views.pseudonym import read_key, rotate_key, secrets_folder
 
 
 @click.group("views")

@@ -4,68 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import importlib
-import importlib.util
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import click
 
 from renkei.cli.common import settings_of
+from renkei.contracts.names import TopicNames
+from renkei.contracts.stages import STAGES, default_web_port
 from renkei.errors import ConfigurationError
-from renkei.runtime.app import default_web_port
-from renkei.runtime.records import TopicNames
-from renkei.runtime.worker import LOG_LEVELS, run_worker
+from renkei.runtime.worker import LOG_LEVELS, load_builder, run_worker
 from renkei.settings import Settings
-
-STAGES = {
-    "standardize": "renkei.stages.standardize:build_standardize",
-    "resident": "renkei.stages.resident:build_resident",
-    "region": "renkei.stages.region:build_region",
-    "evacuation": "renkei.stages.evacuation:build_evacuation",
-    "views": "renkei.stages.views:build_views",
-}
-"""Stage name → ``module:function`` building its faust App (``function(settings, *,
-web_port=None)``). A stage whose module does not exist yet is skipped by ``all``."""
 
 STOP_TIMEOUT = 80.0
 """Seconds `all` waits for its stages after SIGTERM; a stage exits by itself after 70 s
 (runtime.app.STOP_GRACE) when faust hangs in stop. A killed stage stays a member of its group
 until the session times out (60 s), and delays the next start by as much."""
-
-
-def available(stage: str) -> bool:
-    """Whether the module of ``stage`` exists (without importing it)."""
-    module = STAGES[stage].partition(":")[0]
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def load_builder(target: str) -> Callable[..., Any]:
-    """The builder function of a stage name or of ``module:function``."""
-    path = STAGES.get(target, target)
-    module_name, _, function = path.partition(":")
-    if not function:
-        raise click.BadParameter(
-            f"unknown stage {target!r}; choose one of {', '.join(STAGES)}, all, "
-            "or give module:function",
-            param_hint="STAGE",
-        )
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise ConfigurationError(f"stage {target!r} is not built yet ({module_name})") from exc
-        raise
-    builder: Callable[..., Any] = getattr(module, function)
-    return builder
 
 
 @click.command()
@@ -117,7 +75,7 @@ def worker(
     consumer group renkei-<stage>), or module:function of a stage builder (tests, plugins). A single
     stage runs in this process and logs to stderr (or --log-file).
 
-    `all` starts every stage built so far, each in its own subprocess, and writes each one's
+    `all` starts every stage of the stage registry, each in its own subprocess, and writes each one's
     output to <log-dir>/worker-<stage>.log. Ctrl-C or SIGTERM stops them all (committing what
     was processed); if one stage exits, the others are stopped too.
 
@@ -130,7 +88,10 @@ def worker(
         if web_port is not None or log_file is not None:
             raise click.UsageError("--web-port and --log-file apply to a single stage, not all")
         sys.exit(run_all(settings, log_level, log_dir or settings.home / "logs", stop_timeout))
-    builder = load_builder(stage)
+    try:
+        builder = load_builder(stage)
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc), param_hint="STAGE") from exc
     kwargs = {} if web_port is None else {"web_port": web_port}
     app = builder(settings, **kwargs)
     where = str(log_file) if log_file else "stderr"
@@ -159,11 +120,8 @@ def _die_with_parent() -> None:
 def run_all(
     settings: Settings, log_level: str, log_dir: Path, stop_timeout: float = STOP_TIMEOUT
 ) -> int:
-    """Start every available stage as a subprocess; stop them all on a signal or a failure."""
-    names = [name for name in STAGES if available(name)]
-    skipped = [name for name in STAGES if name not in names]
-    if not names:
-        raise ConfigurationError("no stage is built yet")
+    """Start every stage as a subprocess; stop them all on a signal or a failure."""
+    names = list(STAGES)
     log_dir.mkdir(parents=True, exist_ok=True)
     children: dict[str, tuple[subprocess.Popen[bytes], Path, IO[bytes]]] = {}
     # Both handlers explicitly: a shell that starts `all` in the background ignores SIGINT
@@ -193,8 +151,6 @@ def run_all(
             group = TopicNames(settings.topic_prefix).group(name)
             web = f"http://{settings.worker_web_bind}:{default_web_port(settings, name)}/"
             click.echo(f"{name:<12} pid {process.pid:<7} group {group}  web {web}  log {log_path}")
-        if skipped:
-            click.echo(f"not built yet: {', '.join(skipped)}")
         click.echo("running; Ctrl-C or SIGTERM stops every stage")
         while True:
             for name, (process, log_path, _) in children.items():

@@ -8,15 +8,14 @@ Three kinds of topics, each with the configs the workers themselves would give i
   of their metadata (``renkei.topics.topic_config``, as ``renkei schemas apply``);
 - the views stage's ``view.<purpose>.<short>`` topics of the consumer agreements
   (``deploy/agreements``), with the partitions, cleanup and retention the stage gives them;
-- what the stage workers create at startup (read from the stage Apps, built without a broker
-  and with a throwaway RENKEI_HOME, so no pseudonym key or audit file is left behind):
-  ``dlq.<input>`` of every input, the linkage stages' internal topics and their DLQs, and their
-  table changelogs (compacted);
+- what the stage workers create at startup, read from the stage registry
+  (``renkei.contracts.stages``): ``dlq.<input>`` of every input, the linkage stages' internal
+  topics and their DLQs, and their table changelogs (compacted);
 - every one with ``replicas`` copies and ``min.insync.replicas``, because a worker that creates
   a missing topic itself asks for one replica, which a cluster with min.insync.replicas 2 cannot
   accept writes on (acks=all). Declaring them here means the workers find them present.
 
-The module imports faust (through the stage builders): operators run it, workers never do.
+It builds no stage App and needs no broker.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +30,11 @@ from typing import Any
 import click
 import yaml
 
+from renkei.contracts.dlq import dlq_spec
+from renkei.contracts.names import TopicNames
+from renkei.contracts.stages import STAGES, internal_topic_spec
+from renkei.contracts.views import load_view_plans
 from renkei.errors import RenkeiError
-from renkei.runtime.provision import dlq_spec
-from renkei.runtime.records import TopicNames
 from renkei.schemas.catalogue import Catalogue, TopicSpec, load_catalogue
 from renkei.settings import Settings, load_settings
 from renkei.topics import topic_config
@@ -66,8 +66,6 @@ def catalogue_topics(catalogue: Catalogue) -> list[PlannedTopic]:
 
 def view_topics(settings: Settings, catalogue: Catalogue) -> list[PlannedTopic]:
     """The views stage's output topics, one per consumer agreement's source topic."""
-    from renkei.views.plan import load_view_plans
-
     return [
         _planned(plan.spec, "view", "views")
         for plan in load_view_plans(settings.agreements_dir, catalogue)
@@ -75,30 +73,22 @@ def view_topics(settings: Settings, catalogue: Catalogue) -> list[PlannedTopic]:
 
 
 def stage_topics(settings: Settings, catalogue: Catalogue) -> list[PlannedTopic]:
-    """DLQs, internal topics and changelogs of every stage, read from the built stage Apps."""
-    # Imported here: the stage builders pull in faust, which only this path needs.
-    from renkei.cli.worker_cmd import STAGES, load_builder
-    from renkei.stages.resident import _internal_spec
-
+    """DLQs, internal topics and changelogs of every stage, from the stage registry."""
     names = TopicNames("")
     planned: list[PlannedTopic] = []
-    for stage in STAGES:
-        app = load_builder(stage)(settings, store="memory://")
-        for agent in app.agents.values():
-            topic = agent.channel.get_topic_name()
-            if topic in catalogue.topics:
-                source = catalogue.get(topic)
-                dlq = dlq_spec(source, names, source.partitions)
-                planned.append(_planned(dlq, "dlq", stage))
-            else:
-                partitions = int(agent.channel.partitions or 1)
-                planned.append(_planned(_internal_spec(topic, partitions), "internal", stage))
-                dlq = _internal_spec(names.dlq(topic), partitions)
-                planned.append(_planned(dlq, "dlq", stage))
-        for table in app.tables.values():
-            changelog = table.changelog_topic.get_topic_name()
-            spec = _internal_spec(changelog, int(table.partitions or 1), compact=True)
-            planned.append(_planned(spec, "changelog", stage))
+    for stage in STAGES.values():
+        inputs = stage.contract_inputs(catalogue, settings.agreements_dir)
+        for topic in inputs:
+            source = catalogue.get(topic)
+            planned.append(_planned(dlq_spec(source, names, source.partitions), "dlq", stage.name))
+        for suffix, partitions in stage.internal_topics.items():
+            topic = stage.internal_topic(suffix)
+            planned.append(_planned(internal_topic_spec(topic, partitions), "internal", stage.name))
+            dlq = internal_topic_spec(names.dlq(topic), partitions)
+            planned.append(_planned(dlq, "dlq", stage.name))
+        for table, partitions in stage.tables.items():
+            spec = internal_topic_spec(stage.changelog_topic(table), partitions, compact=True)
+            planned.append(_planned(spec, "changelog", stage.name))
     return planned
 
 
@@ -109,21 +99,11 @@ def _planned(spec: TopicSpec, kind: str, stage: str) -> PlannedTopic:
 def plan(settings: Settings) -> list[PlannedTopic]:
     """Every topic, by name; the same topic seen by two stages must agree (or it is an error)."""
     catalogue = load_catalogue(settings.schemas_dir)
-    with tempfile.TemporaryDirectory(prefix="renkei-k8s-topics-") as scratch:
-        # Production names (no test prefix); building the stages may write pseudonym keys and
-        # audit files under RENKEI_HOME: a throwaway one keeps the real one untouched.
-        throwaway = settings.model_copy(
-            update={
-                "topic_prefix": "",
-                "home": Path(scratch),
-                "pseudonym_secrets_dir": Path(scratch) / "secrets",
-            }
-        )
-        planned = (
-            catalogue_topics(catalogue)
-            + view_topics(throwaway, catalogue)
-            + stage_topics(throwaway, catalogue)
-        )
+    planned = (
+        catalogue_topics(catalogue)
+        + view_topics(settings, catalogue)
+        + stage_topics(settings, catalogue)
+    )
     by_name: dict[str, PlannedTopic] = {}
     for topic in planned:
         seen = by_name.get(topic.name)

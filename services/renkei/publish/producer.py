@@ -18,12 +18,12 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
+from renkei.contracts.names import TopicNames
 from renkei.errors import InvalidRecord, PublishError, RegistryError, StackError
 from renkei.kafka_security import kafka_client_options
+from renkei.ops.metrics import PublisherMetrics, default_publisher_metrics
 from renkei.publish.cloudevents import cloudevent_headers
 from renkei.publish.rejects import rejected_record
-from renkei.runtime.metrics import PublisherMetrics, default_publisher_metrics
-from renkei.runtime.records import TopicNames
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.schemas.jsonform import to_datum
 from renkei.schemas.models import RecordValidator

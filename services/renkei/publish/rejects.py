@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from renkei.ids.masking import MASKED_HEADER, mask_datum
-from renkei.ids.mynumber import looks_like_my_number
-from renkei.runtime.dlq import HEADER_PREFIX, MAX_DETAIL_CHARS
+from renkei.contracts.dlq import HEADER_PREFIX, MAX_DETAIL_CHARS
+from renkei.identifiers.masking import MASKED_HEADER, mask_datum
+from renkei.identifiers.mynumber import looks_like_my_number
 
 REASON: Final = "validation"
 CONTENT_TYPE_HEADER: Final = "content-type"

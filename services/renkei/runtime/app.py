@@ -1,6 +1,7 @@
-"""faust plumbing shared by every stage: the App, and a Stage mounted on it.
+"""The faust App every stage runs on (:class:`StageApp`, :func:`create_app`).
 
-Nothing here runs at import time; :func:`build_stage_app` builds everything from settings.
+Nothing here runs at import time; the stage builder (``runtime/builder.py``) mounts a stage on
+an App made by :func:`create_app`.
 """
 
 from __future__ import annotations
@@ -14,17 +15,11 @@ from typing import Any
 
 import faust
 
-from renkei.errors import RenkeiError
+from renkei.contracts.names import TopicNames
 from renkei.kafka_security import faust_broker_credentials
-from renkei.runtime.agent import DeliveryAcker, stage_agent
-from renkei.runtime.codec import OutputEncoders, SourceDecoder
-from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, describe
-from renkei.runtime.metrics import StageMetrics
-from renkei.runtime.observe import instrument
-from renkei.runtime.provision import StageTopics, provision_stage_topics
-from renkei.runtime.records import TopicNames
-from renkei.runtime.stage import Stage, StageProcessor
-from renkei.serde.registry import RegistryClient
+from renkei.ops.metrics import StageMetrics
+from renkei.ops.observe import instrument
+from renkei.runtime.dlq import describe
 from renkei.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,18 +30,9 @@ stopped inside a group join waits up to its 60 s timeouts, and then a non-daemon
 thread may keep the process alive for good. Nothing is lost by exiting: what was not acked is
 not committed, and is processed again."""
 
-STAGE_PORT_OFFSETS = {"standardize": 0, "resident": 1, "region": 2, "evacuation": 3, "views": 4}
 LIBRARY_LOGGERS = ("aiokafka", "faust", "mode", "kafka", "httpx", "httpcore")
 
 Hook = Callable[[], Awaitable[None]]
-
-
-def default_web_port(settings: Settings, stage: str) -> int:
-    """standardize 6066, resident 6067, region 6068, evacuation 6069, views 6070 (from the base
-    port)."""
-    if stage not in STAGE_PORT_OFFSETS:
-        raise RenkeiError(f"no default web port for stage {stage!r}; pass web_port")
-    return settings.worker_web_port_base + STAGE_PORT_OFFSETS[stage]
 
 
 def quiet_library_logs(level: int = logging.WARNING) -> None:
@@ -175,107 +161,4 @@ def create_app(
     app = StageApp(app_id, **options)
     app.metrics = metrics or StageMetrics(stage_name)
     app.shutdown_hooks.append(instrument(app, settings, stage_name, app.metrics).close)
-    return app
-
-
-def build_stage_app(
-    settings: Settings,
-    stage: Stage,
-    *,
-    web_port: int,
-    store: str = "rocksdb://",
-    metrics: StageMetrics | None = None,
-) -> StageApp:
-    """Mount ``stage`` on a new App.
-
-    Phases:
-    1. names: contract topics → Kafka names (``settings.topic_prefix``, empty in production);
-    2. app: :func:`create_app` (group ``renkei-<stage>``, at-least-once, web port);
-    3. codecs: a decoder per input (reader = catalogue schema), an encoder per output;
-    4. DLQ: breaker thresholds from settings, router sending through the app's producer;
-    5. startup hook, before the consumer starts: check inputs, create outputs and DLQs, resolve
-       output schema ids, prefetch input schemas;
-    6. agents: one per input topic, concurrency=1, raw bytes, acked once outputs are delivered.
-    """
-    names = TopicNames(settings.topic_prefix)
-    app = create_app(
-        settings,
-        stage.name,
-        web_port=web_port,
-        store=store,
-        partitions=max(spec.partitions for spec in stage.inputs),
-        metrics=metrics,
-    )
-
-    registry = RegistryClient(settings.schema_registry_url)
-    decoders = {
-        spec.topic: SourceDecoder(registry, spec, topic=names.topic(spec.topic))
-        for spec in stage.inputs
-    }
-    encoders = OutputEncoders(registry, stage.outputs, names)
-
-    topics = StageTopics(inputs={}, dlqs={})
-
-    async def send(
-        topic: str, key: bytes | None, value: bytes | None, partition: int | None, headers: Any
-    ) -> Any:
-        return await app.producer.send(topic, key, value, partition, None, headers)
-
-    router = DeadLetterRouter(
-        stage=stage.name,
-        send=send,
-        breaker=DlqBreaker(
-            window_records=settings.dlq_breaker_window_records,
-            window_seconds=settings.dlq_breaker_window_seconds,
-            min_records=settings.dlq_breaker_min_records,
-            max_failure_ratio=settings.dlq_breaker_max_failure_ratio,
-        ),
-        dlq_topic=names.dlq,
-        dlq_partitions=lambda contract_topic: topics.dlqs.get(contract_topic),
-        metrics=app.metrics,
-    )
-    processor = StageProcessor(
-        stage,
-        decoders=decoders,
-        encoders=encoders,
-        names=names,
-        send=send,
-        router=router,
-        registry_url=settings.schema_registry_url,
-        metrics=app.metrics,
-    )
-
-    async def prepare() -> None:
-        nonlocal topics
-        topics = await provision_stage_topics(
-            settings, stage=stage.name, inputs=stage.inputs, outputs=stage.outputs, names=names
-        )
-        await encoders.prepare()
-        processor.on_prepared()
-        for spec in stage.inputs:
-            await decoders[spec.topic].prefetch_latest(names.subject(spec.topic))
-        log.info(
-            "%s ready: %s -> %s (DLQ %s)",
-            app.conf.id,
-            ", ".join(names.topic(s.topic) for s in stage.inputs),
-            ", ".join(names.topic(s.topic) for s in stage.outputs),
-            ", ".join(names.dlq(s.topic) for s in stage.inputs),
-        )
-
-    app.startup_hooks.append(prepare)
-    app.shutdown_hooks.append(registry.aclose)
-
-    acker = DeliveryAcker(app.sensors.on_message_out, app.fail)
-    for spec in stage.inputs:
-        topic = app.topic(
-            names.topic(spec.topic),
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=spec.partitions,
-        )
-        app.agent(topic, name=f"{stage.name}.{spec.topic}", concurrency=1)(
-            stage_agent(processor, spec.topic, acker, app.fail)
-        )
     return app

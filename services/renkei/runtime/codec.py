@@ -22,9 +22,10 @@ from typing import Any
 import fastavro
 from fastavro.read import SchemaResolutionError
 
+from renkei.contracts.dlq import DlqReason
+from renkei.contracts.names import TopicNames
 from renkei.errors import ConfigurationError, InvalidRecord, RegistryError, SerializationError
-from renkei.runtime.dlq import DlqReason, encode_failure_field
-from renkei.runtime.records import TopicNames
+from renkei.runtime.dlq import encode_failure_field
 from renkei.schemas.catalogue import TopicSpec
 from renkei.serde.avro import AvroDecoder, AvroEncoder
 from renkei.serde.registry import RegistryClient
@@ -42,6 +43,7 @@ class UndecodableRecord(InvalidRecord):
 
     def __init__(self, reason: DlqReason, detail: str):
         self.reason: DlqReason = reason
+        self.dlq_reason = reason
         super().__init__([("(value)", detail)])
 
 

@@ -21,27 +21,15 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from renkei.contracts.dlq import MAX_DETAIL_CHARS, DlqReason, dlq_headers
 from renkei.errors import InvalidRecord, RenkeiError
-from renkei.runtime.metrics import StageMetrics
-from renkei.runtime.records import Headers, SourceRecord
+from renkei.ops.metrics import StageMetrics
+from renkei.runtime.records import SourceRecord
 
 log = logging.getLogger(__name__)
 
-DlqReason = Literal["deserialization", "schema", "standardization", "processing"]
-"""Class of failure, the ``renkei.dlq.reason`` header:
-
-- ``deserialization``: the value is not a Confluent-Avro record (magic byte, length, tombstone,
-  a body that does not decode with its writer schema);
-- ``schema``: its schema id is unknown to the registry, or the writer schema cannot be read as the
-  topic's catalogue schema;
-- ``standardization``: a field could not be standardized (``StandardizationError``);
-- ``processing``: anything else the step raised, or an output that does not fit its schema.
-"""
-
-HEADER_PREFIX = "renkei.dlq."
-MAX_DETAIL_CHARS = 1000
 
 Send = Callable[
     [str, bytes | None, bytes | None, int | None, list[tuple[str, bytes]]], Awaitable[Any]
@@ -98,28 +86,6 @@ def encode_failure_field(exc: BaseException) -> str | None:
     cause = exc.__cause__ or exc
     match = _FASTAVRO_FIELD.search(str(cause))
     return match.group(1) if match else None
-
-
-def dlq_headers(
-    record: SourceRecord, rejection: Rejection, stage: str, now: dt.datetime
-) -> list[tuple[str, bytes]]:
-    """The original headers (earlier ``renkei.dlq.*`` dropped) plus this rejection's."""
-    kept = [(name, value) for name, value in record.headers if not name.startswith(HEADER_PREFIX)]
-    added = {
-        "reason": rejection.reason,
-        "detail": rejection.detail,
-        "stage": stage,
-        "topic": record.topic,
-        "partition": str(record.partition),
-        "offset": str(record.offset),
-        "time": now.astimezone(dt.UTC).isoformat(timespec="milliseconds"),
-    }
-    return kept + [(HEADER_PREFIX + name, text.encode("utf-8")) for name, text in added.items()]
-
-
-def header_map(headers: Headers | list[tuple[str, bytes]]) -> dict[str, str]:
-    """Headers as text, for tests and tools (the last of repeated names wins)."""
-    return {name: (value or b"").decode("utf-8", "replace") for name, value in headers}
 
 
 class DlqBreaker:
@@ -236,7 +202,16 @@ class DeadLetterRouter:
         topic = self._dlq_topic(record.contract_topic)
         partitions = self._dlq_partitions(record.contract_topic)
         partition = record.partition if partitions and record.partition < partitions else None
-        headers = dlq_headers(record, rejection, self.stage, self._clock())
+        headers = dlq_headers(
+            record.headers,
+            reason=rejection.reason,
+            detail=rejection.detail,
+            stage=self.stage,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            now=self._clock(),
+        )
         future = await self._send(topic, record.key, record.value, partition, headers)
         self.routed += 1
         self.metrics.record_dlq(record.contract_topic, rejection.reason)

@@ -14,14 +14,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from renkei.ids.masking import (
+from renkei.identifiers.masking import (
     MASK_CHAR,
     MASKED_HEADER,
     mask_framed,
     mask_raw_digits,
     offending_strings,
 )
-from renkei.ids.mynumber import looks_like_my_number
+from renkei.identifiers.mynumber import looks_like_my_number
 from renkei.runtime.records import SourceRecord
 
 

@@ -14,15 +14,16 @@ the admin API (``topic_allow_declare``), which works with auto-creation disabled
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from renkei.contracts.dlq import dlq_spec
+from renkei.contracts.names import TopicNames
 from renkei.errors import ConfigurationError, StackError
 from renkei.kafka_security import kafka_client_options
-from renkei.runtime.records import TopicNames
-from renkei.schemas.catalogue import TopicSpec
+from renkei.schemas.catalogue import TopicSpec, renamed
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
@@ -35,15 +36,6 @@ class StageTopics:
 
     inputs: dict[str, int]
     dlqs: dict[str, int]
-
-
-def renamed(spec: TopicSpec, topic: str, **metadata: object) -> TopicSpec:
-    """``spec`` under another Kafka name (test prefix, DLQ) with some metadata replaced."""
-    return replace(spec, topic=topic, metadata={**spec.metadata, **metadata, "topic": topic})
-
-
-def dlq_spec(source: TopicSpec, names: TopicNames, partitions: int) -> TopicSpec:
-    return renamed(source, names.dlq(source.topic), partitions=partitions, cleanup_policy="delete")
 
 
 async def provision_stage_topics(

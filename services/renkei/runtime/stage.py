@@ -11,20 +11,22 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from renkei.contracts.dlq import DlqReason
+from renkei.contracts.names import TopicNames
 from renkei.errors import InvalidRecord
+from renkei.ops.metrics import StageMetrics
 from renkei.runtime.codec import OutputEncoders, SourceDecoder, UndecodableRecord
-from renkei.runtime.dlq import DeadLetterRouter, DlqReason, Rejection, Send
+from renkei.runtime.dlq import DeadLetterRouter, Rejection, Send
 from renkei.runtime.dlq_mask import masked_refused, masked_undecodable
-from renkei.runtime.metrics import StageMetrics
-from renkei.runtime.records import Output, SourceRecord, TopicNames
+from renkei.runtime.records import Output, SourceRecord
 from renkei.schemas.catalogue import TopicSpec
-from renkei.standardize.errors import MyNumberRefused
 
 Step = Callable[[SourceRecord, Any], Iterable[Output] | Awaitable[Iterable[Output]]]
 """``step(record, value)``: the decoded ``value`` of ``record`` → the records to produce.
-Raises InvalidRecord (or a subclass such as StandardizationError) for a bad record."""
+Raises InvalidRecord (or a subclass) for a bad record: the error carries its DLQ reason class
+(``dlq_reason``) and whether the record holds a 個人番号 (``carries_my_number``)."""
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,6 @@ class Stage:
     inputs: tuple[TopicSpec, ...]
     outputs: tuple[TopicSpec, ...]
     step: Step
-    invalid_reason: DlqReason = "processing"
-    """DLQ reason class for an InvalidRecord the step raises (standardize: standardization)."""
 
     def __post_init__(self) -> None:
         if not self.inputs:
@@ -117,11 +117,11 @@ class StageProcessor:
             if inspect.isawaitable(produced):
                 produced = await produced
             outputs = list(produced)
-        except MyNumberRefused as exc:  # the DLQ keeps the record, never the number
-            rejection = Rejection.of(exc, self.stage.invalid_reason)
-            raise _Rejected(rejection, masked_refused(record, value)) from exc
         except InvalidRecord as exc:
-            raise _Rejected(Rejection.of(exc, self.stage.invalid_reason)) from exc
+            rejection = Rejection.of(exc, cast(DlqReason, exc.dlq_reason))
+            # the DLQ keeps the record, never a 個人番号 it holds
+            kept = masked_refused(record, value) if exc.carries_my_number else None
+            raise _Rejected(rejection, kept) from exc
         except Exception as exc:  # a step bug must not stop the stream: DLQ 'processing'
             raise _Rejected(Rejection.of(exc, "processing")) from exc
         try:

@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import faust
 
+from renkei.contracts.stages import STAGES
+from renkei.errors import ConfigurationError
 from renkei.runtime.app import StageApp, quiet_library_logs
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+
+
+def load_builder(target: str) -> Callable[..., Any]:
+    """The builder function of a stage name (the stage registry's ``builder``) or of
+    ``module:function`` (tests, plugins)."""
+    path = STAGES[target].builder if target in STAGES else target
+    module_name, _, function = path.partition(":")
+    if not function:
+        raise ConfigurationError(
+            f"unknown stage {target!r}; choose one of {', '.join(STAGES)}, all, "
+            "or give module:function"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(f"stage builder module {module_name!r} not found: {exc}") from exc
+    try:
+        builder: Callable[..., Any] = getattr(module, function)
+    except AttributeError:
+        raise ConfigurationError(f"{module_name} has no stage builder {function!r}") from None
+    return builder
 
 
 def configure_logging(log_level: str, log_file: Path | None) -> None:

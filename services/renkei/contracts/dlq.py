@@ -1,0 +1,66 @@
+"""The dead-letter record format, shared by the stages, the publishers and the DLQ tools.
+
+A DLQ record is the original record — key and value bytes unchanged, original headers — in
+``dlq.<source topic>`` (same partition), plus ``renkei.dlq.*`` headers saying why: reason class,
+a value-free detail, stage, source topic, partition, offset and time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from renkei.contracts.names import TopicNames
+from renkei.schemas.catalogue import TopicSpec, renamed
+
+Headers = tuple[tuple[str, bytes], ...] | list[tuple[str, bytes]]
+
+DlqReason = Literal["deserialization", "schema", "standardization", "processing"]
+"""Class of failure, the ``renkei.dlq.reason`` header:
+
+- ``deserialization``: the value is not a Confluent-Avro record (magic byte, length, tombstone,
+  a body that does not decode with its writer schema);
+- ``schema``: its schema id is unknown to the registry, or the writer schema cannot be read as the
+  topic's catalogue schema;
+- ``standardization``: a field could not be standardized (``StandardizationError``);
+- ``processing``: anything else the step raised, or an output that does not fit its schema.
+"""
+
+HEADER_PREFIX = "renkei.dlq."
+MAX_DETAIL_CHARS = 1000
+
+
+def dlq_headers(
+    headers: Headers,
+    *,
+    reason: DlqReason,
+    detail: str,
+    stage: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    now: dt.datetime,
+) -> list[tuple[str, bytes]]:
+    """The original ``headers`` (earlier ``renkei.dlq.*`` dropped) plus this rejection's:
+    ``detail`` must be value-free (field paths and rules, never the record's data)."""
+    kept = [(name, value) for name, value in headers if not name.startswith(HEADER_PREFIX)]
+    added = {
+        "reason": reason,
+        "detail": detail[:MAX_DETAIL_CHARS],
+        "stage": stage,
+        "topic": topic,
+        "partition": str(partition),
+        "offset": str(offset),
+        "time": now.astimezone(dt.UTC).isoformat(timespec="milliseconds"),
+    }
+    return kept + [(HEADER_PREFIX + name, text.encode("utf-8")) for name, text in added.items()]
+
+
+def header_map(headers: Headers) -> dict[str, str]:
+    """Headers as text, for tests and tools (the last of repeated names wins)."""
+    return {name: (value or b"").decode("utf-8", "replace") for name, value in headers}
+
+
+def dlq_spec(source: TopicSpec, names: TopicNames, partitions: int) -> TopicSpec:
+    """The DLQ topic of ``source``: its partitions as found, delete policy, its retention."""
+    return renamed(source, names.dlq(source.topic), partitions=partitions, cleanup_policy="delete")

@@ -1,0 +1,149 @@
+"""Which views exist: one per (consumer agreement, source topic), from deploy/agreements/.
+
+A view topic ``view.<purpose>.<short>`` (CONTRACTS.md B) gets a catalogue-like
+:class:`TopicSpec` built here: the projected schema, the source's partitions, key and cleanup
+policy, ``FULL_TRANSITIVE`` compatibility, the consumer's network zone, and the PII classes of
+the kept fields (pseudonyms count as identifiers). Two agreements may share a view only when
+they grant the same fields; the views stage counts deliveries per agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from renkei.agreements.model import Agreement, load_agreements
+from renkei.contracts.view_projection import (
+    KEY_ID_FIELD,
+    field_tree,
+    has_pseudonyms,
+    project_schema,
+)
+from renkei.errors import ConfigurationError
+from renkei.schemas.catalogue import Catalogue, TopicSpec, renamed
+
+ZONE_NAMES = {
+    "individual_number": "個人番号利用事務系",
+    "lgwan": "LGWAN接続系",
+    "internet": "インターネット接続系",
+}
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class ViewPlan:
+    """One view topic: its spec, its source, its purpose and the agreements reading it."""
+
+    spec: TopicSpec
+    source: TopicSpec
+    purpose: str
+    fields: tuple[str, ...]
+    agreements: tuple[str, ...]
+
+    @property
+    def topic(self) -> str:
+        return self.spec.topic
+
+    @property
+    def pseudonymous_key(self) -> bool:
+        """Whether the Kafka key is a resident key (then it is pseudonymized too)."""
+        return self.source.key_field == "resident_key"
+
+
+def _namespace(purpose: str) -> str:
+    return "jp.renkei.view." + purpose.replace("-", "_")
+
+
+def _pii(source: TopicSpec, fields: Iterable[str], pseudonyms: bool) -> dict[str, str]:
+    tree = field_tree(fields)
+    pii: dict[str, str] = {}
+    for path, cls in source.pii.items():
+        node: object = tree
+        for part in path.split("."):
+            if node is None:
+                break
+            if not isinstance(node, dict) or part not in node:
+                node = False
+                break
+            node = node[part]
+        if node is not False:
+            pii[path] = "identifier" if path.split(".")[-1] == "resident_key" else cls
+    if pseudonyms:
+        pii[KEY_ID_FIELD] = "none"
+    return pii
+
+
+def view_spec(agreement: Agreement, source: TopicSpec, fields: tuple[str, ...]) -> TopicSpec:
+    """The spec of ``agreement``'s view of ``source`` (ConfigurationError for unknown fields)."""
+    purpose = str(agreement.purpose)
+    topic = agreement.view_topic(source.topic)
+    doc = (
+        f"目的「{purpose}」向けビュー（{source.topic} を協定で認められた項目に射影し、住民キーを"
+        f"仮名化） / View for the purpose {purpose}: {source.topic} projected to the fields its "
+        "data-sharing agreement allows, resident keys pseudonymized"
+    )
+    try:
+        schema = project_schema(source.schema, fields, namespace=_namespace(purpose), doc=doc)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"agreement {agreement.id}, {source.topic}: {exc}") from exc
+    metadata: dict[str, object] = {
+        "topic": topic,
+        "owner_department": f"Renkei platform (連携基盤) for {agreement.department}",
+        "description": doc,
+        "key": source.key_field,
+        "partitions": source.partitions,
+        "cleanup_policy": source.cleanup_policy,
+        "compatibility": "FULL_TRANSITIVE",
+        "network_zone": ZONE_NAMES[agreement.zone],
+        "cloudevents_type": f"jp.renkei.view.{purpose}",
+        "pii": _pii(source, fields, has_pseudonyms(schema)),
+    }
+    if "compact" in source.cleanup_policy:
+        # A retracted value (支援措置) must not stay on disk indefinitely under its old offset.
+        metadata["max_compaction_lag_ms"] = DAY_MS
+    if source.cleanup_policy == "delete":
+        source_ms = int(source.metadata.get("retention_ms", -1))
+        agreed_ms = agreement.retention_days * DAY_MS
+        metadata["retention_ms"] = agreed_ms if source_ms < 0 else min(source_ms, agreed_ms)
+    return TopicSpec(topic=topic, folder=Path("."), schema=schema, metadata=metadata)
+
+
+def plan_views(agreements: Iterable[Agreement], catalogue: Catalogue) -> list[ViewPlan]:
+    """Every view of the consumer agreements, sorted by topic."""
+    plans: dict[str, ViewPlan] = {}
+    for agreement in agreements:
+        if agreement.role != "consumer":
+            continue
+        for grant in agreement.topics:
+            source = catalogue.get(grant.topic)
+            fields = tuple(sorted(grant.fields))
+            plan = plans.get(agreement.view_topic(grant.topic))
+            if plan is None:
+                spec = view_spec(agreement, source, fields)
+                plans[spec.topic] = ViewPlan(
+                    spec, source, str(agreement.purpose), fields, (agreement.id,)
+                )
+            elif plan.fields != fields:
+                raise ConfigurationError(
+                    f"agreements {plan.agreements[0]} and {agreement.id} share the view "
+                    f"{plan.topic} but grant different fields: give them different purposes"
+                )
+            else:
+                plans[plan.topic] = replace(plan, agreements=(*plan.agreements, agreement.id))
+    return [plans[topic] for topic in sorted(plans)]
+
+
+def load_view_plans(agreements_dir: Path, catalogue: Catalogue) -> list[ViewPlan]:
+    """The views of the agreements folder (ConfigurationError when none is a consumer)."""
+    plans = plan_views(load_agreements(agreements_dir), catalogue)
+    if not plans:
+        raise ConfigurationError(f"no consumer agreement in {agreements_dir}: no view to build")
+    return plans
+
+
+def view_catalogue(catalogue: Catalogue, plans: Iterable[ViewPlan], prefix: str = "") -> Catalogue:
+    """``catalogue`` plus the view topics (named ``<prefix><view topic>``), so that a
+    downstream app can read its view with the subscriber SDK like any catalogue topic."""
+    views = {f"{prefix}{p.topic}": renamed(p.spec, f"{prefix}{p.topic}") for p in plans}
+    return Catalogue(root=catalogue.root, topics={**catalogue.topics, **views})

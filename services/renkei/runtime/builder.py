@@ -1,0 +1,311 @@
+"""The one stage builder: every stage — stateless (standardize, views) or stateful (resident,
+region, evacuation) — is mounted on its faust App here.
+
+A stage package declares what it does with :class:`StageBuilder`: its tables and internal
+topics (by the names the stage registry, ``renkei.contracts.stages``, declares), a handler per
+consumed topic; then :meth:`StageBuilder.build`. Everything else is the framework's: codecs,
+DLQ routing, topic provisioning, changelog-aware acks, metrics and health.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from faust.types import TableT
+
+from renkei.contracts.names import TopicNames
+from renkei.contracts.stages import StageSpec, default_web_port, internal_topic_spec
+from renkei.runtime.agent import DeliveryAcker, stage_agent
+from renkei.runtime.app import StageApp, create_app
+from renkei.runtime.changelog import ChangelogWrites
+from renkei.runtime.codec import OutputEncoders, SourceDecoder, UndecodableRecord
+from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, Send
+from renkei.runtime.provision import provision_stage_topics
+from renkei.runtime.records import Output, SourceRecord
+from renkei.runtime.stage import Stage, StageProcessor
+from renkei.schemas.catalogue import TopicSpec, load_catalogue
+from renkei.serde.registry import RegistryClient
+from renkei.settings import Settings
+from renkei.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[SourceRecord, Any], Iterable[Output] | Awaitable[Iterable[Output]]]
+"""``handler(record, value)`` → the records to produce; may be async. Raises
+:class:`~renkei.errors.InvalidRecord` for a bad record."""
+
+
+def internal(topic: str, key: str, value: dict[str, Any]) -> Output:
+    """An Output for an internal JSON topic (no CloudEvents headers carried over)."""
+    return Output(topic, key.encode("utf-8"), value, headers=())
+
+
+def contract(topic: str, key: str, datum: dict[str, Any]) -> Output:
+    """An Output for a catalogue topic (Avro; the source's CloudEvents headers carried)."""
+    return Output(topic, key.encode("utf-8"), datum)
+
+
+class _JsonCodec:
+    """Decoder of the stage's internal topics (JSON, written and read only by the stage)."""
+
+    async def decode(self, value: bytes | None) -> Any:
+        try:
+            return json.loads(value or b"")
+        except ValueError as exc:
+            raise UndecodableRecord("deserialization", "not a JSON internal message") from exc
+
+
+class _Encoders:
+    """Avro encoders for catalogue outputs plus JSON for internal topics."""
+
+    def __init__(self, avro: OutputEncoders, internal_topics: set[str]):
+        self._avro = avro
+        self._internal = internal_topics
+
+    async def prepare(self) -> dict[str, int]:
+        return await self._avro.prepare()
+
+    def schema_id(self, topic: str) -> int:
+        return self._avro.schema_id(topic)
+
+    def encode(self, topic: str, datum: Any) -> bytes:
+        if topic in self._internal:
+            return json.dumps(datum, ensure_ascii=False, default=str).encode("utf-8")
+        return self._avro.encode(topic, datum)
+
+
+def stage_settings(settings: Settings, topic_prefix: str | None) -> Settings:
+    """``settings`` with a test topic prefix, if one is given."""
+    if topic_prefix is None:
+        return settings
+    return settings.model_copy(update={"topic_prefix": topic_prefix})
+
+
+@dataclass
+class StageBuilder:
+    """Builder of one stage's App: declare tables, internal topics and handlers, then
+    :meth:`build`. ``registry``/``send`` can be replaced in tests (fake registry, no broker)."""
+
+    settings: Settings
+    spec: StageSpec
+    inputs: tuple[TopicSpec, ...]
+    outputs: tuple[TopicSpec, ...]
+    web_port: int
+    store: str
+    registry: RegistryClient | None = None
+    send: Send | None = None
+    topic_partitions: int | None = None
+    """Default partition count of the App's own topics (faust ``topic_partitions``)."""
+    metrics: Any = None
+    """A :class:`~renkei.ops.metrics.StageMetrics` to use (default: a fresh one)."""
+    internal_topics: dict[str, int] = field(default_factory=dict)
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.inputs:
+            raise ValueError(f"stage {self.spec.name!r} has no input topics")
+        self.name = self.spec.name
+        self.names = TopicNames(self.settings.topic_prefix)
+        self.app: StageApp = create_app(
+            self.settings,
+            self.name,
+            web_port=self.web_port,
+            store=self.store,
+            partitions=self.topic_partitions,
+            metrics=self.metrics,
+        )
+        self.registry = self.registry or RegistryClient(self.settings.schema_registry_url)
+        self.decoders: dict[str, Any] = {}
+        self.tables: list[TableT[str, Any]] = []
+        self.changelog = ChangelogWrites()
+        self._dlqs: dict[str, int] = {}
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        spec: StageSpec,
+        *,
+        inputs: tuple[TopicSpec, ...] | None = None,
+        outputs: tuple[TopicSpec, ...] | None = None,
+        web_port: int | None = None,
+        topic_prefix: str | None = None,
+        store: str | None = None,
+        registry: RegistryClient | None = None,
+        send: Send | None = None,
+        metrics: Any = None,
+        topic_partitions: int | None = None,
+    ) -> StageBuilder:
+        """A builder for ``spec``; its catalogue inputs and outputs are those the stage
+        registry gives (``inputs``/``outputs`` override them, e.g. the views of given plans)."""
+        settings = stage_settings(settings, topic_prefix)
+        if inputs is None or outputs is None:
+            catalogue = load_catalogue(settings.schemas_dir)
+            if inputs is None:
+                names = spec.contract_inputs(catalogue, settings.agreements_dir)
+                inputs = tuple(catalogue.get(t) for t in names)
+            if outputs is None:
+                names = spec.contract_outputs(catalogue, settings.agreements_dir)
+                outputs = tuple(catalogue.get(t) for t in names)
+        return cls(
+            settings,
+            spec,
+            inputs=inputs,
+            outputs=outputs,
+            web_port=web_port if web_port is not None else default_web_port(settings, spec.name),
+            store=store or spec.store,
+            registry=registry,
+            send=send,
+            metrics=metrics,
+            topic_partitions=topic_partitions,
+        )
+
+    def table(self, name: str) -> MutableMapping[str, Any]:
+        """The declared table ``name`` (JSON values). Its changelog partition is the current
+        record's partition, and an input is acked only once its changelog writes are delivered
+        too. Lookups are counted (``renkei_table_lookups_total``)."""
+        table = self.changelog.table(self.app, name, self.spec.table_partitions(name))
+        self.tables.append(table)
+        return self.app.metrics.counted(name, table)
+
+    def internal_topic(self, suffix: str) -> str:
+        """The declared internal JSON topic ``renkei-<stage>-<suffix>``; its contract name."""
+        topic = self.spec.internal_topic(suffix)
+        self.internal_topics[topic] = self.spec.internal_topics[suffix]
+        return topic
+
+    def on(self, topic: str, handler: Handler) -> None:
+        """Handle the records of ``topic`` (a catalogue input or a declared internal topic)."""
+        self.handlers[topic] = handler
+
+    def _step(self, record: SourceRecord, value: Any) -> Iterable[Output] | Awaitable[Any]:
+        return self.handlers[record.contract_topic](record, value)
+
+    async def _send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        headers: Any,
+    ) -> Any:
+        return await self.app.producer.send(topic, key, value, partition, None, headers)
+
+    def build(self) -> StageApp:
+        """Mount the stage on its App.
+
+        Phases:
+        1. codecs: a decoder per catalogue input (reader = catalogue schema), JSON for internal
+           topics; an Avro encoder per catalogue output, JSON for internal topics;
+        2. DLQ: breaker thresholds from settings, router sending through the App's producer;
+        3. processor: decode → handler → encode → send, or the DLQ (runtime/stage.py);
+        4. startup hook, before the consumer starts: inputs must exist; outputs, DLQs, internal
+           topics and changelogs are created; output schema ids resolved, input schemas
+           prefetched;
+        5. agents: one per consumed topic, concurrency=1, raw bytes, acked once outputs and
+           changelog writes are delivered.
+        """
+        consumed = {s.topic for s in self.inputs} | set(self.internal_topics)
+        unhandled = sorted(consumed - set(self.handlers))
+        if unhandled:
+            raise ValueError(f"stage {self.name!r} has no handler for {', '.join(unhandled)}")
+        assert self.registry is not None
+        self.decoders = {
+            spec.topic: SourceDecoder(self.registry, spec, topic=self.names.topic(spec.topic))
+            for spec in self.inputs
+        }
+        self.decoders.update(dict.fromkeys(self.internal_topics, _JsonCodec()))
+        avro = OutputEncoders(self.registry, self.outputs, self.names)
+        self.encoders = _Encoders(avro, set(self.internal_topics))
+        send = self.send or self._send
+        s = self.settings
+        router = DeadLetterRouter(
+            stage=self.name,
+            send=send,
+            dlq_topic=self.names.dlq,
+            breaker=DlqBreaker(
+                window_records=s.dlq_breaker_window_records,
+                window_seconds=s.dlq_breaker_window_seconds,
+                min_records=s.dlq_breaker_min_records,
+                max_failure_ratio=s.dlq_breaker_max_failure_ratio,
+            ),
+            dlq_partitions=lambda topic: self.internal_topics.get(topic) or self._dlqs.get(topic),
+            metrics=self.app.metrics,
+        )
+        stage = Stage(self.name, self.inputs, self.outputs, self._step)
+        self.processor = StageProcessor(
+            stage,
+            decoders=self.decoders,
+            encoders=self.encoders,  # type: ignore[arg-type]
+            names=self.names,
+            send=send,
+            router=router,
+            registry_url=s.schema_registry_url,
+            metrics=self.app.metrics,
+        )
+        self.app.startup_hooks.append(self.prepare)
+        self.app.shutdown_hooks.append(self.registry.aclose)
+        self._mount_agents()
+        self.app.builder = self  # type: ignore[attr-defined]  # tests reach the builder
+        return self.app
+
+    def _mount_agents(self) -> None:
+        acker = DeliveryAcker(self.app.sensors.on_message_out, self.app.fail)
+        consumed = {s.topic: s.partitions for s in self.inputs} | self.internal_topics
+        for topic, partitions in consumed.items():
+            channel = self.app.topic(
+                self.names.topic(topic),
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+                partitions=partitions,
+            )
+            processor: Any = self.processor
+            if self.tables:  # acks also wait for the step's changelog writes
+                processor = self.changelog.processor(self.processor)
+            agent = stage_agent(processor, topic, acker, self.app.fail)
+            self.app.agent(channel, name=f"{self.name}.{topic}", concurrency=1)(agent)
+
+    async def prepare_codecs(self) -> None:
+        """Resolve output schema ids and prefetch input schemas (no topic provisioning)."""
+        await self.encoders.prepare()
+        self.processor.on_prepared()
+        for spec in self.inputs:
+            await self.decoders[spec.topic].prefetch_latest(self.names.subject(spec.topic))
+
+    async def prepare(self) -> None:
+        """Startup: inputs must exist; outputs, DLQs, internal topics and changelogs are
+        created; then the codecs are prepared."""
+        found = await provision_stage_topics(
+            self.settings,
+            stage=self.name,
+            inputs=self.inputs,
+            outputs=self.outputs,
+            names=self.names,
+        )
+        self._dlqs.update(found.dlqs)
+        specs = []
+        for topic, partitions in self.internal_topics.items():
+            specs.append(internal_topic_spec(self.names.topic(topic), partitions))
+            specs.append(internal_topic_spec(self.names.dlq(topic), partitions))
+        # Changelogs are created here, before faust starts: if faust creates them itself, a
+        # record that arrives before the new topic's metadata does fails the table update with
+        # PartitionsMismatch (seen under load in CI).
+        for table in self.tables:
+            changelog = table.changelog_topic.get_topic_name()
+            specs.append(internal_topic_spec(changelog, table.partitions or 1, compact=True))
+        if specs:
+            await ensure_topics(self.settings, specs)
+        await self.prepare_codecs()
+        log.info(
+            "%s ready: %s -> %s (DLQ %s)",
+            self.app.conf.id,
+            ", ".join(self.names.topic(s.topic) for s in self.inputs),
+            ", ".join(self.names.topic(s.topic) for s in self.outputs),
+            ", ".join(self.names.dlq(s.topic) for s in self.inputs),
+        )

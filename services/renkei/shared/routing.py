@@ -1,0 +1,59 @@
+"""Re-keying resident facts by region, with the *departure* a re-key by value alone would lose.
+
+``internal.resident.facts`` is keyed by ``resident_key``; the region and evacuation stages
+aggregate by region. A plain ``group_by(region_code)`` would send a resident's new facts to the
+new region only, and the old region would count them forever. So each of those stages keeps a
+small table keyed by ``resident_key`` (co-partitioned with the facts topic) remembering which
+region keys ("targets") the resident was last sent to, and sends
+
+- to every current target: ``member: true`` with the facts;
+- to every former target the resident left: ``member: false`` with the facts (the region counts
+  a 転出 there, or just removes the person).
+
+Each message carries the facts' ``sequence`` (the resident stage's per-resident output
+revision) as ``rev``: the receiving side ignores a message not newer than what it holds for that
+resident, so a redelivered or replayed facts record changes nothing. A facts record with the
+same revision as the one held is routed again (its earlier sends may not have been delivered
+before a crash); one with an older revision is stale and dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from renkei.shared.values import json_form
+
+Targets = Callable[[dict[str, Any]], Sequence[str]]
+Message = tuple[str, dict[str, Any]]
+
+
+def route_facts(
+    entry: dict[str, Any] | None, facts: dict[str, Any], targets: Targets
+) -> tuple[dict[str, Any] | None, list[Message]]:
+    """(new routing entry or None when unchanged, [(target key, message)])."""
+    facts_json = json_form(facts)
+    revision = int(facts_json["sequence"])
+    entry = entry or {"targets": [], "left": [], "rev": 0}
+    if revision < int(entry["rev"]):
+        return None, []
+    if revision == int(entry["rev"]):
+        current, left, new_entry = list(entry["targets"]), list(entry["left"]), None
+    else:
+        current = list(dict.fromkeys(targets(facts_json)))
+        left = [t for t in entry["targets"] if t not in current]
+        new_entry = {"targets": current, "left": left, "rev": revision}
+    base = {"resident_key": facts_json["resident_key"], "rev": revision, "facts": facts_json}
+    messages: list[Message] = [(t, {**base, "target": t, "member": False}) for t in left]
+    messages += [(t, {**base, "target": t, "member": True}) for t in current]
+    return new_entry, messages
+
+
+def last_revision(stored: dict[str, Any] | None) -> int:
+    """Revision of the member entry a target holds for a resident (0 when none)."""
+    return int(stored["rev"]) if stored else 0
+
+
+def is_stale(stored: dict[str, Any] | None, message: dict[str, Any]) -> bool:
+    """True when ``message`` is not newer than the member entry the target holds."""
+    return int(message["rev"]) <= last_revision(stored)

@@ -1,0 +1,266 @@
+"""Evacuation-support lists (避難行動要支援者名簿) per alert and region: alerts × candidates.
+
+One ``EvacuationRegion`` per 町域 region holds the region's candidates (from
+``internal.resident.facts``, routed by ``routing.route_facts`` so a resident who moves away is
+removed) and the alerts that target it. Heads of household are kept per (region, household)
+beside it, for the household contact.
+
+An alert of level ≥ 3 that is issued or updated makes the region's list active; the list is
+re-emitted whenever it changes while the alert is active (a candidate moves in or out, becomes
+or stops being a candidate, consent or address changes). ``lifted`` — or an update below level
+3, or an update that no longer targets the region — emits one record with status lifted and no
+persons; later changes emit nothing for that alert.
+
+Mode (災害対策基本法 49条の11): ``disaster`` when the level is 4 or 5, or when the operator
+turned disaster mode on (``disaster_override``) → every candidate; ``normal`` (level 3) →
+only candidates who consented (②). Protected persons (支援措置) are listed — they need help
+too — with address null and ``address_withheld`` true (``protection.redact_location``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from renkei.privacy.protection import redact_location
+from renkei.shared.values import (
+    as_order_key,
+    aware_datetime,
+    digest,
+    iso_date,
+    json_form,
+    order_key,
+)
+
+EVACUATION_TOPIC = "derived.evacuation-support"
+MIN_LEVEL = 3
+DISASTER_LEVEL = 4
+
+
+def evacuation_targets(facts: dict[str, Any]) -> list[str]:
+    """A resident is listed in its 町域 region only, and only while residing."""
+    if facts.get("status") != "residing" or not facts.get("region_code"):
+        return []
+    return [str(facts["region_code"])]
+
+
+def candidate_entry(facts: dict[str, Any]) -> dict[str, Any]:
+    """What a list needs of one candidate (JSON form)."""
+    keys = (
+        "resident_key",
+        "name",
+        "kana",
+        "age",
+        "sex",
+        "address",
+        "region_code",
+        "protected",
+        "household_number",
+        "is_head",
+        "consent_to_share",
+    )
+    entry = {k: facts.get(k) for k in keys}
+    entry["support_reasons"] = list(facts.get("candidate_reasons") or [])
+    return entry
+
+
+def alert_entry(alert: dict[str, Any], *, withdrawn: bool = False) -> dict[str, Any]:
+    """What a region keeps of an alert event (JSON form); ``active`` decides the list."""
+    alert = json_form(alert)
+    active = (
+        not withdrawn
+        and alert["action"] in ("issued", "updated")
+        and int(alert["level"]) >= MIN_LEVEL
+    )
+    keys = ("alert_id", "level", "hazard", "information_name", "issued_at", "municipality_code")
+    entry = {k: alert[k] for k in keys}
+    updated_at = alert.get("lifted_at") if alert["action"] == "lifted" else None
+    entry.update(
+        active=active,
+        updated_at=updated_at
+        or (alert["issued_at"] if alert["action"] == "issued" else alert["recorded_at"]),
+        order=list(order_key(alert)),
+        trigger={
+            k: alert[k] for k in ("event_id", "municipality_code", "effective_date", "recorded_at")
+        },
+    )
+    return entry
+
+
+@dataclass(frozen=True)
+class EvacuationRegion:
+    """Candidates, alerts and emitted lists of one region (JSON-serializable)."""
+
+    region_code: str
+    candidates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lists: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """alert_id → {"revision": n, "digest": d} of the last list emitted."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Shallow: the state is never mutated in place, so sharing is safe (and cheap)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvacuationRegion:
+        return cls(**data)
+
+
+def apply_alert(region: EvacuationRegion, entry: dict[str, Any]) -> EvacuationRegion:
+    """Region with this alert state, unless an equal or newer event of the alert is held."""
+    held = region.alerts.get(entry["alert_id"])
+    if held is not None and as_order_key(entry["order"]) <= as_order_key(held["order"]):
+        return region
+    return dataclasses.replace(region, alerts={**region.alerts, entry["alert_id"]: entry})
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    region: EvacuationRegion
+    member: dict[str, Any]
+    heads: dict[str, dict[str, Any] | None]
+    """(region-local) household number → head entry to store, None to delete."""
+
+
+def apply_member(
+    region: EvacuationRegion,
+    stored: dict[str, Any] | None,
+    message: dict[str, Any],
+    heads: Mapping[str, dict[str, Any] | None],
+) -> MemberChange | None:
+    """Apply one routed facts message; None when stale. ``heads`` holds the head entries of
+    the households the resident was and is head of."""
+    if stored is not None and int(message["rev"]) <= int(stored["rev"]):
+        return None
+    facts, member, resident_key = message["facts"], bool(message["member"]), message["resident_key"]
+    candidates = dict(region.candidates)
+    candidates.pop(resident_key, None)
+    if member and facts.get("candidate"):
+        candidates[resident_key] = candidate_entry(facts)
+    head_of = facts["household_number"] if member and facts.get("is_head") else None
+    head_updates: dict[str, dict[str, Any] | None] = {}
+    previous = (stored or {}).get("head_of")
+    if (
+        previous
+        and previous != head_of
+        and (heads.get(previous) or {}).get("resident_key") == resident_key
+    ):
+        head_updates[previous] = None
+    if head_of:
+        head_updates[head_of] = {"resident_key": resident_key, "name": facts["name"]}
+    return MemberChange(
+        region=dataclasses.replace(region, candidates=candidates),
+        member={
+            "rev": int(message["rev"]),
+            "head_of": head_of,
+            "candidate": resident_key in candidates,
+        },
+        heads=head_updates,
+    )
+
+
+def _person(candidate: dict[str, Any], head_names: Mapping[str, str | None]) -> dict[str, Any]:
+    address, _, withheld = redact_location(
+        candidate.get("address"), str(candidate["region_code"]), bool(candidate.get("protected"))
+    )
+    if address is not None:
+        address = {**address, "chome": address.get("chome"), "building": address.get("building")}
+    head = (
+        candidate["name"]
+        if candidate.get("is_head")
+        else head_names.get(candidate["household_number"])
+    )
+    return {
+        "resident_key": candidate["resident_key"],
+        "name": candidate["name"],
+        "kana": candidate.get("kana"),
+        "age": candidate.get("age"),
+        "sex": candidate["sex"],
+        "address": address,
+        "address_withheld": withheld,
+        "support_reasons": list(candidate["support_reasons"]),
+        "household_number": candidate["household_number"],
+        "household_head_name": head,
+        "consent_to_share": bool(candidate.get("consent_to_share")),
+    }
+
+
+def list_mode(alert: dict[str, Any], disaster_override: bool) -> str:
+    return "disaster" if disaster_override or int(alert["level"]) >= DISASTER_LEVEL else "normal"
+
+
+def build_list(
+    region: EvacuationRegion,
+    alert: dict[str, Any],
+    head_names: Mapping[str, str | None],
+    disaster_override: bool,
+) -> dict[str, Any]:
+    """The list record's content (no envelope): persons oldest first, empty unless active."""
+    mode = list_mode(alert, disaster_override)
+    persons = []
+    if alert["active"]:
+        chosen = [
+            c for c in region.candidates.values() if mode == "disaster" or c.get("consent_to_share")
+        ]
+        chosen.sort(key=lambda c: (-(c.get("age") or 0), c["resident_key"]))
+        persons = [_person(c, head_names) for c in chosen]
+    return {
+        "list_key": f"{alert['alert_id']}:{region.region_code}",
+        "alert_id": alert["alert_id"],
+        "region_code": region.region_code,
+        "level": int(alert["level"]),
+        "hazard": alert["hazard"],
+        "information_name": alert["information_name"],
+        "mode": mode,
+        "status": "active" if alert["active"] else "lifted",
+        "issued_at": aware_datetime(alert["issued_at"]),
+        "updated_at": aware_datetime(alert["updated_at"]),
+        "count": len(persons),
+        "persons": persons,
+    }
+
+
+def refresh_lists(
+    region: EvacuationRegion,
+    head_names: Mapping[str, str | None],
+    disaster_override: bool,
+    trigger: dict[str, Any] | None,
+) -> tuple[EvacuationRegion, list[tuple[str, dict[str, Any]]]]:
+    """(region, [(list_key, datum)]) for every alert whose list content changed.
+
+    ``trigger`` is the JSON envelope of the resident event that changed the region (None when
+    an alert did: the alert's own envelope is used). A list never emitted and not active (an
+    alert lifted before the region knew of it) is not emitted.
+    """
+    lists = dict(region.lists)
+    outputs: list[tuple[str, dict[str, Any]]] = []
+    for alert_id, alert in sorted(region.alerts.items()):
+        held = lists.get(alert_id)
+        if held is None and not alert["active"]:
+            continue
+        content = build_list(region, alert, head_names, disaster_override)
+        content_digest = digest(content)
+        if held is not None and held["digest"] == content_digest:
+            continue
+        revision = (held or {}).get("revision", 0) + 1
+        source = trigger or alert["trigger"]
+        datum = {
+            "event_id": source["event_id"],
+            "municipality_code": alert["municipality_code"],
+            "effective_date": iso_date(source["effective_date"]),
+            "recorded_at": aware_datetime(source["recorded_at"]),
+            "sequence": revision,
+            **content,
+        }
+        lists[alert_id] = {"revision": revision, "digest": content_digest}
+        outputs.append((content["list_key"], datum))
+    return dataclasses.replace(region, lists=lists), outputs
+
+
+def households_to_look_up(region: EvacuationRegion) -> list[str]:
+    """Households whose head name a list of this region needs (candidates not heads)."""
+    return sorted(
+        {c["household_number"] for c in region.candidates.values() if not c.get("is_head")}
+    )

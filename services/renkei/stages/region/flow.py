@@ -1,0 +1,250 @@
+"""The region stage's steps over its table values, and the ``unified.region`` record.
+
+Tables (all JSON dicts):
+- routing, keyed by ``resident_key`` (co-partitioned with ``internal.resident.facts``):
+  ``routing.route_facts`` entries;
+- region, keyed by region key: ``RegionAggregate``; member entries under
+  :func:`member_key`; child-rearing migration marks under :func:`household_key`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from renkei.privacy.protection import K_THRESHOLD, suppress_small_cells
+from renkei.shared.routing import Message, route_facts
+from renkei.shared.values import (
+    ENVELOPE,
+    as_order_key,
+    aware_datetime,
+    digest,
+    iso_date,
+    json_form,
+    order_key,
+)
+from renkei.stages.region.state import (
+    BANDS_5Y,
+    RegionAggregate,
+    apply_member,
+    later_date,
+    region_targets,
+)
+
+REGION_TOPIC = "unified.region"
+
+
+def apply_indicators(agg: RegionAggregate, event: dict[str, Any]) -> RegionAggregate:
+    """Keep the latest value of each indicator (by period end, then event order)."""
+    event = json_form(event)
+    order = list(order_key(event))
+    indicators = dict(agg.indicators)
+    for item in event.get("indicators") or []:
+        held = indicators.get(item["name"])
+        candidate = {
+            "value": float(item["value"]),
+            "unit": item["unit"],
+            "period_end": str(event["period_end"]),
+            "order": order,
+        }
+        if held is None or (candidate["period_end"], as_order_key(order)) > (
+            held["period_end"],
+            as_order_key(held["order"]),
+        ):
+            indicators[item["name"]] = candidate
+    if indicators == agg.indicators:
+        return agg
+    return dataclasses.replace(
+        agg,
+        indicators=indicators,
+        municipality_code=agg.municipality_code or event.get("municipality_code"),
+        as_of=later_date(agg.as_of, str(event["effective_date"])),
+    )
+
+
+def member_key(region_code: str, resident_key: str) -> str:
+    return f"{region_code}|member|{resident_key}"
+
+
+def household_key(region_code: str, household_number: str) -> str:
+    return f"{region_code}|household|{household_number}"
+
+
+def _checkup_year(counters: dict[str, int]) -> int | None:
+    years = [int(k.split(":")[1]) for k in counters if k.startswith("checkup:")]
+    return max(years) if years else None
+
+
+def region_figures(agg: RegionAggregate) -> dict[str, Any]:
+    """Raw (unsuppressed) figures of a region, in the shape ``suppress_small_cells`` takes."""
+    c = agg.counters
+    year = _checkup_year(c)
+
+    def per_year(name: str) -> int:
+        return c.get(f"checkup:{year}:{name}", 0) if year is not None else 0
+
+    today = agg.moves_by_day.get(agg.day or "", [0, 0])
+    return {
+        "population": c.get("population", 0),
+        **{name: c.get(name, 0) for name in ("age_0_14", "age_15_64", "age_65_74", "age_75_plus")},
+        "age_bands": {band: c.get(f"band:{band}", 0) for band in BANDS_5Y},
+        "households": c.get("households", 0),
+        "households_with_children_under_15": c.get("households_with_children_under_15", 0),
+        "move_ins_today": today[0],
+        "move_outs_today": today[1],
+        "move_ins_total": agg.move_totals[0],
+        "move_outs_total": agg.move_totals[1],
+        "net_migration_child_rearing_households": agg.child_household_moves,
+        "checkup_fiscal_year": year,
+        "checkup_participants": per_year("participants"),
+        "checkup_participation_rate": (per_year("participants_40_74"), c.get("eligible_40_74", 0)),
+        "metabolic_syndrome_rate": (per_year("meets"), per_year("judged")),
+        "evacuation_support_candidates": c.get("candidates", 0),
+    }
+
+
+def _indicators(agg: RegionAggregate) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "value": held["value"],
+            "unit": held["unit"],
+            "period_end": iso_date(held["period_end"]),
+        }
+        for name, held in sorted(agg.indicators.items())
+    ]
+
+
+def region_record(agg: RegionAggregate, trigger: dict[str, Any], k: int) -> dict[str, Any]:
+    """The ``unified.region`` datum (Avro form), suppressed; ``sequence`` = revision + 1."""
+    figures = region_figures(agg)
+    as_of = agg.as_of or str(trigger["effective_date"])
+    return {
+        "event_id": trigger["event_id"],
+        "municipality_code": agg.municipality_code or trigger["municipality_code"],
+        "effective_date": iso_date(trigger["effective_date"]),
+        "recorded_at": aware_datetime(trigger["recorded_at"]),
+        "sequence": agg.revision + 1,
+        "region_code": agg.region_code,
+        "as_of": iso_date(as_of),
+        "day": iso_date(agg.day or as_of),
+        "checkup_fiscal_year": figures["checkup_fiscal_year"],
+        "indicators": _indicators(agg),
+        **suppress_small_cells(figures, k),
+    }
+
+
+@dataclass(frozen=True)
+class RegionResult:
+    """Table values to store (key → value; None values delete nothing, they are tombstones
+    kept as entries) and ``unified.region`` records to send (key region_code)."""
+
+    store: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outputs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _emit(
+    agg: RegionAggregate, trigger: dict[str, Any], k: int
+) -> tuple[RegionAggregate, list[tuple[str, dict[str, Any]]]]:
+    record = region_record(agg, trigger, k)
+    content = digest({key: v for key, v in record.items() if key not in ENVELOPE})
+    if content == agg.digest:
+        return agg, []
+    agg = dataclasses.replace(agg, revision=agg.revision + 1, digest=content)
+    return agg, [(agg.region_code, record)]
+
+
+def _trigger(source: dict[str, Any]) -> dict[str, Any]:
+    keys = ("event_id", "municipality_code", "effective_date", "recorded_at")
+    return {k: source[k] for k in keys}
+
+
+def _load(stored: dict[str, Any] | None, region_code: str) -> RegionAggregate:
+    return RegionAggregate.from_dict(stored) if stored else RegionAggregate(region_code=region_code)
+
+
+def on_member_message(
+    stored: dict[str, Any] | None,
+    member: dict[str, Any] | None,
+    marks: dict[str, Any] | None,
+    message: dict[str, Any],
+    k: int = K_THRESHOLD,
+) -> RegionResult:
+    """One routed facts message for region ``message['target']``.
+
+    ``stored``/``member``/``marks``: the values under the region key, :func:`member_key` and
+    :func:`household_key` (of the facts' household)."""
+    region_code = message["target"]
+    before = _load(stored, region_code)
+    change = apply_member(before, member, message, list((marks or {}).get("marks", [])))
+    if change is None:
+        return RegionResult()
+    facts = message["facts"]
+    agg, outputs = _emit(change.aggregate, _trigger(facts), k)
+    store = {
+        region_code: agg.to_dict(),
+        member_key(region_code, message["resident_key"]): change.member,
+    }
+    if change.household_marks is not None:
+        store[household_key(region_code, facts["household_number"])] = {
+            "marks": change.household_marks
+        }
+    return RegionResult(store=store, outputs=outputs)
+
+
+def on_indicators(
+    stored: dict[str, Any] | None, event: dict[str, Any], k: int = K_THRESHOLD
+) -> RegionResult:
+    """A ``std.economy.region.indicators`` datum for its region."""
+    event = json_form(event)
+    region_code = event["region_code"]
+    before = _load(stored, region_code)
+    after = apply_indicators(before, event)
+    if after is before:
+        return RegionResult()
+    agg, outputs = _emit(after, _trigger(event), k)
+    return RegionResult(store={region_code: agg.to_dict()}, outputs=outputs)
+
+
+Store = MutableMapping[str, Any]
+"""A table: a faust Table in the stage, a dict in tests."""
+
+
+def handle_facts(routing: Store, facts: dict[str, Any]) -> list[Message]:
+    """Route one ``internal.resident.facts`` datum: [(region key, message)] to send."""
+    key = str(facts["resident_key"])
+    entry, messages = route_facts(routing.get(key), facts, region_targets)
+    if entry is not None:
+        routing[key] = entry
+    return messages
+
+
+def handle_member_message(
+    regions: Store, message: dict[str, Any], k: int = K_THRESHOLD
+) -> list[tuple[str, dict[str, Any]]]:
+    """Apply one routed facts message to the region table; ``unified.region`` records to send."""
+    region_code = message["target"]
+    facts = message["facts"]
+    marks_key = household_key(region_code, str(facts["household_number"]))
+    result = on_member_message(
+        regions.get(region_code),
+        regions.get(member_key(region_code, message["resident_key"])),
+        regions.get(marks_key),
+        message,
+        k,
+    )
+    for key, value in result.store.items():
+        regions[key] = value
+    return result.outputs
+
+
+def handle_indicators(
+    regions: Store, event: dict[str, Any], k: int = K_THRESHOLD
+) -> list[tuple[str, dict[str, Any]]]:
+    """Apply one std indicators datum to the region table; ``unified.region`` records."""
+    result = on_indicators(regions.get(str(event["region_code"])), event, k)
+    for key, value in result.store.items():
+        regions[key] = value
+    return result.outputs

@@ -1,0 +1,72 @@
+"""The region stage (地域集計): ``internal.resident.facts`` and ``std.economy.region.indicators``
+→ ``unified.region``. Logic in ``flow.py`` / ``state.py``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from renkei.contracts.stages import stage_spec
+from renkei.privacy.protection import K_THRESHOLD
+from renkei.runtime.app import StageApp
+from renkei.runtime.builder import StageBuilder, contract, internal
+from renkei.runtime.dlq import Send
+from renkei.runtime.records import Output, SourceRecord
+from renkei.serde.registry import RegistryClient
+from renkei.settings import Settings
+from renkei.stages.region import flow as region_flow
+
+STAGE = "region"
+
+
+def build_region(
+    settings: Settings,
+    *,
+    web_port: int | None = None,
+    topic_prefix: str | None = None,
+    store: str | None = None,
+    registry: RegistryClient | None = None,
+    send: Send | None = None,
+    k_threshold: int = K_THRESHOLD,
+) -> StageApp:
+    """The region worker's App (group ``renkei-region``, web port 6068 by default).
+
+    Phases:
+    1. catalogue: inputs ``internal.resident.facts`` (6 partitions, key resident_key) and
+       ``std.economy.region.indicators`` (3, key region_code); output ``unified.region``;
+    2. tables: ``routing`` (resident_key → region keys last sent; 6 partitions) and
+       ``regions`` (region aggregates, member entries, migration marks; 3 partitions);
+    3. internal topic ``renkei-region-members`` (key region code, 3 partitions): facts re-keyed
+       to every region a resident joins *and* leaves (``renkei.shared.routing``);
+    4. handlers: facts → routing → members topic; members topic and indicators → regions table
+       → ``unified.region`` when a region's (suppressed) figures changed.
+    """
+    stage = StageBuilder.create(
+        settings,
+        stage_spec(STAGE),
+        web_port=web_port,
+        topic_prefix=topic_prefix,
+        store=store,
+        registry=registry,
+        send=send,
+    )
+    facts_topic, indicators_topic = stage.spec.inputs
+    (output,) = stage.spec.outputs
+    routing = stage.table("routing")
+    regions = stage.table("regions")
+    members = stage.internal_topic("members")
+
+    def on_facts(_: SourceRecord, facts: Any) -> list[Output]:
+        return [internal(members, key, m) for key, m in region_flow.handle_facts(routing, facts)]
+
+    def on_member(_: SourceRecord, message: Any) -> list[Output]:
+        records = region_flow.handle_member_message(regions, message, k_threshold)
+        return [contract(output, key, datum) for key, datum in records]
+
+    def on_indicators(_: SourceRecord, event: Any) -> list[Output]:
+        records = region_flow.handle_indicators(regions, event, k_threshold)
+        return [contract(output, key, datum) for key, datum in records]
+
+    stage.on(facts_topic, on_facts)
+    stage.on(members, on_member)
+    stage.on(indicators_topic, on_indicators)
+    return stage.build()

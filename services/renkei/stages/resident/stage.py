@@ -1,0 +1,131 @@
+"""The resident stage (住民の連携): std registry events, checkups and care certifications →
+``unified.resident`` (redacted) and ``internal.resident.facts`` (unredacted, platform internal).
+
+The wiring only: state and steps are in ``flow.py``, ``state.py``, ``household.py``,
+``profile.py`` and ``redelivery.py``; an agent loops, calls a handler, sends
+(``renkei.runtime.builder``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from renkei.contracts.stages import stage_spec
+from renkei.runtime.app import StageApp
+from renkei.runtime.builder import StageBuilder, contract, internal
+from renkei.runtime.dlq import Send
+from renkei.runtime.records import Output, SourceRecord
+from renkei.serde.registry import RegistryClient
+from renkei.settings import Settings
+from renkei.stages.resident import flow as resident_flow
+from renkei.stages.resident import redelivery
+
+STAGE = "resident"
+
+
+def build_resident(
+    settings: Settings,
+    *,
+    web_port: int | None = None,
+    topic_prefix: str | None = None,
+    store: str | None = None,
+    registry: RegistryClient | None = None,
+    send: Send | None = None,
+) -> StageApp:
+    """The resident worker's App (group ``renkei-resident``, web port 6067 by default).
+
+    Phases:
+    1. registry: the three std resident-keyed topics in (6 partitions, co-partitioned: the
+       standardize stage keys them by resident_key with the default partitioner), the two
+       outputs (``renkei.contracts.stages``);
+    2. tables: ``residents`` (ResidentState per resident_key), ``households`` (members per
+       household key) — both 6 partitions;
+    3. internal topics: ``renkei-resident-household-members`` (key household) and
+       ``renkei-resident-household-views`` (key resident_key): the household loop of
+       ``household.py``;
+    4. handlers: std inputs and views → resident table → outputs + membership messages;
+       membership → household table → views.
+    """
+    stage = StageBuilder.create(
+        settings,
+        stage_spec(STAGE),
+        web_port=web_port,
+        topic_prefix=topic_prefix,
+        store=store,
+        registry=registry,
+        send=send,
+    )
+    residents = stage.table("residents")
+    households = stage.table("households")
+    members = stage.internal_topic("household-members")
+    views = stage.internal_topic("household-views")
+
+    def sent(result: resident_flow.StepResult, next_topic: str) -> list[Output]:
+        out = [contract(t, str(d["resident_key"]), d) for t, d in result.outputs]
+        return out + [internal(next_topic, k, m) for k, m in result.messages]
+
+    def resident_step(
+        record: SourceRecord, key: str, trigger: dict[str, Any], handle: Any
+    ) -> list[Output]:
+        """``handle(store)`` on the residents table; outputs re-sent on a redelivery whose
+        state change was persisted without them (redelivery.py)."""
+        result = redelivery.applied(
+            residents,
+            key,
+            [record.topic, record.partition, record.offset],
+            handle,
+            lambda stored: redelivery.replay_resident(stored, trigger),
+        )
+        return sent(result, members)
+
+    def on_registry(record: SourceRecord, event: Any) -> list[Output]:
+        trigger = resident_flow.trigger_of(event, event_type=str(event["event_type"]))
+        return resident_step(
+            record,
+            str(event["resident_key"]),
+            trigger,
+            lambda store: resident_flow.handle_registry_event(store, event),
+        )
+
+    def on_checkup(record: SourceRecord, event: Any) -> list[Output]:
+        return resident_step(
+            record,
+            str(event["resident_key"]),
+            resident_flow.trigger_of(event),
+            lambda store: resident_flow.handle_checkup(store, event),
+        )
+
+    def on_care(record: SourceRecord, event: Any) -> list[Output]:
+        return resident_step(
+            record,
+            str(event["resident_key"]),
+            resident_flow.trigger_of(event),
+            lambda store: resident_flow.handle_care_certification(store, event),
+        )
+
+    def on_membership(record: SourceRecord, message: Any) -> list[Output]:
+        result = redelivery.applied(
+            households,
+            str(message["household_key"]),
+            [record.topic, record.partition, record.offset],
+            lambda store: resident_flow.handle_membership(store, message),
+            lambda stored: redelivery.replay_household(stored, dict(message["trigger"])),
+        )
+        return sent(result, views)
+
+    def on_view(record: SourceRecord, view: Any) -> list[Output]:
+        resident_key = (record.key or b"").decode("utf-8")
+        return resident_step(
+            record,
+            resident_key,
+            dict(view["trigger"]),
+            lambda store: resident_flow.handle_household_view(store, resident_key, view),
+        )
+
+    std_registry, std_checkups, std_care = stage.spec.inputs
+    stage.on(std_registry, on_registry)
+    stage.on(std_checkups, on_checkup)
+    stage.on(std_care, on_care)
+    stage.on(members, on_membership)
+    stage.on(views, on_view)
+    return stage.build()

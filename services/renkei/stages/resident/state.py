@@ -1,0 +1,236 @@
+"""Per-resident state of the resident stage, built from std registry events, checkups and care.
+
+One ``ResidentState`` per ``resident_key`` (団体内統合宛名番号) lives in a faust table. It keeps
+
+- the resident's registry event log (a resident has a few dozen 異動 in a lifetime), in
+  event-time order (effective_date, recorded_at, sequence). The current registry view is always
+  *rebuilt* by folding the log, so an event that arrives late or out of order is applied into
+  history, and a ``corrected`` event (職権訂正/誤記修正) overlays the event it supersedes wherever
+  that event sits in history;
+- the latest checkup and the latest care certification (latest by the same event-time order).
+
+Idempotency: a registry event whose ``event_id`` is already in the log changes nothing; a
+checkup or certification that is not newer than the one held changes nothing. Applying any
+event twice, or replaying every input, leaves the state unchanged.
+
+Choices:
+- 支援措置 (protection) is lifted only by a ``protection_lifted`` event, never because
+  ``valid_until`` passed: the measure is renewed on request and the renewal may be recorded
+  late, and showing a DV victim's address one day too early is the harm the measure prevents.
+- A ``corrected`` event whose target is not (yet) in the log is kept and has no effect until the
+  target arrives. A correction of a correction corrects the original event.
+- Status: residing after moved_in / born (and by default for a resident first seen through
+  another event), moved_out after moved_out, deceased after died.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from renkei.shared.values import age_on, as_order_key, iso_date, json_form, order_key
+
+Status = Literal["residing", "moved_out", "deceased"]
+
+_SLIM_DROP = ("std_meta", "source_system", "resident_key")
+
+
+def _slim(event: dict[str, Any]) -> dict[str, Any]:
+    """JSON form of an input event without what the state never reads, plus its order key."""
+    slim = {k: v for k, v in json_form(event).items() if k not in _SLIM_DROP}
+    slim["order"] = list(order_key(slim))
+    return slim
+
+
+@dataclass(frozen=True)
+class RegistryView:
+    """The registry facts of one resident as of the latest event (after corrections)."""
+
+    status: Status | None = None
+    person: dict[str, Any] | None = None
+    address: dict[str, Any] | None = None
+    household: dict[str, Any] | None = None
+    protected: bool = False
+    protection_measure: str | None = None
+    protection_valid_until: str | None = None
+    died_on: str | None = None
+    municipality_code: str | None = None
+    last_effective_date: str | None = None
+
+
+def _residing_if_unknown(view: RegistryView) -> Status:
+    return view.status or "residing"
+
+
+def _step(view: RegistryView, event: dict[str, Any], detail: dict[str, Any]) -> RegistryView:
+    """Apply one (already corrected) registry event to the view."""
+    kind = event["event_type"]
+    changes: dict[str, Any] = {"last_effective_date": event["effective_date"]}
+    if kind in ("moved_in", "born"):
+        changes.update(status="residing", person=detail.get("person"), died_on=None)
+    elif kind == "moved_out":
+        changes.update(status="moved_out")
+    elif kind == "died":
+        changes.update(status="deceased", died_on=detail.get("date_of_death"))
+    elif kind == "protection_set":
+        changes.update(
+            protected=True,
+            protection_measure=detail.get("measure"),
+            protection_valid_until=detail.get("valid_until"),
+        )
+    elif kind == "protection_lifted":
+        changes.update(protected=False, protection_measure=None, protection_valid_until=None)
+    if kind in ("moved_in", "born", "moved_within") and detail.get("address") is not None:
+        changes["address"] = detail["address"]
+        changes["municipality_code"] = detail["address"].get("municipality_code")
+    if kind in ("moved_in", "born", "moved_within", "household_changed"):
+        changes["household"] = detail.get("household") or view.household
+    if kind in ("moved_within", "household_changed", "protection_set", "protection_lifted"):
+        changes["status"] = _residing_if_unknown(view)
+    if view.municipality_code is None and "municipality_code" not in changes:
+        changes["municipality_code"] = event.get("municipality_code")
+    return dataclasses.replace(view, **changes)
+
+
+def _correction_root(event_id: str, by_id: dict[str, dict[str, Any]]) -> str | None:
+    """The original event a (chain of) correction(s) supersedes, None while it is unknown."""
+    seen: set[str] = set()
+    current = event_id
+    while current in by_id and by_id[current]["event_type"] == "corrected":
+        if current in seen:
+            return None
+        seen.add(current)
+        current = by_id[current]["detail"]["supersedes_event_id"]
+    return current if current in by_id else None
+
+
+def _corrections_by_target(log: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    by_id = {e["event_id"]: e for e in log}
+    targets: dict[str, list[dict[str, Any]]] = {}
+    for event in log:  # the log is in event-time order, so later corrections win
+        if event["event_type"] != "corrected":
+            continue
+        root = _correction_root(event["event_id"], by_id)
+        if root is not None:
+            targets.setdefault(root, []).append(event)
+    return targets
+
+
+def _corrected_detail(event: dict[str, Any], corrections: list[dict[str, Any]]) -> dict[str, Any]:
+    detail = dict(event.get("detail") or {})
+    for correction in corrections:
+        for part in ("person", "address", "household"):
+            replacement = correction["detail"].get(part)
+            if replacement is not None:
+                detail[part] = replacement
+    return detail
+
+
+def fold_registry(log: list[dict[str, Any]]) -> RegistryView:
+    """Rebuild the registry view from the event log (any order in, event-time order applied)."""
+    ordered = sorted(log, key=lambda e: as_order_key(e["order"]))
+    corrections = _corrections_by_target(ordered)
+    view = RegistryView()
+    for event in ordered:
+        if event["event_type"] == "corrected":
+            continue
+        view = _step(view, event, _corrected_detail(event, corrections.get(event["event_id"], [])))
+    return view
+
+
+@dataclass(frozen=True)
+class ResidentState:
+    """Everything the resident stage remembers about one resident (JSON-serializable)."""
+
+    resident_key: str
+    registry_log: tuple[dict[str, Any], ...] = ()
+    checkup: dict[str, Any] | None = None
+    care: dict[str, Any] | None = None
+    household_view: dict[str, Any] | None = None
+    """The latest household view (size, children, ages) the household step sent back."""
+    household_sent: dict[str, Any] | None = None
+    """The last membership this resident announced to the household step, with its revision."""
+    revision: int = 0
+    emitted: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def event_ids(self) -> frozenset[str]:
+        return frozenset(e["event_id"] for e in self.registry_log)
+
+    @cached_property
+    def view(self) -> RegistryView:
+        """The registry view rebuilt from the log (computed once per state object)."""
+        return fold_registry(list(self.registry_log))
+
+    def as_of(self) -> dt.date | None:
+        """The latest effective date of any input: the date ages are computed at (event time,
+        never the wall clock, so a replay computes the same ages). A deceased resident's age
+        stops at the date of death."""
+        dates = [e["effective_date"] for e in self.registry_log]
+        dates += [r["effective_date"] for r in (self.checkup, self.care) if r is not None]
+        latest = iso_date(max(dates)) if dates else None
+        died = iso_date(self.view.died_on)
+        return min(latest, died) if latest and died else latest
+
+    def age(self) -> int | None:
+        person = self.view.person or {}
+        return age_on(iso_date(person.get("birth_date")), self.as_of())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resident_key": self.resident_key,
+            "registry_log": list(self.registry_log),
+            "checkup": self.checkup,
+            "care": self.care,
+            "household_view": self.household_view,
+            "household_sent": self.household_sent,
+            "revision": self.revision,
+            "emitted": dict(self.emitted),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResidentState:
+        return cls(
+            resident_key=data["resident_key"],
+            registry_log=tuple(data.get("registry_log") or ()),
+            checkup=data.get("checkup"),
+            care=data.get("care"),
+            household_view=data.get("household_view"),
+            household_sent=data.get("household_sent"),
+            revision=int(data.get("revision", 0)),
+            emitted=dict(data.get("emitted") or {}),
+        )
+
+
+def apply_registry(state: ResidentState, event: dict[str, Any]) -> ResidentState:
+    """State with a std registry event added to the log; the same object when already applied."""
+    slim = _slim(event)
+    if slim["event_id"] in state.event_ids:
+        return state
+    log = sorted((*state.registry_log, slim), key=lambda e: as_order_key(e["order"]))
+    return dataclasses.replace(state, registry_log=tuple(log))
+
+
+def _newer(current: dict[str, Any] | None, candidate: dict[str, Any]) -> bool:
+    if current is None:
+        return True
+    return as_order_key(candidate["order"]) > as_order_key(current["order"])
+
+
+def apply_checkup(state: ResidentState, event: dict[str, Any]) -> ResidentState:
+    """State holding this checkup if it is the latest; the same object otherwise."""
+    slim = _slim(event)
+    if not _newer(state.checkup, slim):
+        return state
+    return dataclasses.replace(state, checkup=slim)
+
+
+def apply_care(state: ResidentState, event: dict[str, Any]) -> ResidentState:
+    """State holding this care certification if it is the latest; the same object otherwise."""
+    slim = _slim(event)
+    if not _newer(state.care, slim):
+        return state
+    return dataclasses.replace(state, care=slim)

@@ -1,0 +1,112 @@
+"""The standardize stage (標準化): each department topic → ``std.<topic>``.
+
+Per record: decode (catalogue schema as reader) → the topic's step (``records.py``) →
+add ``std_meta`` (source topic/partition/offset, corrected fields, time) → encode with the
+``std.<topic>`` schema → send with the same key and the CloudEvents headers carried over.
+A record that does not decode or standardize goes to ``dlq.<topic>`` (runtime/dlq.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from renkei.contracts.stages import stage_spec, std_topic
+from renkei.ops.metrics import StageMetrics
+from renkei.runtime.app import StageApp
+from renkei.runtime.builder import StageBuilder
+from renkei.runtime.dlq import Send
+from renkei.runtime.records import Output, SourceRecord
+from renkei.runtime.stage import Step
+from renkei.serde.registry import RegistryClient
+from renkei.settings import Settings
+from renkei.stages.standardize.correction_kinds import correction_kinds
+from renkei.stages.standardize.records import DepartmentStep, Standardizer
+
+log = logging.getLogger(__name__)
+
+STAGE = "standardize"
+
+StandardizeEvent = Callable[[str, Any], Any]  # (topic, value) -> StdResult
+
+
+def standardize_step(
+    standardize_event: StandardizeEvent,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    metrics: StageMetrics | None = None,
+) -> Step:
+    """The stage step around ``standardize_event``: fills ``std_meta`` from the source record
+    and counts the corrections by kind."""
+    metrics = metrics or StageMetrics(STAGE)
+
+    def step(record: SourceRecord, value: Any) -> list[Output]:
+        result = standardize_event(record.contract_topic, value)
+        metrics.record_corrections(correction_kinds(value, result.corrected_fields))
+        datum = dict(result.value)
+        meta = dict(datum.get("std_meta") or {})
+        meta["source_topic"] = record.topic
+        meta["source_partition"] = record.partition
+        meta["source_offset"] = record.offset
+        meta["corrected_fields"] = list(result.corrected_fields)
+        meta.setdefault("standardized_at", clock())
+        datum["std_meta"] = meta
+        return [Output(std_topic(record.contract_topic), record.key, datum)]
+
+    return step
+
+
+def build_standardize(
+    settings: Settings,
+    *,
+    web_port: int | None = None,
+    topic_prefix: str | None = None,
+    store: str | None = None,
+    registry: RegistryClient | None = None,
+    send: Send | None = None,
+    steps: Mapping[str, DepartmentStep] | None = None,
+) -> StageApp:
+    """The standardize worker's App (group ``renkei-standardize``, web port 6066 by default).
+
+    Phases:
+    1. catalogue: the department topics (``role: department`` in ``topic.yaml``) in, each with
+       its ``std.<topic>`` twin out (a department topic without one is a configuration error);
+    2. steps: the per-topic steps of ``records.py`` (``DEPARTMENT_STEPS``), plus ``steps`` —
+       a department topic added to the catalogue brings its step here (docs/design/
+       adding-a-department.md); a department topic with no step is a configuration error;
+    3. code maps of ``settings.code_maps_dir`` (read once: a changed map needs a restart) and
+       the Japan Post master data, loaded now rather than at the first record;
+    4. app: :class:`~renkei.runtime.builder.StageBuilder` — one agent per department topic;
+       a StandardizationError goes to the DLQ with reason ``standardization``. The stage keeps
+       no tables, so the default store is ``memory://``.
+    """
+    from renkei.normalize.addresses import AddressIndex
+    from renkei.stages.standardize.code_maps import load_code_maps
+
+    builder = StageBuilder.create(
+        settings,
+        stage_spec(STAGE),
+        web_port=web_port,
+        topic_prefix=topic_prefix,
+        store=store,
+        registry=registry,
+        send=send,
+    )
+    builder.topic_partitions = max(spec.partitions for spec in builder.inputs)
+    # Load the Japan Post master data (~2 s) now, not on the event loop at the first record.
+    AddressIndex.default()
+    code_maps = load_code_maps(builder.settings.code_maps_dir)
+    standardize = Standardizer(steps, code_maps=code_maps)
+    standardize.check_topics(spec.topic for spec in builder.inputs)
+    step = standardize_step(standardize, metrics=builder.app.metrics)
+    for spec in builder.inputs:
+        builder.on(spec.topic, step)
+    app = builder.build()
+
+    async def announce_code_maps() -> None:  # a startup hook: logging is configured by then
+        for code_map in code_maps.by_source.values():
+            log.info("code map for %s: %s", code_map.source_system, code_map.describe() or "empty")
+
+    app.startup_hooks.append(announce_code_maps)
+    return app

@@ -1,0 +1,122 @@
+"""The views stage (目的別ビュー): unified and derived streams → ``view.<purpose>.<short>``.
+
+For every consumer agreement in ``deploy/agreements/`` (``settings.agreements_dir``) and every
+source topic it lists, each source record is protected (``renkei.privacy.protection``: 抑止
+redaction, k ≥ 10 suppression), projected to the agreed fields, its resident keys replaced by
+the purpose's pseudonyms (``pseudonym.py``), and produced to the view topic. Deliveries
+are counted per agreement and written to the audit log (``view.delivered``) once a window.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from renkei.audit import AuditLog
+from renkei.contracts.stages import stage_spec
+from renkei.contracts.view_projection import project_value
+from renkei.contracts.views import ViewPlan, load_view_plans
+from renkei.privacy.protection import protect_output
+from renkei.runtime.app import StageApp
+from renkei.runtime.builder import StageBuilder, stage_settings
+from renkei.runtime.dlq import Send
+from renkei.runtime.records import Output, SourceRecord
+from renkei.schemas.catalogue import TopicSpec, load_catalogue
+from renkei.serde.registry import RegistryClient
+from renkei.settings import Settings
+from renkei.stages.views.deliveries import DeliveryWindow, audit_window
+from renkei.stages.views.pseudonym import PseudonymKey, load_or_create_key, secrets_folder
+
+STAGE = "views"
+AUDIT_WINDOW_SECONDS = 60.0
+
+
+def view_output(plan: ViewPlan, key: PseudonymKey, record: SourceRecord, value: Any) -> Output:
+    """The view record of one (already protected) source value."""
+    out_key = record.key
+    if plan.pseudonymous_key and record.key is not None:
+        out_key = key.pseudonym(record.key.decode("utf-8")).encode("ascii")
+    datum = project_value(plan.spec.schema, value, key.pseudonym, key.key_id)
+    return Output(plan.topic, out_key, datum)
+
+
+def build_views(
+    settings: Settings,
+    *,
+    web_port: int | None = None,
+    topic_prefix: str | None = None,
+    store: str | None = None,
+    registry: RegistryClient | None = None,
+    send: Send | None = None,
+    plans: list[ViewPlan] | None = None,
+    audit: AuditLog | None = None,
+    audit_window_seconds: float = AUDIT_WINDOW_SECONDS,
+) -> StageApp:
+    """The views worker's App (group ``renkei-views``, web port 6070 by default).
+
+    Phases:
+    1. plans: the consumer agreements → one :class:`ViewPlan` per view topic (projected
+       schema, source, purpose, agreements);
+    2. keys: the per-purpose pseudonym secrets (generated 0600 when missing);
+    3. stage: inputs = the source topics, outputs = the view topics (created when missing,
+       source partitions and cleanup policy); no tables (a view is a pure function of one
+       source record);
+    4. startup: register each view schema under ``<view topic>-value`` (FULL_TRANSITIVE), then
+       the usual provisioning;
+    5. handler: protect → project → pseudonymize, per view of the source topic; count;
+    6. timer: every ``audit_window_seconds`` a ``view.delivered`` audit record (and at stop).
+    """
+    settings = stage_settings(settings, topic_prefix)
+    catalogue = load_catalogue(settings.schemas_dir)
+    plans = plans if plans is not None else load_view_plans(settings.agreements_dir, catalogue)
+    folder = secrets_folder(settings)
+    keys = {purpose: load_or_create_key(folder, purpose) for purpose in {p.purpose for p in plans}}
+    by_source: dict[str, list[ViewPlan]] = defaultdict(list)
+    sources: dict[str, TopicSpec] = {}
+    for plan in plans:
+        by_source[plan.source.topic].append(plan)
+        sources[plan.source.topic] = plan.source
+    stage = StageBuilder.create(
+        settings,
+        stage_spec(STAGE),
+        inputs=tuple(sources.values()),
+        outputs=tuple(plan.spec for plan in plans),
+        web_port=web_port,
+        store=store,
+        registry=registry,
+        send=send,
+    )
+    window = DeliveryWindow()
+    audit_log = audit or AuditLog.open(settings, produce=send is None)
+    actor = f"stage:{STAGE} ({stage.names.group(STAGE)})"
+
+    def on_source(record: SourceRecord, value: Any) -> list[Output]:
+        protected = protect_output(record.contract_topic, value)
+        outputs = []
+        for plan in by_source[record.contract_topic]:
+            outputs.append(view_output(plan, keys[plan.purpose], record, protected))
+            window.add(plan.agreements, plan.topic)
+        return outputs
+
+    for topic in sources:
+        stage.on(topic, on_source)
+    app = stage.build()
+
+    async def register_view_schemas() -> None:
+        assert stage.registry is not None
+        for plan in plans:
+            subject = stage.names.subject(plan.topic)
+            await stage.registry.register(subject, plan.spec.schema_text)
+            await stage.registry.set_compatibility(subject, plan.spec.compatibility)
+
+    async def flush() -> None:
+        await audit_window(window, audit_log, actor)
+
+    async def close_audit() -> None:
+        await flush()
+        await audit_log.aclose()
+
+    app.startup_hooks.insert(0, register_view_schemas)
+    app.shutdown_hooks.insert(0, close_audit)
+    app.timer(audit_window_seconds)(flush)
+    return app
