@@ -12,6 +12,12 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_schemas_dir() -> Path:
+    """The catalogue shipped with the checkout (``RENKEI_SCHEMAS_DIR`` overrides it in
+    :class:`Settings`)."""
+    return _repo_root() / "schemas" / "avro"
+
+
 def _repo_root() -> Path:
     """The checkout this package runs from (editable install), else the working directory."""
     here = Path(__file__).resolve()
@@ -59,7 +65,7 @@ class Settings(BaseSettings):
         description="Where the local stack keeps downloads, data and logs.",
     )
     schemas_dir: Path = Field(
-        default_factory=lambda: _repo_root() / "schemas" / "avro",
+        default_factory=default_schemas_dir,
         description="The schema catalogue folder.",
     )
     agreements_dir: Path = Field(

@@ -12,8 +12,7 @@ import pytest
 import yaml
 from compose_spec import PyCompose
 
-from renkei.cli.worker_cmd import STAGES
-from renkei.contracts.stages import default_web_port
+from renkei.contracts.stages import STAGES, default_web_port
 from renkei.ops.health import READY_PATH
 from renkei.settings import Settings
 from tests.deploy.conftest import DEPLOY, REPO

@@ -14,8 +14,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from renkei.cli.worker_cmd import STAGES
-from renkei.contracts.stages import default_web_port
+from renkei.contracts.stages import STAGES, default_web_port
 from renkei.contracts.views import load_view_plans
 from renkei.deploy import k8s_rules, k8s_topics
 from renkei.ops.health import LIVE_PATH, READY_PATH

@@ -25,10 +25,11 @@ import yaml
 from click.testing import CliRunner
 
 from renkei.cli import cli
+from renkei.contracts.stages import std_topic
 from renkei.publish.producer import Publisher
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
-from renkei.stages.standardize.stage import DEPARTMENT_TOPICS, std_topic
+from tests.contract_lists import DEPARTMENT_TOPICS
 from tests.deploy.conftest import DEPLOY, require_tool
 from tests.deploy.promql import expand_grafana
 from tests.deploy.test_dashboards import DASHBOARDS, load, queries

@@ -40,16 +40,10 @@ from renkei.publish.producer import PreparedRecord, Publisher
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.serde.wire import unframe
 from renkei.settings import Settings
+from tests.contract_lists import DEPARTMENT_TOPICS
 from tests.runtime.kafka_helpers import WorkerProcess
 
 MUNICIPALITY = "011011"  # 札幌市中央区
-DEPARTMENT_TOPICS = (
-    "registry.resident.events",
-    "health.checkup.results",
-    "welfare.care.certifications",
-    "economy.region.indicators",
-    "disaster.area.alerts",
-)
 ENVELOPE = ("event_id", "event_type", "recorded_at", "effective_date", "sequence")
 """Fields naming the input that last changed an output (its trigger), not the output's content:
 after a redelivery or a late event the same content may come out last with another trigger."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from renkei.contracts.stages import STAGES as STAGES_REGISTRY
 from renkei.publish.producer import PreparedRecord
 from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
@@ -20,12 +21,9 @@ from tests.fault import harness as h
 
 STAGES = ("standardize", "resident")
 LINKED = ("unified.resident", "internal.resident.facts")
-RESIDENT_INPUTS = (
-    "std.registry.resident.events",
-    "std.health.checkup.results",
-    "std.welfare.care.certifications",
-    "renkei-resident-household-members",
-    "renkei-resident-household-views",
+RESIDENT = STAGES_REGISTRY["resident"]
+RESIDENT_INPUTS = RESIDENT.inputs + tuple(
+    RESIDENT.internal_topic(s) for s in RESIDENT.internal_topics
 )
 RESIDENTS, EVENTS, SEED = 1000, 500, 11
 """About 1,800 department records (1,169 registry events, 383 checkups, 119 care

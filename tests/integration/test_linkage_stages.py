@@ -23,8 +23,8 @@ from renkei.serde.avro import AvroEncoder
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from tests.integration.independent_client import end_offsets, read_all
-from tests.linkage import factories as f
 from tests.runtime.kafka_helpers import WorkerProcess, produce, read_until
+from tests.stages import factories as f
 
 pytestmark = pytest.mark.kafka
 REG = "std.registry.resident.events"

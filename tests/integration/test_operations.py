@@ -29,7 +29,7 @@ from prometheus_client import CollectorRegistry
 
 from renkei.bench.stages import prepare_prefixed
 from renkei.cli import cli
-from renkei.contracts.stages import STAGE_PORT_OFFSETS
+from renkei.contracts.stages import default_web_port
 from renkei.errors import InvalidRecord
 from renkei.kafka_security import kafka_client_options
 from renkei.ops.metrics import METRIC_FAMILIES, PublisherMetrics, faust_families
@@ -139,7 +139,10 @@ def test_metrics_health_and_status(
     settings, prefix = live_stack, f"ops-{uuid.uuid4().hex[:8]}."
     asyncio.run(prepare_prefixed(settings, catalogue, prefix))
     base = free_port_block(4)
-    ports = {stage: base + STAGE_PORT_OFFSETS[stage] for stage in STAGES}
+    ports = {
+        stage: default_web_port(settings.model_copy(update={"worker_web_port_base": base}), stage)
+        for stage in STAGES
+    }
     env = {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_WORKER_WEB_PORT_BASE": str(base)}
     workers = {
         stage: WorkerProcess(stage, tmp_path / f"{stage}.log", env, web_port=ports[stage])

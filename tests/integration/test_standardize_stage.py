@@ -26,10 +26,11 @@ from click.testing import CliRunner
 
 from renkei.cli import cli
 from renkei.contracts.dlq import header_map
+from renkei.contracts.stages import std_topic
 from renkei.publish.producer import Publisher
 from renkei.schemas.catalogue import Catalogue, load_catalogue
 from renkei.settings import Settings
-from renkei.stages.standardize.stage import DEPARTMENT_TOPICS, std_topic
+from tests.contract_lists import DEPARTMENT_TOPICS
 from tests.integration.independent_client import read_all
 from tests.runtime.echo_stage import PARTITIONS, SINK, SOURCE
 from tests.runtime.kafka_helpers import (
@@ -146,14 +147,6 @@ def test_the_dlq_breaker_stops_a_worker_fed_only_garbage(
     assert offsets.get((prefix + SOURCE.topic, 0), 0) <= 19  # nor committed: redelivered on restart
 
 
-def _has_standardize(catalogue: Catalogue) -> bool:
-    try:
-        import renkei.stages.standardize.records  # noqa: F401
-    except ImportError:
-        return False
-    return all(std_topic(t) in catalogue.topics for t in DEPARTMENT_TOPICS)
-
-
 async def _publish_examples(
     settings: Settings, schemas_dir: Path, prefix: str, catalogue: Catalogue
 ) -> dict[str, int]:
@@ -178,8 +171,6 @@ def test_standardize_worker_end_to_end(
     isolated_schemas_dir: tuple[Path, str],
     tmp_path: Path,
 ) -> None:
-    if not _has_standardize(catalogue):
-        pytest.skip("standardize_event or the std.* schemas are not there yet")
     settings = live_stack
     schemas_dir, bare_prefix = isolated_schemas_dir
     prefix = f"{bare_prefix}."

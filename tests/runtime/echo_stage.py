@@ -1,7 +1,7 @@
 """A throwaway stage for runtime tests: tiny schemas, a trivial step, no catalogue files.
 
 ``echo.source`` {id: string, n: int} → ``echo.sink`` {id, doubled: long}. The step rejects
-a negative ``n`` (InvalidRecord → DLQ reason ``standardization``) and fails on ``n == 13``
+a negative ``n`` (an InvalidRecord of reason class ``standardization``) and fails on ``n == 13``
 (a step bug → DLQ reason ``processing``).
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from renkei.contracts.stages import StageSpec
 from renkei.errors import InvalidRecord
 from renkei.runtime.app import StageApp
-from renkei.runtime.builder import build_stage_app
+from renkei.runtime.builder import StageBuilder
 from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Stage
 from renkei.schemas.catalogue import TopicSpec
@@ -51,27 +52,40 @@ SOURCE = spec("echo.source", SOURCE_SCHEMA)
 SINK = spec("echo.sink", SINK_SCHEMA)
 
 
+ECHO = StageSpec(
+    name="echo",
+    title="echo (tests)",
+    builder="tests.runtime.echo_stage:build_echo",
+    web_port_offset=33,
+    inputs=(SOURCE.topic,),
+    outputs=(SINK.topic,),
+    store="memory://",
+)
+
+
+class NegativeN(InvalidRecord):
+    dlq_reason = "standardization"
+
+
 def echo_step(record: SourceRecord, value: dict[str, Any]) -> list[Output]:
     if value["n"] < 0:
-        raise InvalidRecord([("n", "must not be negative")])
+        raise NegativeN([("n", "must not be negative")])
     if value["n"] == 13:
         raise ZeroDivisionError("unlucky " + value["id"])  # the message quotes the record
     return [Output("echo.sink", record.key, {"id": value["id"], "doubled": 2 * value["n"]})]
 
 
 def echo_stage() -> Stage:
-    return Stage(
-        name="echo",
-        inputs=(SOURCE,),
-        outputs=(SINK,),
-        step=echo_step,
-        invalid_reason="standardization",
-    )
+    return Stage(name="echo", inputs=(SOURCE,), outputs=(SINK,), step=echo_step)
 
 
 def build_echo(settings: Settings, *, web_port: int | None = None) -> StageApp:
     """The echo stage's App (``renkei worker tests.runtime.echo_stage:build_echo``)."""
-    return build_stage_app(settings, echo_stage(), web_port=web_port or 6099, store="memory://")
+    builder = StageBuilder.create(
+        settings, ECHO, inputs=(SOURCE,), outputs=(SINK,), web_port=web_port or 6099
+    )
+    builder.on(SOURCE.topic, echo_step)
+    return builder.build()
 
 
 def build_echo_with_table(settings: Settings, *, web_port: int | None = None) -> StageApp:

@@ -70,8 +70,16 @@ def _router(
 
 
 def test_headers_keep_the_originals_and_add_every_reason_header() -> None:
-    rejection = Rejection("standardization", "detail.person.birth_date: era year 0")
-    headers = dlq_headers(RECORD, rejection, "standardize", NOW)
+    headers = dlq_headers(
+        RECORD.headers,
+        reason="standardization",
+        detail="detail.person.birth_date: era year 0",
+        stage="standardize",
+        topic=RECORD.topic,
+        partition=RECORD.partition,
+        offset=RECORD.offset,
+        now=NOW,
+    )
     assert headers[:4] == list(RECORD.headers[:4])  # order and repeated names kept
     assert [name for name, _ in headers].count("renkei.dlq.reason") == 1
     assert header_map(headers) == {

@@ -41,6 +41,16 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 def test_the_catalogue_has_the_department_and_platform_topics() -> None:
     assert set(CATALOGUE.topics) >= DEPARTMENT_TOPICS | PLATFORM_TOPICS
+    # the standardize stage, k8s topics and the simulator take this list from the catalogue
+    assert CATALOGUE.department_topics() == tuple(sorted(DEPARTMENT_TOPICS))
+
+
+def test_every_topic_says_what_it_is_for() -> None:
+    roles = {spec.topic: spec.role for spec in CATALOGUE}
+    assert all(roles.values()), [t for t, r in roles.items() if not r]
+    assert {t for t, r in roles.items() if r == "standardized"} == {
+        f"std.{t}" for t in DEPARTMENT_TOPICS
+    }
 
 
 def test_resident_keyed_topics_are_co_partitioned() -> None:
@@ -70,7 +80,7 @@ def test_every_record_starts_with_the_envelope(topic: str) -> None:
     assert names[: len(ENVELOPE)] == ENVELOPE
 
 
-@pytest.mark.parametrize("source", sorted(DEPARTMENT_TOPICS))
+@pytest.mark.parametrize("source", CATALOGUE.department_topics())
 def test_std_topic_mirrors_its_source(source: str) -> None:
     src, std = CATALOGUE.get(source), CATALOGUE.get(f"std.{source}")
     assert std.key_field == src.key_field

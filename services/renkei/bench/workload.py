@@ -55,15 +55,16 @@ async def initial_load(
     """A snapshot of ``residents`` (key, framed value) per department topic, then ``changes``
     change events (moves, births, checkups…) with their CloudEvents headers."""
     from renkei.simulator import Simulation
-    from renkei.simulator.envelope import TOPICS
 
     # The load is encoded once under the department topics' own subjects (what `renkei schemas
     # apply` registers; a fresh stack has none yet), then copied to each run's prefixed topics.
     async with RegistryClient(settings.schema_registry_url) as client:
-        for topic in TOPICS:
+        for topic in catalogue.department_topics():
             spec = catalogue.get(topic)
             await client.register(spec.subject, schema_text(spec.schema))
-    simulation = Simulation(municipality, residents=residents, events=changes, seed=seed)
+    simulation = Simulation(
+        municipality, residents=residents, events=changes, seed=seed, catalogue=catalogue
+    )
     by_topic: dict[str, list[tuple[bytes, bytes]]] = defaultdict(list)
     workload = Workload(
         {}, municipality=municipality, region_codes=simulation.municipality.region_codes

@@ -13,21 +13,26 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from renkei.contracts.stages import STAGES
 from renkei.kafka_security import kafka_client_options
 from renkei.schemas.catalogue import Catalogue
 from renkei.serde.avro import AvroDecoder
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
-from renkei.simulator import TOPICS as DEPARTMENT_TOPICS
 
-STAGE_OUTPUTS = {
-    "input": list(DEPARTMENT_TOPICS),
-    "standardize": [f"std.{topic}" for topic in DEPARTMENT_TOPICS],
-    "resident": ["unified.resident"],
-    "region": ["unified.region"],
-    "evacuation": ["derived.evacuation-support"],
-}
 FOLLOWED = ("unified.region", "derived.evacuation-support")
+
+
+def stage_outputs(catalogue: Catalogue) -> dict[str, list[str]]:
+    """What the summary counts: the department topics ("input"), then per stage (stage
+    registry) its catalogue outputs, internal topics and purpose views left out."""
+    outputs = {"input": list(catalogue.department_topics())}
+    for name, spec in STAGES.items():
+        if spec.topics_from == "agreements":
+            continue
+        produced = spec.contract_outputs(catalogue)
+        outputs[name] = [t for t in produced if catalogue.get(t).role != "internal"]
+    return outputs
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Monitor:
     def __init__(self, settings: Settings, catalogue: Catalogue):
         self.settings = settings
         self.catalogue = catalogue
+        self.stage_outputs = stage_outputs(catalogue)
         self.registry = RegistryClient(settings.schema_registry_url)
         self.decoder = AvroDecoder(self.registry)
         self.offsets = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
@@ -78,7 +84,7 @@ class Monitor:
         topics = await self.offsets.topics()
         totals = {
             stage: await self._records([t for t in outputs if t in topics])
-            for stage, outputs in STAGE_OUTPUTS.items()
+            for stage, outputs in self.stage_outputs.items()
         }
         dlq = await self._records([t for t in topics if t.startswith("dlq.")])
         return Picture(time.monotonic(), totals, dlq, dict(self.regions), dict(self.lists))

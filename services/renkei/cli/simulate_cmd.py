@@ -90,7 +90,9 @@ def simulate(
 
     settings = settings_of(ctx)
     catalogue = catalogue_of(settings)
-    simulation = Simulation(municipality, residents=residents, events=change_events, seed=seed)
+    simulation = Simulation(
+        municipality, residents=residents, events=change_events, seed=seed, catalogue=catalogue
+    )
     if dry_run:
         counts = _validate_all(catalogue, simulation)
     else:

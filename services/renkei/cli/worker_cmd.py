@@ -75,9 +75,9 @@ def worker(
     consumer group renkei-<stage>), or module:function of a stage builder (tests, plugins). A single
     stage runs in this process and logs to stderr (or --log-file).
 
-    `all` starts every stage of the stage registry, each in its own subprocess, and writes each one's
-    output to <log-dir>/worker-<stage>.log. Ctrl-C or SIGTERM stops them all (committing what
-    was processed); if one stage exits, the others are stopped too.
+    `all` starts every stage of the stage registry, each in its own subprocess, and writes
+    each one's output to <log-dir>/worker-<stage>.log. Ctrl-C or SIGTERM stops them all
+    (committing what was processed); if one stage exits, the others are stopped too.
 
     Topics must exist first (`renkei schemas apply`); a stage creates its outputs and its
     dlq.<topic> topics itself. Exit code 0 after a clean stop, 1 when a stage failed (for

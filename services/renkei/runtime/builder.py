@@ -99,7 +99,8 @@ class StageBuilder:
     registry: RegistryClient | None = None
     send: Send | None = None
     topic_partitions: int | None = None
-    """Default partition count of the App's own topics (faust ``topic_partitions``)."""
+    """Default partition count of the App's own topics (faust ``topic_partitions``); a stage
+    without tables defaults to its inputs' largest count."""
     metrics: Any = None
     """A :class:`~renkei.ops.metrics.StageMetrics` to use (default: a fresh one)."""
     internal_topics: dict[str, int] = field(default_factory=dict)
@@ -110,6 +111,8 @@ class StageBuilder:
             raise ValueError(f"stage {self.spec.name!r} has no input topics")
         self.name = self.spec.name
         self.names = TopicNames(self.settings.topic_prefix)
+        if self.topic_partitions is None and not self.spec.tables:
+            self.topic_partitions = max(spec.partitions for spec in self.inputs)
         self.app: StageApp = create_app(
             self.settings,
             self.name,

@@ -69,6 +69,12 @@ class TopicSpec:
         return str(self.metadata.get("role", ""))
 
     @property
+    def source_system(self) -> str:
+        """The sending system of a department topic (envelope ``source_system``, CloudEvents
+        ``ce_source``); empty for the platform's own topics."""
+        return str(self.metadata.get("source_system", ""))
+
+    @property
     def pii(self) -> dict[str, PiiClass]:
         return dict(self.metadata.get("pii", {}))
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from renkei.errors import ConfigurationError
+from renkei.schemas.catalogue import Catalogue
 from renkei.simulator.identifiers import IdentifierIssuer
 
 REGISTRY = "registry.resident.events"
@@ -22,15 +25,8 @@ CARE = "welfare.care.certifications"
 DISASTER = "disaster.area.alerts"
 ECONOMY = "economy.region.indicators"
 TOPICS = (REGISTRY, CHECKUP, CARE, DISASTER, ECONOMY)
-
-# Sending systems, named as in the schema catalogue's examples (also the CloudEvents ce_source).
-SOURCE_SYSTEMS = {
-    REGISTRY: "jumin-kiroku",
-    CHECKUP: "kenshin-kanri",
-    CARE: "kaigo-hoken",
-    DISASTER: "bousai-joho",
-    ECONOMY: "sangyo-shinko",
-}
+"""The department topics the simulator has a generator for (a new department topic in the
+catalogue is not simulated until it has one)."""
 _ONE_SECOND = dt.timedelta(seconds=1)
 _OPENING = dt.time(8, 45)  # municipal office hours
 _CLOSING = dt.time(17, 15)
@@ -81,12 +77,25 @@ def filed_within(
     return office_time(rng, effective + dt.timedelta(days=lag), not_before)
 
 
+def source_systems(catalogue: Catalogue) -> dict[str, str]:
+    """The sending system of each simulated topic, from the catalogue (``source_system`` in
+    its ``topic.yaml``); ConfigurationError when one is missing."""
+    systems = {topic: catalogue.get(topic).source_system for topic in TOPICS}
+    missing = sorted(topic for topic, system in systems.items() if not system)
+    if missing:
+        raise ConfigurationError(f"no source_system in topic.yaml of {', '.join(missing)}")
+    return systems
+
+
 class EventStamper:
     """Adds the envelope to event bodies: ids, per-key sequence and monotonic recorded time."""
 
-    def __init__(self, issuer: IdentifierIssuer, municipality_code: str) -> None:
+    def __init__(
+        self, issuer: IdentifierIssuer, municipality_code: str, source_systems: Mapping[str, str]
+    ) -> None:
         self._issuer = issuer
         self._municipality_code = municipality_code
+        self._source_systems = source_systems
         self._sequence: dict[tuple[str, str], int] = {}
         self._last_recorded: dict[tuple[str, str], dt.datetime] = {}
 
@@ -108,7 +117,7 @@ class EventStamper:
         self._sequence[slot] = sequence
         value = {
             "event_id": self._issuer.event_id(),
-            "source_system": SOURCE_SYSTEMS[topic],
+            "source_system": self._source_systems[topic],
             "municipality_code": self._municipality_code,
             "effective_date": effective.isoformat(),
             "recorded_at": jst_text(recorded),

@@ -21,11 +21,13 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from renkei.schemas.catalogue import Catalogue, load_catalogue
+from renkei.settings import default_schemas_dir
 from renkei.simulator import care, checkups, disaster, household_changes, life_events, moves
 from renkei.simulator.addresses import AddressMaker
 from renkei.simulator.context import SimulationContext
 from renkei.simulator.economy import EconomyReporter
-from renkei.simulator.envelope import EventStamper, SimulatedEvent
+from renkei.simulator.envelope import EventStamper, SimulatedEvent, source_systems
 from renkei.simulator.households import build_population
 from renkei.simulator.identifiers import IdentifierIssuer
 from renkei.simulator.municipality import Municipality, load_municipality, load_other_places
@@ -90,12 +92,15 @@ class Simulation:
         events: int,
         seed: int,
         start: dt.date | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
+        """``catalogue`` names each topic's sending system (default: the checkout's)."""
         if residents < 0 or events < 0:
             raise ValueError("residents and events must not be negative")
         self.municipality: Municipality = load_municipality(municipality_code)
         self.start = start or DEFAULT_START
         self.seed = seed
+        catalogue = catalogue or load_catalogue(default_schemas_dir())
         master = random.Random(seed)
         self._rng = random.Random(master.getrandbits(64))
         issuer = IdentifierIssuer(random.Random(master.getrandbits(64)))
@@ -114,7 +119,10 @@ class Simulation:
         self.planned_count = self.snapshot_count + events
         loaded = dt.datetime.combine(self.start - dt.timedelta(days=1), _LOAD_TIME)
         self._ctx = SimulationContext(
-            self._rng, self.world, EventStamper(issuer, self.municipality.code), loaded
+            self._rng,
+            self.world,
+            EventStamper(issuer, self.municipality.code, source_systems(catalogue)),
+            loaded,
         )
         self._economy = EconomyReporter(self._rng, self.municipality, residents)
         self._events = self._run()
@@ -191,7 +199,12 @@ class Simulation:
 
 
 def simulate(
-    municipality_code: str, residents: int, events: int, seed: int, start: dt.date | None = None
+    municipality_code: str,
+    residents: int,
+    events: int,
+    seed: int,
+    start: dt.date | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Simulation:
     """Simulated department events for the municipality ``municipality_code``.
 
@@ -201,4 +214,4 @@ def simulate(
     2026-04-01). The result iterates over ``SimulatedEvent(topic, key, value)`` in Renkei JSON
     form — snapshot first — and knows its ``planned_count`` up front.
     """
-    return Simulation(municipality_code, residents, events, seed, start)
+    return Simulation(municipality_code, residents, events, seed, start, catalogue)

@@ -140,7 +140,8 @@ def replay_headers(entry: DlqEntry) -> list[tuple[str, bytes]]:
 
 # 12 digits alone or grouped 4-4-4 (spaces or hyphens), not part of a longer digit run: the
 # shape of a 個人番号. Resident keys (15 digits) and phone numbers do not match. Broader than
-# the guard (renkei.identifiers.masking masks what passes the check digit): this is for display only.
+# the guard (renkei.identifiers.masking masks what passes the check digit): this is for
+# display only.
 _TWELVE_DIGITS: Final = re.compile(r"(?<!\d)\d{4}[ \-‐－]?\d{4}[ \-‐－]?\d{4}(?!\d)")
 MASK: Final = "************"
 

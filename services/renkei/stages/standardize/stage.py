@@ -93,7 +93,6 @@ def build_standardize(
         registry=registry,
         send=send,
     )
-    builder.topic_partitions = max(spec.partitions for spec in builder.inputs)
     # Load the Japan Post master data (~2 s) now, not on the event loop at the first record.
     AddressIndex.default()
     code_maps = load_code_maps(builder.settings.code_maps_dir)

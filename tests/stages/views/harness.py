@@ -17,9 +17,9 @@ from renkei.contracts.views import ViewPlan, load_view_plans
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
 from renkei.stages.views.stage import build_views
-from tests.linkage.test_stage_agents import PREFIX, Harness
+from tests.stages.test_stage_agents import PREFIX, Harness
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def view_plans() -> list[ViewPlan]:

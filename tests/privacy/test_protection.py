@@ -10,8 +10,8 @@ from renkei.privacy.protection import (
     shown_count,
     suppress_small_cells,
 )
-from tests.linkage import factories as f
-from tests.linkage.pipeline import Platform
+from tests.stages import factories as f
+from tests.stages.pipeline import Platform
 
 REG = "std.registry.resident.events"
 CARE = "std.welfare.care.certifications"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from renkei.stages.resident.state import ResidentState, apply_care, apply_checkup, apply_registry
-from tests.linkage import factories as f
+from tests.stages import factories as f
 
 KEY = "000000012345678"
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from renkei.stages.region.state import K_THRESHOLD, suppress_small_cells
-from tests.linkage import factories as f
-from tests.linkage.pipeline import Platform, RegionSim
+from tests.stages import factories as f
+from tests.stages.pipeline import Platform, RegionSim
 
 REG = "std.registry.resident.events"
 

@@ -15,7 +15,7 @@ from renkei.stages.resident.profile import (
     resident_outputs,
 )
 from renkei.stages.resident.state import ResidentState, apply_care, apply_checkup, apply_registry
-from tests.linkage import factories as f
+from tests.stages import factories as f
 
 KEY = "000000016180339"
 

@@ -7,8 +7,8 @@ import random
 
 from renkei.shared.values import ENVELOPE
 from renkei.stages.resident.household import HouseholdState, apply_membership, household_views
-from tests.linkage import factories as f
-from tests.linkage.pipeline import ResidentSim
+from tests.stages import factories as f
+from tests.stages.pipeline import ResidentSim
 
 REG = "std.registry.resident.events"
 CARE = "std.welfare.care.certifications"

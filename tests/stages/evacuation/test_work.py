@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from renkei.stages.evacuation import flow as evacuation_flow
-from tests.linkage import factories as f
-from tests.linkage.pipeline import Platform
+from tests.stages import factories as f
+from tests.stages.pipeline import Platform
 
 REG = "std.registry.resident.events"
 CARE = "std.welfare.care.certifications"

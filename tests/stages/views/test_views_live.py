@@ -29,9 +29,9 @@ from renkei.settings import Settings
 from renkei.stages.views.pseudonym import load_or_create_key
 from renkei.subscribe import Subscriber
 from tests.integration.independent_client import read_all
-from tests.linkage import factories as f
 from tests.runtime.kafka_helpers import WorkerProcess, free_port_block, produce
-from tests.views.harness import view_plans
+from tests.stages import factories as f
+from tests.stages.views.harness import view_plans
 
 pytestmark = pytest.mark.kafka
 REG, CARE = "std.registry.resident.events", "std.welfare.care.certifications"

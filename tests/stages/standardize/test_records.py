@@ -15,6 +15,7 @@ from typing import Any
 import fastavro
 import pytest
 
+from renkei.contracts.stages import std_topic
 from renkei.errors import ConfigurationError
 from renkei.identifiers.mynumber import my_number_check_digit
 from renkei.normalize.errors import StandardizationError
@@ -23,14 +24,15 @@ from renkei.schemas.jsonform import to_datum, to_json
 from renkei.schemas.models import RecordValidator
 from renkei.simulator import simulate
 from renkei.stages.standardize.record_common import DIGIT_LIKE
-from renkei.stages.standardize.records import SOURCE_TOPICS, StdResult, standardize_event, std_topic
+from renkei.stages.standardize.records import StdResult, standardize_event
+from tests.contract_lists import DEPARTMENT_TOPICS
 
-CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "schemas" / "avro")
+CATALOGUE = load_catalogue(Path(__file__).resolve().parents[3] / "schemas" / "avro")
 REGISTRY = "registry.resident.events"
 CARE = "welfare.care.certifications"
 CHECKUP = "health.checkup.results"
 AT = dt.datetime(2026, 10, 20, 9, 0, tzinfo=dt.UTC)
-EXAMPLES = [(topic, name) for topic in SOURCE_TOPICS for name in CATALOGUE.get(topic).examples]
+EXAMPLES = [(topic, name) for topic in DEPARTMENT_TOPICS for name in CATALOGUE.get(topic).examples]
 
 
 @cache
@@ -107,7 +109,7 @@ def test_a_simulated_run_standardizes_without_failures() -> None:
         seen[event.topic] += 1
         corrected.update(result.corrected_fields)
     assert failures == []
-    assert set(seen) == set(SOURCE_TOPICS)
+    assert set(seen) == set(DEPARTMENT_TOPICS)
     # The simulator writes some records as legacy systems do (和暦, half-width kana, full-width
     # digits in addresses): exactly those are corrected, nothing else.
     assert set(corrected) == {

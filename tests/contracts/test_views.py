@@ -19,7 +19,7 @@ from renkei.schemas.jsonform import to_datum
 from renkei.schemas.models import RecordValidator
 from renkei.settings import Settings
 from renkei.stages.views.deliveries import DeliveryWindow, audit_window
-from tests.views.harness import REPO, view_plans
+from tests.stages.views.harness import REPO, view_plans
 
 CATALOGUE = load_catalogue(REPO / "schemas" / "avro")
 PLANS = view_plans()
@@ -117,8 +117,8 @@ def test_view_delivered_counts_per_agreement_and_window(tmp_path: Path) -> None:
 
 
 def test_the_views_worker_is_registered_on_port_offset_4(tmp_path: Path) -> None:
-    from renkei.cli.worker_cmd import STAGES, load_builder
-    from renkei.contracts.stages import default_web_port
+    from renkei.contracts.stages import STAGES, default_web_port
+    from renkei.runtime.worker import load_builder
     from renkei.stages.views.stage import build_views
 
     assert load_builder("views") is build_views and "views" in STAGES

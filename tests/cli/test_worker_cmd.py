@@ -11,24 +11,29 @@ import pytest
 from click.testing import CliRunner
 
 from renkei.cli import cli
-from renkei.cli.worker_cmd import STAGES, available, load_builder, worker
+from renkei.cli.worker_cmd import worker
+from renkei.contracts.stages import STAGES, StageSpec
 from renkei.errors import ConfigurationError
+from renkei.runtime.worker import load_builder
 from renkei.stages.standardize.stage import build_standardize
 from tests.runtime.kafka_helpers import WorkerProcess, free_port_block
 
 
 def test_every_stage_is_registered_by_name_with_its_builder() -> None:
     assert list(STAGES) == ["standardize", "resident", "region", "evacuation", "views"]
-    assert STAGES["standardize"] == "renkei.stages.standardize.stage:build_standardize"
-    assert available("standardize")
+    assert STAGES["standardize"].builder == "renkei.stages.standardize.stage:build_standardize"
     assert load_builder("standardize") is build_standardize
     assert load_builder("tests.runtime.echo_stage:build_echo").__name__ == "build_echo"
+    for name in STAGES:  # every registered builder exists: nothing is "not built yet"
+        assert callable(load_builder(name))
 
 
-def test_a_stage_not_built_yet_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(STAGES, "future", "renkei.stages.future:build_future")
-    assert not available("future")
-    with pytest.raises(ConfigurationError, match="not built yet"):
+def test_a_registered_stage_whose_module_is_missing_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = StageSpec("future", "a stage", "renkei.stages.future.stage:build_future", 9)
+    monkeypatch.setitem(STAGES, "future", spec)
+    with pytest.raises(ConfigurationError, match=r"renkei\.stages\.future\.stage"):
         load_builder("future")
 
 

@@ -12,9 +12,9 @@ from renkei.errors import ConfigurationError
 from renkei.normalize.errors import StandardizationError
 from renkei.stages.standardize.code_maps import CodeMaps, load_code_maps, parse_code_map
 from renkei.stages.standardize.records import standardize_event
-from tests.standardize.test_records import decoded_source, example
+from tests.stages.standardize.test_records import decoded_source, example
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REGISTRY = "registry.resident.events"
 CARE = "welfare.care.certifications"
 CHECKUP = "health.checkup.results"

@@ -23,8 +23,8 @@ from renkei.settings import Settings
 from renkei.stages.evacuation.stage import broadcast_key, build_evacuation, default_partition
 from renkei.stages.region.stage import build_region
 from renkei.stages.resident.stage import build_resident
-from tests.linkage import factories as f
 from tests.runtime.fake_registry import FakeRegistry
+from tests.stages import factories as f
 
 PREFIX = "t."
 REG, CARE = "std.registry.resident.events", "std.welfare.care.certifications"
@@ -103,7 +103,7 @@ class Harness:
         async with contextlib.AsyncExitStack() as stack:
             for app in self.apps.values():
                 app.finalize()
-                await app.linkage.prepare_codecs()  # type: ignore[attr-defined]
+                await app.builder.prepare_codecs()  # type: ignore[attr-defined]
                 for agent in app.agents.values():
                     topic = agent.name.split(".", 1)[1]
                     wrapper = await stack.enter_async_context(agent.test_context())

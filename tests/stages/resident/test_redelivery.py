@@ -6,7 +6,7 @@ from typing import Any
 
 from renkei.stages.resident import flow as resident_flow
 from renkei.stages.resident import redelivery
-from tests.linkage import factories as f
+from tests.stages import factories as f
 
 RESIDENT = "000000000000301"
 

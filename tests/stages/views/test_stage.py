@@ -10,8 +10,8 @@ import pytest
 
 from renkei.audit import AuditFile
 from renkei.stages.views.pseudonym import load_or_create_key
-from tests.linkage import factories as f
-from tests.views.harness import ViewsHarness
+from tests.stages import factories as f
+from tests.stages.views.harness import ViewsHarness
 
 REG, CARE = "std.registry.resident.events", "std.welfare.care.certifications"
 CHECKUP, ALERTS = "std.health.checkup.results", "std.disaster.area.alerts"

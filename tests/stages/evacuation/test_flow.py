@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.linkage import factories as f
-from tests.linkage.pipeline import EvacuationSim, Platform
+from tests.stages import factories as f
+from tests.stages.pipeline import EvacuationSim, Platform
 
 REG = "std.registry.resident.events"
 CARE = "std.welfare.care.certifications"
