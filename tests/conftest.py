@@ -10,8 +10,9 @@ import urllib.request
 import uuid
 import warnings
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,3 +164,105 @@ def isolated_schemas_dir(tmp_path: Path, catalogue: Catalogue) -> tuple[Path, st
         meta["topic"] = target.name
         (target / "topic.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), "utf-8")
     return root, prefix
+
+
+@dataclass(frozen=True)
+class AppliedSchemas:
+    """The catalogue applied under a test's own prefix: every topic created and every subject
+    registered as ``<prefix><topic>`` (what ``renkei schemas apply`` does), so the test has its
+    own topics, subjects and consumer groups on the shared broker."""
+
+    settings: Settings
+    """The live settings with ``topic_prefix`` set to :attr:`prefix`."""
+    catalogue: Catalogue
+    prefix: str
+
+    def topic(self, contract_topic: str) -> str:
+        return f"{self.prefix}{contract_topic}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a worker subprocess needs to use these topics."""
+        return {"RENKEI_TOPIC_PREFIX": self.prefix}
+
+    def prefixed_catalogue(self) -> Catalogue:
+        """The catalogue under the Kafka names (``<prefix><topic>``), for a Publisher."""
+        from renkei.schemas.catalogue import renamed
+
+        topics = {self.topic(s.topic): renamed(s, self.topic(s.topic)) for s in self.catalogue}
+        return Catalogue(root=self.catalogue.root, topics=topics)
+
+
+def apply_schemas(settings: Settings, catalogue: Catalogue, name: str = "t") -> AppliedSchemas:
+    """Apply ``catalogue`` under a fresh prefix ``<name>-<random>.``."""
+    from renkei.bench.stages import prepare_prefixed
+
+    prefix = f"{name}-{uuid.uuid4().hex[:8]}."
+    asyncio.run(prepare_prefixed(settings, catalogue, prefix))
+    return AppliedSchemas(settings.model_copy(update={"topic_prefix": prefix}), catalogue, prefix)
+
+
+@pytest.fixture
+def applied_schemas(live_stack: Settings, catalogue: Catalogue) -> AppliedSchemas:
+    """The repository's catalogue applied under this test's own prefix (needs the stack)."""
+    return apply_schemas(live_stack, catalogue)
+
+
+class RunningStages:
+    """Stage workers started by a test (``renkei worker <stage>`` subprocesses), stopped at
+    teardown; :meth:`stop` stops them earlier and says whether each exited cleanly."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self._tmp_path = tmp_path
+        self.workers: dict[str, Any] = {}
+
+    def __call__(
+        self,
+        *stages: str,
+        env: dict[str, str] | None = None,
+        run: str = "run",
+        web_port_base: int | None = None,
+    ) -> dict[str, Any]:
+        """Start ``stages`` (names or ``module:function``) with ``env``; the workers of one
+        ``run`` share a RENKEI_HOME (their tables' local state). ``web_port_base``: stage n
+        listens on base + n (default: free ports)."""
+        from tests.runtime.kafka_helpers import WorkerProcess
+
+        env = {"RENKEI_HOME": str(self._tmp_path / run), **(env or {})}
+        started = {}
+        for n, stage in enumerate(stages):
+            name = stage.rpartition(":")[2] or stage
+            log = self._tmp_path / f"{run}-{name}.log"
+            port = None if web_port_base is None else web_port_base + n
+            started[stage] = WorkerProcess(stage, log, env, web_port=port)
+            self.workers[f"{run}:{stage}"] = started[stage]
+        return started
+
+    def stop(self, workers: dict[str, Any] | None = None) -> dict[str, int]:
+        """SIGTERM ``workers`` (default: all still running); their exit codes."""
+        chosen = workers if workers is not None else dict(self.workers)
+        codes = {name: worker.stop() for name, worker in chosen.items()}
+        for key, worker in list(self.workers.items()):
+            if worker in chosen.values():
+                del self.workers[key]
+        return codes
+
+    def assert_stopped_cleanly(self, workers: dict[str, Any] | None = None) -> None:
+        chosen = workers if workers is not None else dict(self.workers)
+        codes = self.stop(chosen)
+        failed = {name: code for name, code in codes.items() if code != 0}
+        assert not failed, "\n".join(
+            f"{name} exited {code}:\n{chosen[name].output()[-3000:]}"
+            for name, code in failed.items()
+        )
+
+
+@pytest.fixture
+def running_stages(tmp_path: Path) -> Iterator[RunningStages]:
+    """``running_stages("resident", "region", env=applied.env)`` starts stage workers; every
+    one still running is stopped when the test ends."""
+    stages = RunningStages(tmp_path)
+    try:
+        yield stages
+    finally:
+        stages.stop()

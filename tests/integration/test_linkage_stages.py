@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from renkei.cli import cli
 from renkei.schemas.jsonform import to_datum
 from renkei.serde.avro import AvroEncoder
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
+from tests.conftest import AppliedSchemas, RunningStages
 from tests.integration.independent_client import end_offsets, read_all
-from tests.runtime.kafka_helpers import WorkerProcess, produce, read_until
+from tests.runtime.kafka_helpers import produce, read_until
 from tests.stages import factories as f
 
 pytestmark = pytest.mark.kafka
@@ -86,18 +84,15 @@ def _inputs() -> list[tuple[str, str, dict]]:
     ]
 
 
+LINKAGE = ("resident", "region", "evacuation")
+
+
 @pytest.mark.timeout(600)
 def test_linkage_workers_end_to_end(
-    live_stack: Settings, isolated_schemas_dir: tuple[Path, str], tmp_path: Path
+    applied_schemas: AppliedSchemas, running_stages: RunningStages
 ) -> None:
-    settings = live_stack
-    schemas_dir, bare = isolated_schemas_dir
-    prefix = f"{bare}."
-    applied = CliRunner().invoke(
-        cli, ["schemas", "apply"], env={"RENKEI_SCHEMAS_DIR": str(schemas_dir)}
-    )
-    assert applied.exit_code == 0, applied.output
-    workers = _start(prefix, tmp_path, "first")
+    settings, prefix = applied_schemas.settings, applied_schemas.prefix
+    workers = running_stages(*LINKAGE, env=applied_schemas.env, run="first")
     try:
         inputs = _inputs()
         asyncio.run(_publish(settings, prefix, inputs))
@@ -154,11 +149,11 @@ def test_linkage_workers_end_to_end(
         )
         assert any(secret in (r.value or b"") for r in facts)  # internal: unredacted by design
     finally:
-        _stop(workers)
+        running_stages.assert_stopped_cleanly(workers)
 
     # A restart with empty local state: the tables recover from their changelogs, so replaying
     # every input still changes nothing, and the lists go on from the recovered state.
-    workers = _start(prefix, tmp_path, "second")
+    workers = running_stages(*LINKAGE, env=applied_schemas.env, run="second")
     try:
         asyncio.run(_publish(settings, prefix, [*inputs, (REG, ELDER, move)]))
         alert_b = f.alert("E2E-2", "issued", 4, "2026-07-03", 3, regions=(f.REGION_B,))
@@ -174,17 +169,4 @@ def test_linkage_workers_end_to_end(
         assert final["unified.region"] == before["unified.region"]
         assert final["derived.evacuation-support"] == before["derived.evacuation-support"] + 1
     finally:
-        _stop(workers)
-
-
-def _start(prefix: str, tmp_path: Path, run: str) -> list[WorkerProcess]:
-    env = {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_HOME": str(tmp_path / run)}
-    return [
-        WorkerProcess(stage, tmp_path / f"{run}-{stage}.log", env)
-        for stage in ("resident", "region", "evacuation")
-    ]
-
-
-def _stop(workers: list[WorkerProcess]) -> None:
-    codes = [worker.stop() for worker in workers]
-    assert codes == [0, 0, 0], "\n".join(w.output()[-3000:] for w in workers)
+        running_stages.assert_stopped_cleanly(workers)
