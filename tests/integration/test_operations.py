@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import signal
 import time
-import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry
 
-from renkei.bench.stages import prepare_prefixed
 from renkei.cli import cli
 from renkei.contracts.stages import default_web_port
 from renkei.errors import InvalidRecord
@@ -38,6 +36,7 @@ from renkei.publish.producer import Publisher
 from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
 from renkei.simulator import Simulation
+from tests.conftest import apply_schemas
 from tests.runtime.kafka_helpers import WorkerProcess, free_port_block, produce
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
@@ -136,8 +135,8 @@ def _ready(port: int) -> bool:
 def test_metrics_health_and_status(
     live_stack: Settings, catalogue: Catalogue, tmp_path: Path
 ) -> None:
-    settings, prefix = live_stack, f"ops-{uuid.uuid4().hex[:8]}."
-    asyncio.run(prepare_prefixed(settings, catalogue, prefix))
+    applied = apply_schemas(live_stack, catalogue, "ops")
+    settings, prefix = live_stack, applied.prefix
     base = free_port_block(4)
     ports = {
         stage: default_web_port(settings.model_copy(update={"worker_web_port_base": base}), stage)

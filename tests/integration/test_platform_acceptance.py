@@ -12,7 +12,6 @@ output.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
 import struct
@@ -27,10 +26,10 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from renkei.bench.stages import prepare_prefixed
 from renkei.schemas.catalogue import Catalogue
 from renkei.schemas.models import RecordValidator
 from renkei.settings import Settings
+from tests.conftest import apply_schemas
 from tests.integration.independent_client import end_offsets, read_all
 from tests.runtime.kafka_helpers import WorkerProcess, free_port_block
 
@@ -170,8 +169,8 @@ def _wait(settings: Settings, topic: str, check: Any, timeout: float = 120.0) ->
 def test_department_events_become_linked_streams_and_an_evacuation_list(
     live_stack: Settings, catalogue: Catalogue, tmp_path: Path
 ) -> None:
-    settings, prefix = live_stack, f"accept-{uuid.uuid4().hex[:8]}."
-    asyncio.run(prepare_prefixed(settings, catalogue, prefix))
+    applied = apply_schemas(live_stack, catalogue, "accept")
+    settings, prefix = live_stack, applied.prefix
     workers = WorkerProcess(
         "all",
         tmp_path / "workers.log",

@@ -31,12 +31,12 @@ from typing import Any
 
 import pytest
 
-from renkei.bench.stages import prepare_prefixed
 from renkei.publish.producer import Publisher
 from renkei.schemas.catalogue import Catalogue, renamed
 from renkei.settings import Settings
 from renkei.simulator import Simulation
 from staff_view.labels import REGION_FIGURES
+from tests.conftest import apply_schemas
 from tests.integration.independent_client import read_all
 from tests.runtime.kafka_helpers import REPO, WorkerProcess, free_port, free_port_block
 from tests.staff_view.chromium import Node, chromium, dump_dom, parse
@@ -277,8 +277,8 @@ def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
     live_stack: Settings, catalogue: Catalogue, tmp_path: Path
 ) -> None:
     chromium()  # fail (CI) or skip before starting anything
-    settings, prefix = live_stack, f"staffview-{uuid.uuid4().hex[:8]}."
-    asyncio.run(prepare_prefixed(settings, catalogue, prefix))
+    applied = apply_schemas(live_stack, catalogue, "staffview")
+    settings, prefix = live_stack, applied.prefix
     simulation = Simulation("011011", residents=300, events=0, seed=20261126)
     events = [(event.topic, event.value) for event in simulation]
     workers = WorkerProcess(

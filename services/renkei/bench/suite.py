@@ -29,19 +29,17 @@ from renkei.bench.stages import (
 )
 from renkei.bench.workers import WorkerPool
 from renkei.bench.workload import Workload, initial_load, replicated
+from renkei.contracts.stages import STAGES
 from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
 FIGURES = ("l1", "l2", "standardize", "pipeline", "latency")
 SOURCE_TOPIC = "registry.resident.events"
-PIPELINE = ("standardize", "resident", "region", "evacuation")
-PIPELINE_OUTPUTS = [
-    "unified.resident",
-    "internal.resident.facts",
-    "unified.region",
-    "derived.evacuation-support",
-]
+PIPELINE = tuple(name for name, spec in STAGES.items() if spec.topics_from != "agreements")
+"""The stages a department record passes through (the stage registry, without the views)."""
+PIPELINE_OUTPUTS = [t for name in PIPELINE[1:] for t in STAGES[name].outputs]
+"""What the drain waits on: the linkage stages' outputs."""
 Echo = Callable[[str], None]
 
 
