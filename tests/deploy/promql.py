@@ -1,5 +1,5 @@
 """Metric names used by PromQL expressions (dashboards, alert rules), and the names Renkei
-workers really export (runtime/metrics.py plus faust's own sensors, read from faust)."""
+workers really export (ops/metrics.py plus faust's own sensors, read from faust)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""linkage/protection.py: the one redaction rule and the one suppression rule, on built records
+"""privacy/protection.py: the one redaction rule and the one suppression rule, on built records
 (what the views stage runs on every source record)."""
 
 from __future__ import annotations

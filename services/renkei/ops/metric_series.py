@@ -1,4 +1,4 @@
-"""Series storage behind runtime/metrics.py: plain-Python counters, gauges and histograms
+"""Series storage behind ops/metrics.py: plain-Python counters, gauges and histograms
 turned into Prometheus families only when scraped, and a mapping that counts its lookups.
 
 A prometheus_client child takes a lock per ``inc`` and several microseconds per histogram

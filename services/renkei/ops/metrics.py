@@ -3,7 +3,7 @@
 :data:`METRIC_FAMILIES` names each family (name → type, labels, help); dashboards, alert rules
 and tests check themselves against it. Code never creates a collector itself: a worker holds a
 :class:`StageMetrics` (one fresh ``CollectorRegistry`` per app, also carrying faust's own
-sensors, see ``runtime/observe.py``) and the publisher SDK a :class:`PublisherMetrics`; their
+sensors, see ``ops/observe.py``) and the publisher SDK a :class:`PublisherMetrics`; their
 methods are named after what happened (``record_in``, ``record_dlq``, ``observe_freshness``…),
 so an instrumented line reads as one call.
 
@@ -265,7 +265,7 @@ class StageMetrics:
 
     # ---- domain ------------------------------------------------------------------------
     def record_corrections(self, kinds: Iterable[str]) -> None:
-        """One count per correction, by kind (standardize/correction_kinds.py)."""
+        """One count per correction, by kind (stages/standardize/correction_kinds.py)."""
         for kind in kinds:
             self._inc("renkei_standardize_corrections_total", (kind,))
 

@@ -1,9 +1,9 @@
 """Everything an operator sees of a worker, installed on its App in one call.
 
 :func:`instrument` adds to a stage App: faust's Prometheus sensors and Renkei's families
-(runtime/metrics.py) on one fresh registry served at ``/metrics``, the health views
-(runtime/health.py), and a timer that every few seconds reads the group's offsets from the
-broker (runtime/offsets.py), samples table sizes and the ready gauge.
+(ops/metrics.py) on one fresh registry served at ``/metrics``, the health views
+(ops/health.py), and a timer that every few seconds reads the group's offsets from the
+broker (ops/offsets.py), samples table sizes and the ready gauge.
 """
 
 from __future__ import annotations

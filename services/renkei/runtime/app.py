@@ -53,7 +53,7 @@ class StageApp(faust.App):
     # faust's own lifecycle lines stay under the faust logger (quiet), not under renkei.*
     logger = logging.getLogger("faust.app")
     metrics: StageMetrics
-    """Set by :func:`create_app` (runtime/metrics.py), served at ``/metrics``."""
+    """Set by :func:`create_app` (ops/metrics.py), served at ``/metrics``."""
 
     def __init__(self, id: str, **options: Any):
         super().__init__(id, **options)
@@ -124,7 +124,7 @@ def create_app(
 ) -> StageApp:
     """The faust App of one stage: its own consumer group ``renkei-<stage>`` (with the test
     topic prefix, if any), at-least-once, quiet library logs, web server on ``web_port`` with
-    ``/metrics`` and ``/health/*`` (runtime/observe.py; ``metrics`` defaults to a fresh
+    ``/metrics`` and ``/health/*`` (ops/observe.py; ``metrics`` defaults to a fresh
     :class:`StageMetrics`).
 
     ``partitions`` is the partition count of the stage's internal topics (table changelogs):

@@ -1,6 +1,6 @@
 """The linkage stage apps plus the views app through ``test_context()`` (no broker).
 
-Builds on tests/linkage/test_stage_agents.Harness: records the resident and evacuation apps
+Builds on tests/stages/test_stage_agents.Harness: records the resident and evacuation apps
 send to ``unified.*``/``derived.*`` are delivered on to the views app's agents, and view
 records are decoded with the view schemas.
 """

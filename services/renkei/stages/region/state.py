@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-# The suppression rule lives in linkage/protection.py; re-exported for existing importers.
+# The suppression rule lives in privacy/protection.py; re-exported for existing importers.
 from renkei.privacy.protection import COUNT_FIELDS as COUNT_FIELDS
 from renkei.privacy.protection import K_THRESHOLD as K_THRESHOLD
 from renkei.privacy.protection import RATE_FIELDS as RATE_FIELDS

@@ -17,7 +17,7 @@ from typing import Any
 from renkei.stages.resident.household import CHILD_AGE, ELDERLY_AGE
 from renkei.stages.resident.state import ResidentState
 
-CARE_RANK_LEVEL_3 = 6  # standardize/codes.py ranks: 0 非該当 … 6 要介護3 … 8 要介護5
+CARE_RANK_LEVEL_3 = 6  # normalize/codes.py ranks: 0 非該当 … 6 要介護3 … 8 要介護5
 CARE_CODES_LEVEL_3_PLUS = frozenset({"23", "24", "25"})
 REASON_ORDER = (
     "aged_75_alone",

@@ -5,10 +5,10 @@
   ``evacuation_list``): address null, region coarsened to the 6-digit municipality code, and a
   flag saying it was withheld. ``internal.resident.facts`` stays unredacted by design (platform
   internal, never granted); region figures only count.
-- **Evacuation-support candidacy** (避難行動要支援者): ``linkage/candidacy.py``. Consent
+- **Evacuation-support candidacy** (避難行動要支援者): ``stages/resident/candidacy.py``. Consent
   (49条の11②) comes from the care certification; false when never recorded.
 - **Households**: ``household_size``, ``lives_alone``, ``has_child_under_15`` come from the
-  household view computed by the household step (see ``linkage/household.py`` for why a
+  household view computed by the household step (see ``stages/resident/household.py`` for why a
   resident-keyed stage needs that step); until it arrives: a household of one, lives_alone as
   the care certification says, a child only if the resident is one.
 - Outputs are emitted only when their content changed (a digest without the envelope is kept

@@ -26,7 +26,7 @@ MY_NUMBER_REASON: Final = (
 )
 # Every character whose NFKC form holds an ASCII digit lies in these ranges (digits, full-width
 # digits, super/subscripts, fractions, number forms, enclosed and squared numbers, math
-# digits); tests/standardize/test_records.py checks all of Unicode against it. A string with
+# digits); tests/stages/standardize/test_records.py checks all of Unicode against it. A string with
 # none of them cannot hold a 個人番号, so the NFKC-based check is skipped.
 DIGIT_LIKE: Final = re.compile(
     "[0-9\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u218f\u2460-\u24ff\u2776-\u2793"
