@@ -124,9 +124,9 @@ def _needs_stack(request: pytest.FixtureRequest) -> Iterator[None]:
     if not _cleanup_enabled():
         yield
         return
+    catalogue: Catalogue = request.getfixturevalue("catalogue")
     before = _list_topics(settings.kafka_bootstrap)
     yield
-    catalogue: Catalogue = request.getfixturevalue("catalogue")
     try:
         created = _list_topics(settings.kafka_bootstrap) - before
         _delete_topics(settings.kafka_bootstrap, {t for t in created if not _kept(t, catalogue)})
