@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from faust.types import TableT
 
@@ -78,6 +78,22 @@ class _Encoders:
         return self._avro.encode(topic, datum)
 
 
+class StageOptions(TypedDict, total=False):
+    """What every stage builder accepts besides its settings (``renkei worker`` passes
+    ``web_port``; tests and tools the rest)."""
+
+    web_port: int | None
+    """Web server port (default: the stage registry's, from the base port)."""
+    topic_prefix: str | None
+    """A prefix for every topic, subject and group (isolated test runs)."""
+    store: str | None
+    """Table store (default: the registry's, ``rocksdb://`` for a stage with tables)."""
+    registry: RegistryClient | None
+    """A schema registry client (default: one for ``settings.schema_registry_url``)."""
+    send: Send | None
+    """Replaces the producer (tests without a broker)."""
+
+
 def stage_settings(settings: Settings, topic_prefix: str | None) -> Settings:
     """``settings`` with a test topic prefix, if one is given."""
     if topic_prefix is None:
@@ -135,17 +151,14 @@ class StageBuilder:
         *,
         inputs: tuple[TopicSpec, ...] | None = None,
         outputs: tuple[TopicSpec, ...] | None = None,
-        web_port: int | None = None,
-        topic_prefix: str | None = None,
-        store: str | None = None,
-        registry: RegistryClient | None = None,
-        send: Send | None = None,
         metrics: Any = None,
         topic_partitions: int | None = None,
+        **options: Unpack[StageOptions],
     ) -> StageBuilder:
         """A builder for ``spec``; its catalogue inputs and outputs are those the stage
         registry gives (``inputs``/``outputs`` override them, e.g. the views of given plans)."""
-        settings = stage_settings(settings, topic_prefix)
+        settings = stage_settings(settings, options.get("topic_prefix"))
+        web_port = options.get("web_port")
         if inputs is None or outputs is None:
             catalogue = load_catalogue(settings.schemas_dir)
             if inputs is None:
@@ -160,9 +173,9 @@ class StageBuilder:
             inputs=inputs,
             outputs=outputs,
             web_port=web_port if web_port is not None else default_web_port(settings, spec.name),
-            store=store or spec.store,
-            registry=registry,
-            send=send,
+            store=options.get("store") or spec.store,
+            registry=options.get("registry"),
+            send=options.get("send"),
             metrics=metrics,
             topic_partitions=topic_partitions,
         )

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, Unpack
 
 from aiokafka.partitioner import murmur2
 
@@ -13,10 +13,8 @@ from renkei.audit import AuditLog
 from renkei.audit.releases import audit_disaster_mode, audit_releases
 from renkei.contracts.stages import stage_spec
 from renkei.runtime.app import StageApp
-from renkei.runtime.builder import StageBuilder, contract, internal
-from renkei.runtime.dlq import Send
+from renkei.runtime.builder import StageBuilder, StageOptions, contract, internal
 from renkei.runtime.records import Output, SourceRecord
-from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stages.evacuation import flow as evacuation_flow
 
@@ -51,13 +49,9 @@ def disaster_mode_of(settings: Settings, disaster_mode: bool | None) -> bool:
 def build_evacuation(
     settings: Settings,
     *,
-    web_port: int | None = None,
-    topic_prefix: str | None = None,
-    store: str | None = None,
-    registry: RegistryClient | None = None,
-    send: Send | None = None,
     disaster_mode: bool | None = None,
     audit: AuditLog | None = None,
+    **options: Unpack[StageOptions],
 ) -> StageApp:
     """The evacuation worker's App (group ``renkei-evacuation``, web port 6069 by default).
 
@@ -77,11 +71,7 @@ def build_evacuation(
     stage = StageBuilder.create(
         settings,
         stage_spec(STAGE),
-        web_port=web_port,
-        topic_prefix=topic_prefix,
-        store=store,
-        registry=registry,
-        send=send,
+        **options,
     )
     override = disaster_mode_of(stage.settings, disaster_mode)
     facts_topic, alerts_topic = stage.spec.inputs
@@ -102,7 +92,7 @@ def build_evacuation(
             for key, p, m in sends
         ]
 
-    audit_log = audit or AuditLog.open(stage.settings, produce=send is None)
+    audit_log = audit or AuditLog.open(stage.settings, produce=options.get("send") is None)
     actor = f"stage:{STAGE} ({stage.names.group(STAGE)})"
 
     async def on_region_message(record: SourceRecord, message: Any) -> list[Output]:

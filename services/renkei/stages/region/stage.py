@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from renkei.contracts.stages import stage_spec
 from renkei.privacy.protection import K_THRESHOLD
 from renkei.runtime.app import StageApp
-from renkei.runtime.builder import StageBuilder, contract, internal
-from renkei.runtime.dlq import Send
+from renkei.runtime.builder import StageBuilder, StageOptions, contract, internal
 from renkei.runtime.records import Output, SourceRecord
-from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stages.region import flow as region_flow
 
@@ -21,12 +19,8 @@ STAGE = "region"
 def build_region(
     settings: Settings,
     *,
-    web_port: int | None = None,
-    topic_prefix: str | None = None,
-    store: str | None = None,
-    registry: RegistryClient | None = None,
-    send: Send | None = None,
     k_threshold: int = K_THRESHOLD,
+    **options: Unpack[StageOptions],
 ) -> StageApp:
     """The region worker's App (group ``renkei-region``, web port 6068 by default).
 
@@ -43,11 +37,7 @@ def build_region(
     stage = StageBuilder.create(
         settings,
         stage_spec(STAGE),
-        web_port=web_port,
-        topic_prefix=topic_prefix,
-        store=store,
-        registry=registry,
-        send=send,
+        **options,
     )
     facts_topic, indicators_topic = stage.spec.inputs
     (output,) = stage.spec.outputs

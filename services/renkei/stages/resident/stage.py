@@ -8,14 +8,12 @@ The wiring only: state and steps are in ``flow.py``, ``state.py``, ``household.p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from renkei.contracts.stages import stage_spec
 from renkei.runtime.app import StageApp
-from renkei.runtime.builder import StageBuilder, contract, internal
-from renkei.runtime.dlq import Send
+from renkei.runtime.builder import StageBuilder, StageOptions, contract, internal
 from renkei.runtime.records import Output, SourceRecord
-from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stages.resident import flow as resident_flow
 from renkei.stages.resident import redelivery
@@ -23,15 +21,7 @@ from renkei.stages.resident import redelivery
 STAGE = "resident"
 
 
-def build_resident(
-    settings: Settings,
-    *,
-    web_port: int | None = None,
-    topic_prefix: str | None = None,
-    store: str | None = None,
-    registry: RegistryClient | None = None,
-    send: Send | None = None,
-) -> StageApp:
+def build_resident(settings: Settings, **options: Unpack[StageOptions]) -> StageApp:
     """The resident worker's App (group ``renkei-resident``, web port 6067 by default).
 
     Phases:
@@ -49,11 +39,7 @@ def build_resident(
     stage = StageBuilder.create(
         settings,
         stage_spec(STAGE),
-        web_port=web_port,
-        topic_prefix=topic_prefix,
-        store=store,
-        registry=registry,
-        send=send,
+        **options,
     )
     residents = stage.table("residents")
     households = stage.table("households")

@@ -11,16 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 from renkei.contracts.stages import stage_spec, std_topic
 from renkei.ops.metrics import StageMetrics
 from renkei.runtime.app import StageApp
-from renkei.runtime.builder import StageBuilder
-from renkei.runtime.dlq import Send
+from renkei.runtime.builder import StageBuilder, StageOptions
 from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Step
-from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stages.standardize.correction_kinds import correction_kinds
 from renkei.stages.standardize.records import DepartmentStep, Standardizer
@@ -60,12 +58,8 @@ def standardize_step(
 def build_standardize(
     settings: Settings,
     *,
-    web_port: int | None = None,
-    topic_prefix: str | None = None,
-    store: str | None = None,
-    registry: RegistryClient | None = None,
-    send: Send | None = None,
     steps: Mapping[str, DepartmentStep] | None = None,
+    **options: Unpack[StageOptions],
 ) -> StageApp:
     """The standardize worker's App (group ``renkei-standardize``, web port 6066 by default).
 
@@ -87,11 +81,7 @@ def build_standardize(
     builder = StageBuilder.create(
         settings,
         stage_spec(STAGE),
-        web_port=web_port,
-        topic_prefix=topic_prefix,
-        store=store,
-        registry=registry,
-        send=send,
+        **options,
     )
     # Load the Japan Post master data (~2 s) now, not on the event loop at the first record.
     AddressIndex.default()

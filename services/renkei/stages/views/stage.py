@@ -10,7 +10,7 @@ are counted per agreement and written to the audit log (``view.delivered``) once
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, Unpack
 
 from renkei.audit import AuditLog
 from renkei.contracts.stages import stage_spec
@@ -18,11 +18,9 @@ from renkei.contracts.view_projection import project_value
 from renkei.contracts.views import ViewPlan, load_view_plans
 from renkei.privacy.protection import protect_output
 from renkei.runtime.app import StageApp
-from renkei.runtime.builder import StageBuilder, stage_settings
-from renkei.runtime.dlq import Send
+from renkei.runtime.builder import StageBuilder, StageOptions, stage_settings
 from renkei.runtime.records import Output, SourceRecord
 from renkei.schemas.catalogue import TopicSpec, load_catalogue
-from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stages.views.deliveries import DeliveryWindow, audit_window
 from renkei.stages.views.pseudonym import PseudonymKey, load_or_create_key, secrets_folder
@@ -43,14 +41,10 @@ def view_output(plan: ViewPlan, key: PseudonymKey, record: SourceRecord, value: 
 def build_views(
     settings: Settings,
     *,
-    web_port: int | None = None,
-    topic_prefix: str | None = None,
-    store: str | None = None,
-    registry: RegistryClient | None = None,
-    send: Send | None = None,
     plans: list[ViewPlan] | None = None,
     audit: AuditLog | None = None,
     audit_window_seconds: float = AUDIT_WINDOW_SECONDS,
+    **options: Unpack[StageOptions],
 ) -> StageApp:
     """The views worker's App (group ``renkei-views``, web port 6070 by default).
 
@@ -66,7 +60,7 @@ def build_views(
     5. handler: protect → project → pseudonymize, per view of the source topic; count;
     6. timer: every ``audit_window_seconds`` a ``view.delivered`` audit record (and at stop).
     """
-    settings = stage_settings(settings, topic_prefix)
+    settings = stage_settings(settings, options.get("topic_prefix"))
     catalogue = load_catalogue(settings.schemas_dir)
     plans = plans if plans is not None else load_view_plans(settings.agreements_dir, catalogue)
     folder = secrets_folder(settings)
@@ -81,13 +75,10 @@ def build_views(
         stage_spec(STAGE),
         inputs=tuple(sources.values()),
         outputs=tuple(plan.spec for plan in plans),
-        web_port=web_port,
-        store=store,
-        registry=registry,
-        send=send,
+        **options,
     )
     window = DeliveryWindow()
-    audit_log = audit or AuditLog.open(settings, produce=send is None)
+    audit_log = audit or AuditLog.open(settings, produce=options.get("send") is None)
     actor = f"stage:{STAGE} ({stage.names.group(STAGE)})"
 
     def on_source(record: SourceRecord, value: Any) -> list[Output]:
