@@ -22,14 +22,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from renkei.cli import cli
 from renkei.contracts.dlq import header_map
 from renkei.contracts.stages import std_topic
 from renkei.publish.producer import Publisher
-from renkei.schemas.catalogue import Catalogue, load_catalogue
+from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
+from tests.conftest import AppliedSchemas, RunningStages
 from tests.contract_lists import DEPARTMENT_TOPICS
 from tests.integration.independent_client import read_all
 from tests.runtime.echo_stage import PARTITIONS, SINK, SOURCE
@@ -148,9 +147,8 @@ def test_the_dlq_breaker_stops_a_worker_fed_only_garbage(
 
 
 async def _publish_examples(
-    settings: Settings, schemas_dir: Path, prefix: str, catalogue: Catalogue
+    settings: Settings, isolated: Catalogue, prefix: str, catalogue: Catalogue
 ) -> dict[str, int]:
-    isolated = load_catalogue(schemas_dir)
     counts = {}
     async with Publisher(settings, isolated) as publisher:
         for topic in DEPARTMENT_TOPICS:
@@ -168,17 +166,12 @@ async def _publish_examples(
 def test_standardize_worker_end_to_end(
     live_stack: Settings,
     catalogue: Catalogue,
-    isolated_schemas_dir: tuple[Path, str],
-    tmp_path: Path,
+    applied_schemas: AppliedSchemas,
+    running_stages: RunningStages,
 ) -> None:
-    settings = live_stack
-    schemas_dir, bare_prefix = isolated_schemas_dir
-    prefix = f"{bare_prefix}."
-    applied = CliRunner().invoke(
-        cli, ["schemas", "apply"], env={"RENKEI_SCHEMAS_DIR": str(schemas_dir)}
-    )
-    assert applied.exit_code == 0, applied.output
-    counts = asyncio.run(_publish_examples(settings, schemas_dir, prefix, catalogue))
+    settings, prefix = live_stack, applied_schemas.prefix
+    isolated = applied_schemas.prefixed_catalogue()
+    counts = asyncio.run(_publish_examples(settings, isolated, prefix, catalogue))
     bad = [
         (
             prefix + "registry.resident.events",
@@ -195,7 +188,7 @@ def test_standardize_worker_end_to_end(
     for topic, key, value in bad:
         asyncio.run(produce(settings, topic, [(key, value, [("ce_id", b"bad")], None)]))
 
-    worker = WorkerProcess("standardize", tmp_path / "worker.log", {"RENKEI_TOPIC_PREFIX": prefix})
+    worker = running_stages("standardize", env=applied_schemas.env)["standardize"]
     try:
         outputs = {
             topic: read_all(settings, prefix + std_topic(topic), count, timeout=120)

@@ -28,8 +28,9 @@ from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 from renkei.stages.views.pseudonym import load_or_create_key
 from renkei.subscribe import Subscriber
+from tests.conftest import AppliedSchemas, RunningStages
 from tests.integration.independent_client import read_all
-from tests.runtime.kafka_helpers import WorkerProcess, free_port_block, produce
+from tests.runtime.kafka_helpers import free_port_block, produce
 from tests.stages import factories as f
 from tests.stages.views.harness import view_plans
 
@@ -92,22 +93,18 @@ def _person(latest: dict[str, Any], list_key: str) -> dict[str, Any] | None:
 
 @pytest.mark.timeout(600)
 def test_views_retraction_and_release_audit_on_the_real_stack(
-    live_stack: Settings, isolated_schemas_dir: tuple[Path, str], tmp_path: Path
+    live_stack: Settings,
+    applied_schemas: AppliedSchemas,
+    running_stages: RunningStages,
+    tmp_path: Path,
 ) -> None:
-    settings = live_stack
-    schemas_dir, bare = isolated_schemas_dir
-    prefix = f"{bare}."
-    applied = CliRunner().invoke(
-        cli, ["schemas", "apply"], env={"RENKEI_SCHEMAS_DIR": str(schemas_dir)}
-    )
-    assert applied.exit_code == 0, applied.output
+    settings, prefix = live_stack, applied_schemas.prefix
     home = tmp_path / "home"
-    env = {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_HOME": str(home)}
-    base = free_port_block(len(STAGES))
-    workers = [
-        WorkerProcess(stage, tmp_path / f"{stage}.log", env, web_port=base + n)
-        for n, stage in enumerate(STAGES)
-    ]
+    workers = running_stages(
+        *STAGES,
+        env={**applied_schemas.env, "RENKEI_HOME": str(home)},
+        web_port_base=free_port_block(len(STAGES)),
+    )
     list_key = f"L1:{f.REGION_A}"
     address = f.ADDRESS_A["address_text"]
     try:
@@ -176,8 +173,7 @@ def test_views_retraction_and_release_audit_on_the_real_stack(
         for topic in ("unified.resident", "derived.evacuation-support", STAFF, NOTIFIER):
             assert _compaction_lag(settings, prefix + topic) == "86400000", topic
     finally:
-        codes = [worker.stop() for worker in workers]
-    assert codes == [0] * len(STAGES), "\n".join(w.output()[-3000:] for w in workers)
+        running_stages.assert_stopped_cleanly(workers)
 
     audit = AuditFile(home / "audit" / "audit.jsonl")
     records = audit.records()
