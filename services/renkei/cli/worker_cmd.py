@@ -26,13 +26,40 @@ STOP_TIMEOUT = 80.0
 until the session times out (60 s), and delays the next start by as much."""
 
 
-@click.command()
+def _stage_names() -> str:
+    names = list(STAGES)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _default_ports() -> str:
+    base = Settings.model_fields["worker_web_port_base"].default
+    return ", ".join(f"{name} {base + spec.web_port_offset}" for name, spec in STAGES.items())
+
+
+WORKER_HELP = f"""Run a streaming stage until Ctrl-C or SIGTERM.
+
+    STAGE is {_stage_names()} (each its own faust App and consumer group
+    renkei-<stage>; the stage registry, docs/design/layout.md), or module:function of a stage
+    builder (tests, plugins). A single stage runs in this process and logs to stderr (or
+    --log-file).
+
+    `all` starts every stage of the stage registry, each in its own subprocess, and writes
+    each one's output to <log-dir>/worker-<stage>.log. Ctrl-C or SIGTERM stops them all
+    (committing what was processed); if one stage exits, the others are stopped too.
+
+    Topics must exist first (`renkei schemas apply`); a stage creates its outputs and its
+    dlq.<topic> topics itself. Exit code 0 after a clean stop, 1 when a stage failed (for
+    example the DLQ breaker tripped).
+    """
+
+
+@click.command(help=WORKER_HELP)
 @click.argument("stage", metavar="STAGE|all")
 @click.option(
     "--web-port",
     type=int,
-    help="Web server port of a single stage (default: standardize 6066, resident 6067, "
-    "region 6068, evacuation 6069, views 6070; base from RENKEI_WORKER_WEB_PORT_BASE).",
+    help=f"Web server port of a single stage (default: {_default_ports()}; base from "
+    "RENKEI_WORKER_WEB_PORT_BASE).",
 )
 @click.option(
     "--log-level",
@@ -69,20 +96,7 @@ def worker(
     log_dir: Path | None,
     stop_timeout: float,
 ) -> None:
-    """Run a streaming stage until Ctrl-C or SIGTERM.
-
-    STAGE is standardize, resident, region, evacuation or views (each its own faust App and
-    consumer group renkei-<stage>), or module:function of a stage builder (tests, plugins). A single
-    stage runs in this process and logs to stderr (or --log-file).
-
-    `all` starts every stage of the stage registry, each in its own subprocess, and writes
-    each one's output to <log-dir>/worker-<stage>.log. Ctrl-C or SIGTERM stops them all
-    (committing what was processed); if one stage exits, the others are stopped too.
-
-    Topics must exist first (`renkei schemas apply`); a stage creates its outputs and its
-    dlq.<topic> topics itself. Exit code 0 after a clean stop, 1 when a stage failed (for
-    example the DLQ breaker tripped).
-    """
+    """``renkei worker STAGE|all`` (help text: :data:`WORKER_HELP`)."""
     settings = settings_of(ctx)
     if stage == "all":
         if web_port is not None or log_file is not None:
