@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from renkei.contracts.stages import std_topic
 from renkei.schemas.catalogue import load_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOGUE = load_catalogue(REPO / "schemas" / "avro")
 DEPARTMENT_TOPICS = CATALOGUE.department_topics()
 """The topics department systems publish (``role: department``)."""
-STD_TOPICS = tuple(std_topic(topic) for topic in DEPARTMENT_TOPICS)

@@ -12,7 +12,6 @@ only those; the expected values (literals) must not change.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.runtime.fake_registry import FakeRegistry
+from tests.stages.test_stage_agents import RecordingSend
 
 # --- access to the code under test (update these, and only these, when modules move) ------
 
@@ -91,26 +91,6 @@ def view_plans() -> dict[str, tuple[str, str, tuple[str, ...], int]]:
     return {
         p.topic: (p.source.topic, p.purpose, tuple(p.agreements), p.spec.partitions) for p in plans
     }
-
-
-class RecordingSend:
-    """Stands in for the producer: records the topics sent to."""
-
-    def __init__(self) -> None:
-        self.topics: list[str] = []
-
-    async def __call__(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        partition: int | None,
-        headers: Any,
-    ) -> asyncio.Future[None]:
-        self.topics.append(topic)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        future.set_result(None)
-        return future
 
 
 # --- the contract (literals) -------------------------------------------------------------
@@ -385,7 +365,7 @@ async def test_stages_route_undecodable_records_to_those_dlqs(tmp_path: Path) ->
         app = build(stage, tmp_path / stage, send=send)
         for topic in CONSUMED[stage]:
             await route_garbage(app, topic)
-        assert tuple(sorted(send.topics)) == DLQS[stage], stage
+        assert tuple(sorted(topic for topic, *_ in send.sent)) == DLQS[stage], stage
 
 
 def test_metric_family_names_types_and_labels() -> None:

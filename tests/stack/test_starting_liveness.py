@@ -12,8 +12,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -56,6 +58,20 @@ def delayed_command(server: str, home: Path, delay: float = EXEC_DELAY) -> list[
     return [sys.executable, "-c", DELAYED_EXEC, str(delay), server, str(home), SERVER]
 
 
+def _wait_ready(ready: Callable[[], bool], record: PidRecord, process: Any) -> float:
+    """``wait_until_ready`` of "kafka node 1" as the cluster calls it, polling fast."""
+    return wait_until_ready(
+        ready,
+        what="kafka node 1",
+        record=record,
+        process=process,
+        timeout=30,
+        logs=[],
+        progress=no_progress,
+        interval=0.05,
+    )
+
+
 def _record(pid: int, home: Path, server: str = "kafka") -> PidRecord:
     return PidRecord(
         server=server,
@@ -88,16 +104,7 @@ def test_the_command_line_of_a_child_not_yet_execd_lacks_the_markers(tmp_path: P
         assert is_alive(record, process)  # its Popen knows better
         # Without the Popen (as the cluster waited before the fix): torn down at once.
         with pytest.raises(StackError, match="is no longer running while starting"):
-            wait_until_ready(
-                lambda: False,
-                what="kafka node 1",
-                record=record,
-                process=None,
-                timeout=30,
-                logs=[],
-                progress=no_progress,
-                interval=0.05,
-            )
+            _wait_ready(lambda: False, record, None)
     finally:
         _finish(process)
 
@@ -106,16 +113,8 @@ def test_a_starting_server_is_waited_for_until_its_exec_and_readiness(tmp_path: 
     process, record = _launch(tmp_path, delayed_command("kafka", tmp_path))
     try:
         assert not is_ours(record)
-        waited = wait_until_ready(
-            lambda: is_ours(record),  # ready once it runs as the marked server
-            what="kafka node 1",
-            record=record,
-            process=process,
-            timeout=30,
-            logs=[],
-            progress=no_progress,
-            interval=0.05,
-        )
+        # ready once it runs as the marked server
+        waited = _wait_ready(lambda: is_ours(record), record, process)
         assert waited >= EXEC_DELAY / 2
         assert process.poll() is None
     finally:
@@ -127,16 +126,7 @@ def test_a_child_that_really_exits_while_starting_is_reported_quickly(tmp_path: 
     process, record = _launch(tmp_path, command)
     started = time.monotonic()
     with pytest.raises(StackError, match="exited with code 5 while starting"):
-        wait_until_ready(
-            lambda: False,
-            what="kafka node 1",
-            record=record,
-            process=process,
-            timeout=30,
-            logs=[],
-            progress=no_progress,
-            interval=0.05,
-        )
+        _wait_ready(lambda: False, record, process)
     assert time.monotonic() - started < 10
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from renkei.contracts.names import TopicNames
 from renkei.errors import ConfigurationError
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 
@@ -90,26 +91,39 @@ class StageSpec:
 
     def internal_topic(self, suffix: str) -> str:
         """Contract name of a declared internal topic: ``renkei-<stage>-<suffix>``."""
-        if suffix not in self.internal_topics:
-            raise ConfigurationError(
-                f"stage {self.name!r} declares no internal topic {suffix!r} in the stage "
-                f"registry (it has: {', '.join(self.internal_topics) or 'none'})"
-            )
+        self._declared("internal topic", self.internal_topics, suffix)
         return f"renkei-{self.name}-{suffix}"
 
     def table_partitions(self, table: str) -> int:
         """Partitions of a declared table."""
-        if table not in self.tables:
-            raise ConfigurationError(
-                f"stage {self.name!r} declares no table {table!r} in the stage registry "
-                f"(it has: {', '.join(self.tables) or 'none'})"
-            )
-        return self.tables[table]
+        return self._declared("table", self.tables, table)
 
     def changelog_topic(self, table: str, prefix: str = "") -> str:
         """faust's changelog topic of a declared table: ``renkei-<stage>-<table>-changelog``."""
         self.table_partitions(table)
         return f"{self.group(prefix)}-{table}-changelog"
+
+    def created_topics(self, names: TopicNames) -> list[tuple[str, TopicSpec]]:
+        """What the stage creates at startup besides its outputs and input DLQs, as
+        (kind, spec): each internal topic and its DLQ, each table's changelog (compacted).
+        The stage itself and the k8s topic generator both declare these."""
+        created: list[tuple[str, TopicSpec]] = []
+        for suffix, partitions in self.internal_topics.items():
+            topic = self.internal_topic(suffix)
+            created.append(("internal", internal_topic_spec(names.topic(topic), partitions)))
+            created.append(("dlq", internal_topic_spec(names.dlq(topic), partitions)))
+        for table, partitions in self.tables.items():
+            changelog = self.changelog_topic(table, names.prefix)
+            created.append(("changelog", internal_topic_spec(changelog, partitions, compact=True)))
+        return created
+
+    def _declared(self, kind: str, declared: Mapping[str, int], name: str) -> int:
+        if name not in declared:
+            raise ConfigurationError(
+                f"stage {self.name!r} declares no {kind} {name!r} in the stage registry "
+                f"(it has: {', '.join(declared) or 'none'})"
+            )
+        return declared[name]
 
     def contract_inputs(
         self, catalogue: Catalogue, agreements_dir: Path | None = None

@@ -32,7 +32,7 @@ import yaml
 
 from renkei.contracts.dlq import dlq_spec
 from renkei.contracts.names import TopicNames
-from renkei.contracts.stages import STAGES, internal_topic_spec
+from renkei.contracts.stages import STAGES
 from renkei.contracts.views import load_view_plans
 from renkei.errors import RenkeiError
 from renkei.schemas.catalogue import Catalogue, TopicSpec, load_catalogue
@@ -81,14 +81,8 @@ def stage_topics(settings: Settings, catalogue: Catalogue) -> list[PlannedTopic]
         for topic in inputs:
             source = catalogue.get(topic)
             planned.append(_planned(dlq_spec(source, names, source.partitions), "dlq", stage.name))
-        for suffix, partitions in stage.internal_topics.items():
-            topic = stage.internal_topic(suffix)
-            planned.append(_planned(internal_topic_spec(topic, partitions), "internal", stage.name))
-            dlq = internal_topic_spec(names.dlq(topic), partitions)
-            planned.append(_planned(dlq, "dlq", stage.name))
-        for table, partitions in stage.tables.items():
-            spec = internal_topic_spec(stage.changelog_topic(table), partitions, compact=True)
-            planned.append(_planned(spec, "changelog", stage.name))
+        for kind, spec in stage.created_topics(names):
+            planned.append(_planned(spec, kind, stage.name))
     return planned
 
 

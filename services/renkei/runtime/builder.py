@@ -18,7 +18,7 @@ from typing import Any, TypedDict, Unpack
 from faust.types import TableT
 
 from renkei.contracts.names import TopicNames
-from renkei.contracts.stages import StageSpec, default_web_port, internal_topic_spec
+from renkei.contracts.stages import StageSpec, default_web_port
 from renkei.runtime.agent import DeliveryAcker, stage_agent
 from renkei.runtime.app import StageApp, create_app
 from renkei.runtime.changelog import ChangelogWrites
@@ -114,11 +114,6 @@ class StageBuilder:
     store: str
     registry: RegistryClient | None = None
     send: Send | None = None
-    topic_partitions: int | None = None
-    """Default partition count of the App's own topics (faust ``topic_partitions``); a stage
-    without tables defaults to its inputs' largest count."""
-    metrics: Any = None
-    """A :class:`~renkei.ops.metrics.StageMetrics` to use (default: a fresh one)."""
     internal_topics: dict[str, int] = field(default_factory=dict)
     handlers: dict[str, Handler] = field(default_factory=dict)
 
@@ -127,15 +122,15 @@ class StageBuilder:
             raise ValueError(f"stage {self.spec.name!r} has no input topics")
         self.name = self.spec.name
         self.names = TopicNames(self.settings.topic_prefix)
-        if self.topic_partitions is None and not self.spec.tables:
-            self.topic_partitions = max(spec.partitions for spec in self.inputs)
+        # The App's own topics default to the inputs' count in a stage without tables (a
+        # stateful stage gives every table and internal topic its count explicitly).
+        partitions = None if self.spec.tables else max(spec.partitions for spec in self.inputs)
         self.app: StageApp = create_app(
             self.settings,
             self.name,
             web_port=self.web_port,
             store=self.store,
-            partitions=self.topic_partitions,
-            metrics=self.metrics,
+            partitions=partitions,
         )
         self.registry = self.registry or RegistryClient(self.settings.schema_registry_url)
         self.decoders: dict[str, Any] = {}
@@ -151,8 +146,6 @@ class StageBuilder:
         *,
         inputs: tuple[TopicSpec, ...] | None = None,
         outputs: tuple[TopicSpec, ...] | None = None,
-        metrics: Any = None,
-        topic_partitions: int | None = None,
         **options: Unpack[StageOptions],
     ) -> StageBuilder:
         """A builder for ``spec``; its catalogue inputs and outputs are those the stage
@@ -176,8 +169,6 @@ class StageBuilder:
             store=options.get("store") or spec.store,
             registry=options.get("registry"),
             send=options.get("send"),
-            metrics=metrics,
-            topic_partitions=topic_partitions,
         )
 
     def table(self, name: str) -> MutableMapping[str, Any]:
@@ -305,18 +296,12 @@ class StageBuilder:
             names=self.names,
         )
         self._dlqs.update(found.dlqs)
-        specs = []
-        for topic, partitions in self.internal_topics.items():
-            specs.append(internal_topic_spec(self.names.topic(topic), partitions))
-            specs.append(internal_topic_spec(self.names.dlq(topic), partitions))
-        # Changelogs are created here, before faust starts: if faust creates them itself, a
-        # record that arrives before the new topic's metadata does fails the table update with
-        # PartitionsMismatch (seen under load in CI).
-        for table in self.tables:
-            changelog = table.changelog_topic.get_topic_name()
-            specs.append(internal_topic_spec(changelog, table.partitions or 1, compact=True))
-        if specs:
-            await ensure_topics(self.settings, specs)
+        # Internal topics and changelogs are created here, before faust starts: if faust creates
+        # a changelog itself, a record that arrives before the new topic's metadata does fails
+        # the table update with PartitionsMismatch (seen under load in CI).
+        created = [spec for _, spec in self.spec.created_topics(self.names)]
+        if created:
+            await ensure_topics(self.settings, created)
         await self.prepare_codecs()
         log.info(
             "%s ready: %s -> %s (DLQ %s)",

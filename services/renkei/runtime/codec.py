@@ -39,12 +39,15 @@ a bogus id must not become a flood of registry requests)."""
 
 
 class UndecodableRecord(InvalidRecord):
-    """A consumed value that is not a record of its topic; ``reason`` is its DLQ class."""
+    """A consumed value that is not a record of its topic; ``dlq_reason`` is its DLQ class."""
 
     def __init__(self, reason: DlqReason, detail: str):
-        self.reason: DlqReason = reason
-        self.dlq_reason = reason
+        self.dlq_reason: DlqReason = reason
         super().__init__([("(value)", detail)])
+
+    @property
+    def reason(self) -> DlqReason:
+        return self.dlq_reason
 
 
 class OutputEncodeError(SerializationError):

@@ -111,7 +111,7 @@ class StageProcessor:
         try:
             value = await self._decoders[record.contract_topic].decode(record.value)
         except UndecodableRecord as exc:
-            raise _Rejected(Rejection.of(exc, exc.reason), masked_undecodable(record)) from exc
+            raise _Rejected(Rejection.of(exc, exc.dlq_reason), masked_undecodable(record)) from exc
         try:
             produced = self.stage.step(record, value)
             if inspect.isawaitable(produced):
