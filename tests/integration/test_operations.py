@@ -232,7 +232,17 @@ def publisher_metrics_text(metrics: PublisherMetrics) -> str:
 
 def _check_metrics(ports: dict[str, int], sent: int) -> None:
     """What each worker's /metrics shows after the load."""
-    scraped = {stage: _scrape(port) for stage, port in ports.items()}
+
+    # the lag gauges are sampled by each worker's offsets collector every 5 s, while
+    # `renkei status` reads the offsets itself: wait for the sample after the drain
+    def lag_sampled() -> dict[str, list[Sample]] | None:
+        scraped = {stage: _scrape(port) for stage, port in ports.items()}
+        settled = all(
+            _total(scraped[stage], "renkei_consumer_lag", stage=stage) == 0 for stage in STAGES
+        )
+        return scraped if settled else None
+
+    scraped = _eventually(lag_sampled, 30, "every worker's renkei_consumer_lag at 0")
     families = {s.name for parsed in scraped.values() for s in parsed}
     text = httpx.get(f"http://127.0.0.1:{ports['resident']}/metrics", timeout=5).text
     for name, family in METRIC_FAMILIES.items():
