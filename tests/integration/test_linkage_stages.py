@@ -96,9 +96,14 @@ def test_linkage_workers_end_to_end(
     try:
         inputs = _inputs()
         asyncio.run(_publish(settings, prefix, inputs))
-        unified = _latest(
-            _wait(settings, prefix + "unified.resident", lambda r: len(_latest(r)) == 3)
-        )
+
+        # the household loop settles `lives_alone` after a resident's first record: wait for
+        # the three residents' settled states (a wrong household never settles: the wait fails)
+        def settled(records: list[dict]) -> bool:
+            latest = _latest(records)
+            return len(latest) == 3 and latest[ELDER]["household"]["lives_alone"] is True
+
+        unified = _latest(_wait(settings, prefix + "unified.resident", settled))
         assert unified[ELDER]["household"]["lives_alone"] is True
         assert unified[ELDER]["evacuation_support"]["reasons"] == ["aged_75_alone"]
         assert unified[PROTECTED]["address"] is None and unified[PROTECTED]["region_code"] == f.MUNI
