@@ -130,7 +130,10 @@ async def read_until(
     done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
     timeout: float = 60.0,
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of ``topic`` from the start, read until ``done(records)`` or the timeout."""
+    """Every record of ``topic`` from the start, read until ``done(records)`` or the timeout.
+    A topic a worker is still to create (its DLQ, its outputs) is waited for within the timeout."""
+    deadline = time.monotonic() + timeout
+    await wait_for_topic(settings, topic, timeout)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=settings.kafka_bootstrap,
@@ -141,7 +144,6 @@ async def read_until(
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
-        deadline = time.monotonic() + timeout
         while not done(records) and time.monotonic() < deadline:
             for batch in (await consumer.getmany(timeout_ms=500)).values():
                 records.extend(batch)
