@@ -3,7 +3,10 @@
 個人番号: 12 digits; weights 6,5,4,3,2,7,6,5,4,3,2 on the first 11 digits from the left;
 r = sum mod 11; the 12th digit is 0 if r <= 1, else 11 − r. About 10 % of random 12-digit
 strings pass the check, so a value is refused when it passes the check digit and looks like a
-standalone number (bare, full-width, or grouped 4-4-4), or when the field's name says it is one.
+standalone number (the whole value, or grouped 4-4-4), or when the field's name or the text
+around it says it is one (``マイナンバー: …``). Written forms are normalized first: full-width
+and other non-ASCII digits, zero-width characters, U+2212 and ``ー`` as separators, double
+spaces (``_normalized``).
 """
 
 from __future__ import annotations
@@ -12,9 +15,13 @@ import re
 import unicodedata
 
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-# 12 digits alone, or grouped 4-4-4 with spaces or hyphens (after NFKC: full-width → ASCII).
-_CANDIDATE = re.compile(r"^\s*(\d{4})[\s\-‐－]?(\d{4})[\s\-‐－]?(\d{4})\s*$")
-_EMBEDDED = re.compile(r"(?<!\d)(\d{4})[\s\-]?(\d{4})[\s\-]?(\d{4})(?!\d)")
+# A run of digits with up to three separators between any two (spaces, double spaces, hyphens
+# and dash-like marks, all mapped to "-" by _normalized), not touching another digit.
+_RUN = re.compile(r"\d(?:[\s\-]{0,3}\d)*")
+_SEPARATORS = re.compile(r"[\s\-]+")
+# Dash-like marks written between digit groups: hyphen variants, U+2212 minus, katakana
+# prolonged sound marks (ー, half-width ｰ), small and full-width hyphen-minus, bullets.
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−⁃ーｰ－﹣﹘", "-"))
 # 住民票コード (11 digits) must be refused like a 個人番号 (DOMAIN.md), but 11 bare digits are
 # also a mobile phone number (090…): it is recognised only in a field named for it.
 _JUMINHYO = re.compile(r"(?<!\d)\d{11}(?!\d)")
@@ -23,10 +30,43 @@ _NAME_HINTS = (
     "mynumber",
     "my_number",
     "kojin_bango",
+    "kojinbango",
     "individual_number",
     "個人番号",
     "マイナンバー",
 )
+_CONTEXT_HINTS = (*_NAME_HINTS, "my-number", "まいなんばー", "個人番号カード")
+
+
+def _normalized(value: str) -> str:
+    """NFKC (full-width digits and marks → ASCII), format characters (zero-width spaces,
+    joiners, BOM, soft hyphen) removed, any Unicode decimal digit (Arabic-Indic, Devanagari, …)
+    as its ASCII digit, and dash-like marks as ``-``."""
+    text = unicodedata.normalize("NFKC", value)
+    if text.isascii():
+        return text
+    chars = []
+    for char in text:
+        if char.isascii():
+            chars.append(char)
+        elif unicodedata.category(char) == "Cf" or char == "\u00ad":
+            continue
+        elif char.isdecimal():
+            chars.append(str(unicodedata.decimal(char)))
+        else:
+            chars.append(char)
+    return "".join(chars).translate(_DASHES)
+
+
+def _twelve_digit_runs(text: str) -> list[tuple[str, bool]]:
+    """(digits, grouped 4-4-4) of every run of exactly 12 digits in normalized text."""
+    found = []
+    for match in _RUN.finditer(text):
+        groups = [g for g in _SEPARATORS.split(match.group(0)) if g]
+        digits = "".join(groups)
+        if len(digits) == 12:
+            found.append((digits, [len(g) for g in groups] == [4, 4, 4]))
+    return found
 
 
 def my_number_check_digit(first_eleven: str) -> int:
@@ -46,18 +86,29 @@ def is_my_number(digits: str) -> bool:
 def looks_like_my_number(value: str, field_name: str = "") -> bool:
     """True when a text value should be refused as a 個人番号.
 
-    A value is refused when, after NFKC (full-width digits become ASCII), it is a 12-digit number
-    (bare or grouped 4-4-4) with a valid check digit; or when the field's name says it is a
-    個人番号 and the value holds a 12-digit group anywhere with a valid check digit; or when
-    the field's name says it is a 住民票コード and the value holds 11 digits.
+    The value is normalized first (NFKC, zero-width characters removed, non-ASCII digits and
+    dash-like separators mapped: ``_normalized``). Then it is refused when a run of exactly 12
+    digits with a valid check digit is
+    - the whole value (bare, or grouped with spaces or dashes in any way);
+    - grouped 4-4-4 anywhere in the text (how the card prints it);
+    - anywhere in the text, when the field's name or the text itself says 個人番号 /
+      マイナンバー / my number;
+    or when the field's name says it is a 住民票コード and the value holds 11 digits.
     """
-    text = unicodedata.normalize("NFKC", value)
-    match = _CANDIDATE.match(text)
-    if match and is_my_number("".join(match.groups())):
-        return True
+    text = _normalized(value)
+    runs = _twelve_digit_runs(text)
     lowered = field_name.lower()
-    if any(hint in lowered for hint in _NAME_HINTS):
-        return any(is_my_number("".join(m.groups())) for m in _EMBEDDED.finditer(text))
+    if runs:
+        whole = _RUN.fullmatch(text.strip()) is not None
+        context = any(hint in lowered for hint in _NAME_HINTS) or _mentions_my_number(text)
+        for digits, grouped in runs:
+            if is_my_number(digits) and (whole or grouped or context):
+                return True
     if any(hint in lowered for hint in _JUMINHYO_HINTS):
         return _JUMINHYO.search(text.replace("-", "").replace(" ", "")) is not None
     return False
+
+
+def _mentions_my_number(text: str) -> bool:
+    compact = _SEPARATORS.sub("", text).lower()
+    return any(hint in compact for hint in _CONTEXT_HINTS)
