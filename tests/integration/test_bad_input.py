@@ -42,7 +42,7 @@ FULL_WIDTH_MY_NUMBER = MY_NUMBER.translate(str.maketrans("0123456789", "０１�
 FORMULA = "=cmd|' /C calc'!A0"
 HEADER = (
     "統合宛名番号,異動日,処理日時,異動事由,氏,名,氏カナ,名カナ,生年月日,性別,住民種別,郵便番号,"
-    "住所,方書,世帯番号,続柄,前住所市町村コード,前住所,転出先市町村コード,転出先住所"
+    "住所,方書,世帯番号,続柄,前住所市町村コード,前住所,転出先市町村コード,転出先住所,支援措置"
 )
 # Names and addresses of the test residents: none may appear in logs or metrics.
 PERSONAL = ["鷹野", "澄江", "ﾀｶﾉ", "タカノ", "旭ケ丘", "麹町", "瑞穂荘", "柊木", "楓"]
@@ -52,7 +52,7 @@ def _row(key: str, family: str, building: str = "瑞穂荘101") -> str:
     return (
         f"{key},R8.10.1,2026-10-09 10:42:17,転入,{family},澄江,ﾀｶﾉ,ｽﾐｴ,昭和55年4月1日,女,日本人,"
         f"〒064-0941,北海道札幌市中央区旭ケ丘５丁目６番５１号,{building},0001023454,世帯主,131016,"
-        "東京都千代田区麹町3丁目2番1号,,"
+        "東京都千代田区麹町3丁目2番1号,,,無"
     )
 
 
