@@ -100,7 +100,7 @@ def looks_like_my_number(value: str, field_name: str = "") -> bool:
     lowered = field_name.lower()
     if runs:
         whole = _RUN.fullmatch(text.strip()) is not None
-        context = any(hint in lowered for hint in _NAME_HINTS) or _mentions_my_number(text)
+        context = any(hint in lowered for hint in _NAME_HINTS) or _mentions_my_number(value)
         for digits, grouped in runs:
             if is_my_number(digits) and (whole or grouped or context):
                 return True
@@ -109,6 +109,8 @@ def looks_like_my_number(value: str, field_name: str = "") -> bool:
     return False
 
 
-def _mentions_my_number(text: str) -> bool:
-    compact = _SEPARATORS.sub("", text).lower()
+def _mentions_my_number(value: str) -> bool:
+    """Whether the text says 個人番号 / マイナンバー / my number (before dashes are mapped:
+    the ー of マイナンバー is one)."""
+    compact = "".join(unicodedata.normalize("NFKC", value).split()).lower()
     return any(hint in compact for hint in _CONTEXT_HINTS)
