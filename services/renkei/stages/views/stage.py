@@ -22,6 +22,7 @@ from renkei.runtime.builder import StageBuilder, StageOptions, stage_settings
 from renkei.runtime.records import Output, SourceRecord
 from renkei.schemas.catalogue import TopicSpec, load_catalogue
 from renkei.settings import Settings
+from renkei.shared.values import municipality_of
 from renkei.stages.views.deliveries import DeliveryWindow, audit_window
 from renkei.stages.views.pseudonym import PseudonymKey, load_or_create_key, secrets_folder
 
@@ -58,6 +59,8 @@ def view_output(plan: ViewPlan, key: PseudonymKey, record: SourceRecord, value: 
     datum = project_value(plan.spec.schema, value, key.pseudonym, key.key_id)
     if datum.get(EVENT_ID) is not None:
         datum[EVENT_ID] = key.view_id(f"event|{value[EVENT_ID]}")
+    if plan.uniform_region and datum.get("region_code"):
+        datum["region_code"] = municipality_of(str(datum["region_code"]))
     return Output(plan.topic, out_key, datum, headers=view_headers(plan, key, record))
 
 
