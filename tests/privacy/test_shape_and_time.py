@@ -54,3 +54,25 @@ def test_the_dlq_of_a_compacted_source_expires() -> None:
         assert 0 < int(spec.metadata["retention_ms"]) <= 14 * DAY_MS, topic
     delete = dlq_spec(f.spec("registry.resident.events"), TopicNames(""), 6)
     assert int(delete.metadata["retention_ms"]) == 30 * DAY_MS  # a delete source's own
+
+
+def test_household_numbers_are_pseudonymized_per_purpose(tmp_path: Path) -> None:
+    """On main a view carried the 世帯番号 as is: two purposes could join on it."""
+    spec = f.spec("derived.evacuation-support")
+    value = dict(to_datum(spec.schema, next(iter(spec.examples.values()))))
+    numbers = {p["household_number"] for p in value["persons"] if p["household_number"]}
+    assert numbers
+    record = SourceRecord("t.x", "derived.evacuation-support", 0, 1, b"L1", b"")
+    plans = [
+        p
+        for p in view_plans()
+        if p.source.topic == spec.topic and "persons.household_number" in p.fields
+    ]
+    assert len(plans) >= 2
+    shown = []
+    for plan in plans:
+        out = view_output(plan, load_or_create_key(tmp_path, plan.purpose), record, value)
+        got = {p["household_number"] for p in out.value["persons"] if p["household_number"]}
+        assert got and not got & numbers
+        shown.append(got)
+    assert not shown[0] & shown[1]

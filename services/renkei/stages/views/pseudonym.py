@@ -52,6 +52,15 @@ class PseudonymKey:
         """HMAC-SHA256 of the resident key, hex (64 characters)."""
         return hmac.new(self.secret, resident_key.encode("utf-8"), hashlib.sha256).hexdigest()
 
+    def household(self, household_number: str) -> str:
+        """The purpose's pseudonym of a 世帯番号 (16 hex digits; "" stays "", a withheld one):
+        members of one household still share it within the purpose, two purposes cannot join
+        on it."""
+        if not household_number:
+            return ""
+        data = b"renkei-household\x00" + household_number.encode("utf-8")
+        return hmac.new(self.secret, data, hashlib.sha256).hexdigest()[:16]
+
     def view_id(self, source_id: str) -> str:
         """A UUID of this purpose for ``source_id`` (an event id, a record's position):
         HMAC-SHA256 with a separate domain, so the same source gives the same id on every

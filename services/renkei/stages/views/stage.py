@@ -29,6 +29,7 @@ from renkei.stages.views.pseudonym import PseudonymKey, load_or_create_key, secr
 STAGE = "views"
 AUDIT_WINDOW_SECONDS = 60.0
 EVENT_ID = "event_id"
+HOUSEHOLD_NUMBER = "household_number"
 CONTENT_TYPE = "application/avro"
 Header = tuple[str, bytes]
 
@@ -50,9 +51,25 @@ def view_headers(plan: ViewPlan, key: PseudonymKey, record: SourceRecord) -> lis
     return [(name, text.encode("utf-8")) for name, text in headers.items()]
 
 
+def _pseudonymize_households(value: Any, key: PseudonymKey) -> None:
+    """Every ``household_number`` in a projected datum (at any depth) → the purpose's
+    household pseudonym, in place."""
+    if isinstance(value, dict):
+        for name, child in value.items():
+            if name == HOUSEHOLD_NUMBER and isinstance(child, str):
+                value[name] = key.household(child)
+            else:
+                _pseudonymize_households(child, key)
+    elif isinstance(value, list):
+        for item in value:
+            _pseudonymize_households(item, key)
+
+
 def view_output(plan: ViewPlan, key: PseudonymKey, record: SourceRecord, value: Any) -> Output:
     """The view record of one (already protected) source value: a new record with its own
-    headers and ids (``event_id`` becomes the purpose's id of the source event)."""
+    headers and ids (``event_id`` becomes the purpose's id of the source event, a
+    ``household_number`` the purpose's household pseudonym), one region granularity for
+    everyone where the region would tell who is protected (``ViewPlan.uniform_region``)."""
     out_key = record.key
     if plan.pseudonymous_key and record.key is not None:
         out_key = key.pseudonym(record.key.decode("utf-8")).encode("ascii")
@@ -61,6 +78,7 @@ def view_output(plan: ViewPlan, key: PseudonymKey, record: SourceRecord, value: 
         datum[EVENT_ID] = key.view_id(f"event|{value[EVENT_ID]}")
     if plan.uniform_region and datum.get("region_code"):
         datum["region_code"] = municipality_of(str(datum["region_code"]))
+    _pseudonymize_households(datum, key)
     return Output(plan.topic, out_key, datum, headers=view_headers(plan, key, record))
 
 
