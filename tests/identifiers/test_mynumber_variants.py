@@ -55,3 +55,11 @@ def test_not_refused(text: str) -> None:
 def test_a_free_text_note_is_masked_whole() -> None:
     masked, count = mask_datum({"note": f"マイナンバー:{A}\u2212{B}\u2212{C}"})
     assert count == 1 and NUMBER not in str(masked) and A not in str(masked)
+
+
+def test_digits_inside_identifiers_are_not_a_number() -> None:
+    """A UUID or a hex digest whose digits happen to group 4-4-4 with a valid check digit."""
+    assert not looks_like_my_number("94dd0756-0391-4163-b9d9-388141259741", "event_id")
+    assert not looks_like_my_number(f"e0a1b2c3-{A}-{B}-{C}-abcdef012345", "event_id")
+    assert not looks_like_my_number(f"ab{NUMBER}cd", "note")
+    assert looks_like_my_number(f"ID {A}-{B}-{C} 控え", "note")

@@ -17,7 +17,9 @@ import unicodedata
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 # A run of digits with up to three separators between any two (spaces, double spaces, hyphens
 # and dash-like marks, all mapped to "-" by _normalized), not touching another digit.
-_RUN = re.compile(r"\d(?:[\s\-]{0,3}\d)*")
+# A run touching a letter (directly or across one dash) is part of an identifier such as a
+# UUID or a hex digest ("…a-0391-4163-4b…"), not a number written on its own.
+_RUN = re.compile(r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)\d(?:[\s\-]{0,3}\d)*(?!-?[0-9A-Za-z])")
 _SEPARATORS = re.compile(r"[\s\-]+")
 # Dash-like marks written between digit groups: hyphen variants, U+2212 minus, katakana
 # prolonged sound marks (ー, half-width ｰ), small and full-width hyphen-minus, bullets.
