@@ -172,10 +172,12 @@ def test_bad_mapping_fix_replay_reaches_unified_resident_once(
         unified = _by_key(settings, prefix + "unified.resident", 6)
         assert unified[GRANDCHILD], "the replayed resident is not in unified.resident"
         assert {str(r["event_id"]) for r in unified[GRANDCHILD]} == {event_id}
-        # One application of a 転入 emits the profile, then its household summary when the
-        # household step answers (2 records today): the control shows what one application
-        # gives, so the replayed event was applied exactly once.
-        assert len(unified[GRANDCHILD]) == len(unified[CONTROL])
+        # One application of a 転入 emits the profile once the address group has answered
+        # (docs/privacy.md), and again with its household summary if the household step
+        # answers after that: 1 or 2 records, all of this one event, so the replayed event was
+        # applied exactly once (a second application would add records of a new revision).
+        assert 1 <= len(unified[GRANDCHILD]) <= 2
+        assert 1 <= len(unified[CONTROL]) <= 2
         sequences = [r["sequence"] for r in unified[GRANDCHILD]]
         assert sequences == sorted(set(sequences))  # revisions, none repeated
         assert unified[GRANDCHILD][-1]["household"]["relationship"] == "子の子"
