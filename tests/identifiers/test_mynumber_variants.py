@@ -63,3 +63,8 @@ def test_digits_inside_identifiers_are_not_a_number() -> None:
     assert not looks_like_my_number(f"e0a1b2c3-{A}-{B}-{C}-abcdef012345", "event_id")
     assert not looks_like_my_number(f"ab{NUMBER}cd", "note")
     assert looks_like_my_number(f"ID {A}-{B}-{C} 控え", "note")
+
+
+def test_with_context_a_number_glued_to_letters_is_still_refused() -> None:
+    assert looks_like_my_number(f"MN{NUMBER}", "my_number")
+    assert looks_like_my_number(f"マイナンバーID{NUMBER}", "note")

@@ -17,9 +17,12 @@ import unicodedata
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 # A run of digits with up to three separators between any two (spaces, double spaces, hyphens
 # and dash-like marks, all mapped to "-" by _normalized), not touching another digit.
-# A run touching a letter (directly or across one dash) is part of an identifier such as a
-# UUID or a hex digest ("…a-0391-4163-4b…"), not a number written on its own.
-_RUN = re.compile(r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)\d(?:[\s\-]{0,3}\d)*(?!-?[0-9A-Za-z])")
+_RUN = re.compile(r"\d(?:[\s\-]{0,3}\d)*")
+# Without context, a run touching a letter (directly or across one dash) is part of an
+# identifier such as a UUID or a hex digest ("…a-0391-4163-4b…"), not a number on its own.
+_STANDALONE_RUN = re.compile(
+    r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)\d(?:[\s\-]{0,3}\d)*(?!-?[0-9A-Za-z])"
+)
 _SEPARATORS = re.compile(r"[\s\-]+")
 # Dash-like marks written between digit groups: hyphen variants, U+2212 minus, katakana
 # prolonged sound marks (ー, half-width ｰ), small and full-width hyphen-minus, bullets.
@@ -60,10 +63,10 @@ def _normalized(value: str) -> str:
     return "".join(chars).translate(_DASHES)
 
 
-def _twelve_digit_runs(text: str) -> list[tuple[str, bool]]:
+def _twelve_digit_runs(text: str, pattern: re.Pattern[str]) -> list[tuple[str, bool]]:
     """(digits, grouped 4-4-4) of every run of exactly 12 digits in normalized text."""
     found = []
-    for match in _RUN.finditer(text):
+    for match in pattern.finditer(text):
         groups = [g for g in _SEPARATORS.split(match.group(0)) if g]
         digits = "".join(groups)
         if len(digits) == 12:
@@ -98,11 +101,11 @@ def looks_like_my_number(value: str, field_name: str = "") -> bool:
     or when the field's name says it is a 住民票コード and the value holds 11 digits.
     """
     text = _normalized(value)
-    runs = _twelve_digit_runs(text)
     lowered = field_name.lower()
-    if runs:
+    if _RUN.search(text):
         whole = _RUN.fullmatch(text.strip()) is not None
         context = any(hint in lowered for hint in _NAME_HINTS) or _mentions_my_number(value)
+        runs = _twelve_digit_runs(text, _RUN if context or whole else _STANDALONE_RUN)
         for digits, grouped in runs:
             if is_my_number(digits) and (whole or grouped or context):
                 return True
