@@ -23,6 +23,7 @@ _RUN = re.compile(r"\d(?:[\s\-]{0,3}\d)*")
 _STANDALONE_RUN = re.compile(
     r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)\d(?:[\s\-]{0,3}\d)*(?!-?[0-9A-Za-z])"
 )
+_LONG_RUN = re.compile(r"\d(?:[\s\-]{0,3}\d){11}")
 _SEPARATORS = re.compile(r"[\s\-]+")
 # Dash-like marks written between digit groups: hyphen variants, U+2212 minus, katakana
 # prolonged sound marks (ー, half-width ｰ), small and full-width hyphen-minus, bullets.
@@ -43,6 +44,19 @@ _NAME_HINTS = (
 _CONTEXT_HINTS = (*_NAME_HINTS, "my-number", "まいなんばー", "個人番号カード")
 
 
+# Invisible format characters (zero-width space/joiners, BOM, soft hyphen, bidi marks) and
+# non-ASCII decimal digits (\d matches every Unicode decimal digit; NFKC already made the
+# full-width ones ASCII). One C-speed scan; a Python step only for what it finds.
+_SPECIAL = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|(?![0-9])\\d"
+)
+
+
+def _special(match: re.Match[str]) -> str:
+    char = match.group(0)
+    return str(unicodedata.decimal(char)) if char.isdecimal() else ""
+
+
 def _normalized(value: str) -> str:
     """NFKC (full-width digits and marks → ASCII), format characters (zero-width spaces,
     joiners, BOM, soft hyphen) removed, any Unicode decimal digit (Arabic-Indic, Devanagari, …)
@@ -50,17 +64,7 @@ def _normalized(value: str) -> str:
     text = unicodedata.normalize("NFKC", value)
     if text.isascii():
         return text
-    chars = []
-    for char in text:
-        if char.isascii():
-            chars.append(char)
-        elif unicodedata.category(char) == "Cf" or char == "\u00ad":
-            continue
-        elif char.isdecimal():
-            chars.append(str(unicodedata.decimal(char)))
-        else:
-            chars.append(char)
-    return "".join(chars).translate(_DASHES)
+    return _SPECIAL.sub(_special, text).translate(_DASHES)
 
 
 def _twelve_digit_runs(text: str, pattern: re.Pattern[str]) -> list[tuple[str, bool]]:
@@ -102,13 +106,19 @@ def looks_like_my_number(value: str, field_name: str = "") -> bool:
     """
     text = _normalized(value)
     lowered = field_name.lower()
-    if _RUN.search(text):
-        whole = _RUN.fullmatch(text.strip()) is not None
-        context = any(hint in lowered for hint in _NAME_HINTS) or _mentions_my_number(value)
-        runs = _twelve_digit_runs(text, _RUN if context or whole else _STANDALONE_RUN)
-        for digits, grouped in runs:
-            if is_my_number(digits) and (whole or grouped or context):
-                return True
+    candidates = (
+        [(d, grouped) for d, grouped in _twelve_digit_runs(text, _RUN) if is_my_number(d)]
+        if _LONG_RUN.search(text)
+        else []
+    )  # most text has no run of 12 digits: the checks below run only for the rest
+    if candidates:
+        if _RUN.fullmatch(text.strip()) is not None:
+            return True
+        if any(hint in lowered for hint in _NAME_HINTS) or _mentions_my_number(value):
+            return True
+        standalone = {d for d, grouped in _twelve_digit_runs(text, _STANDALONE_RUN) if grouped}
+        if any(grouped and digits in standalone for digits, grouped in candidates):
+            return True
     if any(hint in lowered for hint in _JUMINHYO_HINTS):
         return _JUMINHYO.search(text.replace("-", "").replace(" ", "")) is not None
     return False
