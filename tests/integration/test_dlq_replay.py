@@ -38,7 +38,7 @@ STD = "std.registry.resident.events"
 GRANDCHILD, CONTROL = "000000077700001", "000000077700002"
 HEADER = (
     "統合宛名番号,異動日,処理日時,異動事由,氏,名,氏カナ,名カナ,生年月日,性別,住民種別,郵便番号,"
-    "住所,方書,世帯番号,続柄,前住所市町村コード,前住所,転出先市町村コード,転出先住所"
+    "住所,方書,世帯番号,続柄,前住所市町村コード,前住所,転出先市町村コード,転出先住所,支援措置"
 )
 
 
@@ -46,7 +46,7 @@ def _row(key: str, household: str, relationship: str) -> str:
     return (
         f"{key},R8.10.1,2026-10-09 10:42:17,転入,高橋,健一,ﾀｶﾊｼ,ｹﾝｲﾁ,平成30年4月1日,男,日本人,"
         f"〒064-0941,北海道札幌市中央区旭ケ丘５丁目６番５１号,,{household},{relationship},"
-        "131016,東京都千代田区麹町3丁目2番1号,,"
+        "131016,東京都千代田区麹町3丁目2番1号,,,無"
     )
 
 
@@ -172,10 +172,12 @@ def test_bad_mapping_fix_replay_reaches_unified_resident_once(
         unified = _by_key(settings, prefix + "unified.resident", 6)
         assert unified[GRANDCHILD], "the replayed resident is not in unified.resident"
         assert {str(r["event_id"]) for r in unified[GRANDCHILD]} == {event_id}
-        # One application of a 転入 emits the profile, then its household summary when the
-        # household step answers (2 records today): the control shows what one application
-        # gives, so the replayed event was applied exactly once.
-        assert len(unified[GRANDCHILD]) == len(unified[CONTROL])
+        # One application of a 転入 emits the profile once the address group has answered
+        # (docs/privacy.md), and again with its household summary if the household step
+        # answers after that: 1 or 2 records, all of this one event, so the replayed event was
+        # applied exactly once (a second application would add records of a new revision).
+        assert 1 <= len(unified[GRANDCHILD]) <= 2
+        assert 1 <= len(unified[CONTROL]) <= 2
         sequences = [r["sequence"] for r in unified[GRANDCHILD]]
         assert sequences == sorted(set(sequences))  # revisions, none repeated
         assert unified[GRANDCHILD][-1]["household"]["relationship"] == "子の子"

@@ -111,23 +111,24 @@ def test_linkage_workers_end_to_end(
 
         alert = f.alert("E2E-1", "issued", 4, "2026-07-01", 1, regions=(f.REGION_A,))
         asyncio.run(_publish(settings, prefix, [(ALERTS, f.REGION_A, alert)]))
-        list_key = f"E2E-1:{f.REGION_A}"
+        list_key, municipality_key = f"E2E-1:{f.REGION_A}", f"E2E-1:{f.MUNI}"
 
-        def persons(records: list[dict]) -> set[str] | None:
-            value = _latest(records).get(list_key)
+        def persons(records: list[dict], key: str = list_key) -> set[str] | None:
+            value = _latest(records).get(key)
             return None if value is None else {p["resident_key"] for p in value["persons"]}
 
+        # the protected resident is listed, on the municipality-level list, never the 町域 one
         _wait(
             settings,
             prefix + "derived.evacuation-support",
-            lambda r: persons(r) == {ELDER, PROTECTED},
+            lambda r: persons(r) == {ELDER} and persons(r, municipality_key) == {PROTECTED},
             timeout=60,
         )
         move = f.moved_within(
             ELDER, "2026-07-01", 3, where=f.ADDRESS_B, hh=f.household("0000000701")
         )
         asyncio.run(_publish(settings, prefix, [(REG, ELDER, move)]))
-        _wait(settings, prefix + "derived.evacuation-support", lambda r: persons(r) == {PROTECTED})
+        _wait(settings, prefix + "derived.evacuation-support", lambda r: persons(r) == set())
         lifted = f.alert("E2E-1", "lifted", 4, "2026-07-02", 2, regions=(f.REGION_A,))
         asyncio.run(_publish(settings, prefix, [(ALERTS, f.REGION_A, lifted)]))
         records = _wait(
@@ -172,6 +173,7 @@ def test_linkage_workers_end_to_end(
         final = {t: end_offsets(settings, prefix + t, n) for t, n in OUTPUTS.items()}
         assert final["unified.resident"] == before["unified.resident"]
         assert final["unified.region"] == before["unified.region"]
-        assert final["derived.evacuation-support"] == before["derived.evacuation-support"] + 1
+        # the 町域 list of E2E-2 and its municipality-level list (empty: nobody protected there)
+        assert final["derived.evacuation-support"] == before["derived.evacuation-support"] + 2
     finally:
         running_stages.assert_stopped_cleanly(workers)

@@ -71,3 +71,33 @@ def test_protect_output_drops_withheld_addresses_from_lists() -> None:
     out = protect_output("derived.evacuation-support", {"persons": [person, other]})
     assert out["persons"][0]["address"] is None
     assert out["persons"][1]["address"] == f.ADDRESS_B
+
+
+def test_the_views_stage_rule_also_drops_household_number_and_head_name() -> None:
+    """Defence in depth: a producer that slipped cannot leak them through a view."""
+    listed = protect_output(
+        "derived.evacuation-support",
+        {
+            "persons": [
+                {
+                    "address": {"address_text": "x"},
+                    "address_withheld": True,
+                    "household_number": "0001023454",
+                    "household_head_name": "高橋　健一",
+                }
+            ]
+        },
+    )
+    (person,) = listed["persons"]
+    assert person["address"] is None and person["household_number"] == ""
+    assert person["household_head_name"] is None
+    resident = protect_output(
+        "unified.resident",
+        {
+            "protected": True,
+            "address": {"address_text": "x"},
+            "region_code": "011011:0640941",
+            "household": {"household_number": "0001023454"},
+        },
+    )
+    assert resident["region_code"] == "011011" and resident["household"]["household_number"] == ""

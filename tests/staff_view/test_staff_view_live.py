@@ -317,13 +317,14 @@ def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
 
         def listed() -> bool:
             lists = _latest(settings, prefix + "derived.evacuation-support")
-            keys = {f"{alert_id}:{region}" for region in regions_alerted}
+            # the 町域 lists, and the municipality-level list the protected person is on
+            keys = {f"{alert_id}:{region}" for region in [*regions_alerted, "011011"]}
             if not keys <= {k for k, v in lists.items() if v["status"] == "active"}:
                 return False
             mine = [p for k in keys for p in lists[k]["persons"] if p["resident_key"] == key]
             return bool(mine) and mine[0]["address_withheld"]
 
-        _until("a list per alerted region, with the protected person", listed)
+        _until("a list per alerted region and the municipality, with the protected person", listed)
         derived = _latest(settings, prefix + "derived.evacuation-support")
         [name] = {
             p["name"] for v in derived.values() for p in v["persons"] if p["resident_key"] == key
@@ -331,7 +332,8 @@ def test_staff_page_shows_the_topics_figures_and_never_a_protected_address(
 
         def in_view() -> bool:
             lists = _latest(settings, prefix + LISTS_VIEW)
-            keys = {f"{alert_id}:{region}" for region in regions_alerted}
+            # the 町域 lists, and the municipality-level list the protected person is on
+            keys = {f"{alert_id}:{region}" for region in [*regions_alerted, "011011"]}
             if not keys <= {k for k, v in lists.items() if v["status"] == "active"}:
                 return False
             mine = [p for k in keys for p in lists[k]["persons"] if p["name"] == name]

@@ -116,6 +116,15 @@ def _std_meta(topic: str) -> dict[str, Any]:
     }
 
 
+NOT_PROTECTED: dict[str, Any] = {"protected": False, "measure": None, "valid_until": None}
+"""The 支援措置 status a registry states on an address-introducing event of an unprotected
+person (``protection``; None = not stated)."""
+
+
+def protected_status(measure: str = "DV", until: str = "2027-10-04") -> dict[str, Any]:
+    return {"protected": True, "measure": measure, "valid_until": dt.date.fromisoformat(until)}
+
+
 def registry(
     key: str,
     event_type: str,
@@ -149,6 +158,7 @@ def moved_in(
     who: dict[str, Any] | None = None,
     where: dict[str, Any] | None = None,
     hh: dict[str, Any] | None = None,
+    protection: dict[str, Any] | None = NOT_PROTECTED,
     **kw: Any,
 ) -> dict[str, Any]:
     detail = {
@@ -158,6 +168,7 @@ def moved_in(
         "previous_municipality_code": OTHER_MUNI,
         "previous_address_text": None,
         "from_abroad": False,
+        "protection": protection,
     }
     return registry(key, "moved_in", detail, eff, seq, **kw)
 
@@ -170,9 +181,16 @@ def born(
     who: dict[str, Any],
     hh: dict[str, Any],
     where: dict[str, Any] | None = None,
+    protection: dict[str, Any] | None = NOT_PROTECTED,
     **kw: Any,
 ) -> dict[str, Any]:
-    detail = {"person": who, "address": where or ADDRESS_A, "household": hh, "birth_place": None}
+    detail = {
+        "person": who,
+        "address": where or ADDRESS_A,
+        "household": hh,
+        "birth_place": None,
+        "protection": protection,
+    }
     return registry(key, "born", detail, eff, seq, **kw)
 
 
@@ -183,11 +201,11 @@ def moved_within(
     *,
     where: dict[str, Any],
     hh: dict[str, Any] | None = None,
+    protection: dict[str, Any] | None = NOT_PROTECTED,
     **kw: Any,
 ) -> dict[str, Any]:
-    return registry(
-        key, "moved_within", {"address": where, "household": hh or household()}, eff, seq, **kw
-    )
+    detail = {"address": where, "household": hh or household(), "protection": protection}
+    return registry(key, "moved_within", detail, eff, seq, **kw)
 
 
 def moved_out(key: str, eff: str, seq: int, **kw: Any) -> dict[str, Any]:
@@ -212,12 +230,19 @@ def corrected(key: str, eff: str, seq: int, supersedes: uuid.UUID, **parts: Any)
         "person": parts.get("person"),
         "address": parts.get("address"),
         "household": parts.get("household"),
+        "protection": NOT_PROTECTED if parts.get("address") is not None else None,
     }
     return registry(key, "corrected", detail, eff, seq)
 
 
-def protection_set(key: str, eff: str, seq: int, until: str = "2027-10-04") -> dict[str, Any]:
-    detail = {"measure": "DV", "valid_until": dt.date.fromisoformat(until)}
+def protection_set(
+    key: str, eff: str, seq: int, until: str = "2027-10-04", named: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    detail = {
+        "measure": "DV",
+        "valid_until": dt.date.fromisoformat(until),
+        "named_resident_keys": list(named),
+    }
     return registry(key, "protection_set", detail, eff, seq)
 
 

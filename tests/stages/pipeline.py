@@ -41,7 +41,10 @@ class ResidentSim:
 
         def take(result: resident_flow.StepResult, next_kind: str) -> None:
             emitted.extend((t, str(d["resident_key"]), d) for t, d in result.outputs)
-            queue.extend((next_kind, key, json_form(m)) for key, m in result.messages)
+            queue.extend(
+                ("view" if m.get("scope") == "named" else next_kind, key, json_form(m))
+                for key, m in result.messages
+            )
 
         take(handlers[topic](self.residents, datum), "membership")
         while queue:

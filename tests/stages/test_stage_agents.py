@@ -154,7 +154,15 @@ async def test_alert_lists_a_candidate_through_all_three_stage_apps(tmp_path: An
             ),
         )
         await harness.feed(
-            REG, protected, f.moved_in(protected, "2026-04-01", 1, hh=f.household("0000000502"))
+            REG,
+            protected,
+            f.moved_in(
+                protected,
+                "2026-04-01",
+                1,
+                hh=f.household("0000000502"),
+                where=f.address(rest="9番9号"),  # not the elder's address
+            ),
         )
         await harness.feed(CARE, protected, f.care(protected, "2026-05-01", 1, "25"))
         await harness.feed(REG, protected, f.protection_set(protected, "2026-05-02", 2))
@@ -171,9 +179,12 @@ async def test_alert_lists_a_candidate_through_all_three_stage_apps(tmp_path: An
         )
         record = harness.produced("derived.evacuation-support")[f"A9:{f.REGION_A}"]
         assert record["status"] == "active" and record["mode"] == "disaster"
-        persons = {p["resident_key"]: p for p in record["persons"]}
-        assert set(persons) == {elder, protected}
-        assert persons[protected]["address"] is None and persons[protected]["address_withheld"]
+        assert [p["resident_key"] for p in record["persons"]] == [elder]
+        municipality = harness.produced("derived.evacuation-support")[f"A9:{f.MUNI}"]
+        (listed,) = municipality["persons"]  # protected: on the municipality-level list only
+        assert listed["resident_key"] == protected
+        assert listed["address"] is None and listed["address_withheld"]
+        assert listed["household_number"] == "" and listed["household_head_name"] is None
 
         await harness.feed(
             REG,
@@ -181,7 +192,7 @@ async def test_alert_lists_a_candidate_through_all_three_stage_apps(tmp_path: An
             f.moved_within(elder, "2026-07-01", 2, where=f.ADDRESS_B, hh=f.household("0000000501")),
         )
         record = harness.produced("derived.evacuation-support")[f"A9:{f.REGION_A}"]
-        assert {p["resident_key"] for p in record["persons"]} == {protected}
+        assert record["persons"] == []
 
         await harness.feed(
             ALERTS, f.REGION_A, f.alert("A9", "lifted", 4, "2026-07-02", 2, regions=(f.REGION_A,))

@@ -61,6 +61,22 @@ def header_map(headers: Headers) -> dict[str, str]:
     return {name: (value or b"").decode("utf-8", "replace") for name, value in headers}
 
 
+COMPACTED_SOURCE_DLQ_RETENTION_MS = 14 * 24 * 3600 * 1000
+"""Retention of the DLQ of a compacted (or never-expiring) source: 14 days to triage and
+replay. Its records are never superseded, so without a bound an address that a 支援措置 later
+retracted from the source would stay in the DLQ for ever (docs/privacy.md)."""
+
+
 def dlq_spec(source: TopicSpec, names: TopicNames, partitions: int) -> TopicSpec:
-    """The DLQ topic of ``source``: its partitions as found, delete policy, its retention."""
-    return renamed(source, names.dlq(source.topic), partitions=partitions, cleanup_policy="delete")
+    """The DLQ topic of ``source``: its partitions as found, delete policy, its retention —
+    bounded to 14 days when the source is compacted or never expires."""
+    retention = int(source.metadata.get("retention_ms", -1))
+    if "compact" in source.cleanup_policy or retention < 0:
+        retention = COMPACTED_SOURCE_DLQ_RETENTION_MS
+    return renamed(
+        source,
+        names.dlq(source.topic),
+        partitions=partitions,
+        cleanup_policy="delete",
+        retention_ms=retention,
+    )

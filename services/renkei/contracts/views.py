@@ -46,6 +46,17 @@ class ViewPlan:
         return self.spec.topic
 
     @property
+    def uniform_region(self) -> bool:
+        """Whether the view shows every person's ``region_code`` at municipality level: a view
+        of ``unified.resident`` that grants the region but neither the address nor the
+        protection flags. A 6-digit code given only to protected persons (their 町域 is
+        withheld) would tell the consumer who is under a 支援措置, so everyone gets it."""
+        if self.source.topic != "unified.resident" or "region_code" not in self.fields:
+            return False
+        telling = ("address", "protected", "address_redacted")
+        return not any(f == t or f.startswith(f"{t}.") for f in self.fields for t in telling)
+
+    @property
     def pseudonymous_key(self) -> bool:
         """Whether the Kafka key is a resident key (then it is pseudonymized too)."""
         return self.source.key_field == "resident_key"

@@ -137,20 +137,28 @@ def enforce_suppression(record: dict[str, Any], k: int = K_THRESHOLD) -> dict[st
 
 
 def redact_resident(record: dict[str, Any]) -> dict[str, Any]:
-    """A built ``unified.resident`` record redacted when the resident is protected."""
+    """A built ``unified.resident`` record redacted (address, 町域, household number) when the
+    resident is protected or its address withheld."""
     protected = bool(record.get("protected") or record.get("address_redacted"))
     if not protected:
         return record
     address, region_code, withheld = redact_location(
         record.get("address"), str(record["region_code"]), True
     )
-    return {**record, "address": address, "region_code": region_code, "address_redacted": withheld}
+    redacted = {**record, "address": address, "region_code": region_code}
+    redacted["address_redacted"] = withheld
+    if isinstance(record.get("household"), dict):
+        redacted["household"] = {**record["household"], "household_number": ""}
+    return redacted
 
 
 def redact_persons(record: dict[str, Any]) -> dict[str, Any]:
-    """A built evacuation list with the address of every person marked withheld removed."""
+    """A built evacuation list with the address, household number and head name of every
+    person marked withheld removed."""
     persons = [
-        {**p, "address": None} if p.get("address_withheld") else p
+        {**p, "address": None, "household_number": "", "household_head_name": None}
+        if p.get("address_withheld")
+        else p
         for p in record.get("persons") or []
     ]
     return {**record, "persons": persons}

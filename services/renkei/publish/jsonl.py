@@ -40,6 +40,31 @@ def bounded_lines(
         yield number, None
 
 
+MAX_DEPTH: Final = 32
+"""Deepest nesting of objects and arrays a line may have: the deepest schema nests 4 levels;
+the checks that walk a value (validation, 個人番号 masking) recurse per level."""
+TOO_DEEP: Final = f"nested deeper than {MAX_DEPTH} levels: refused (no schema nests that deep)"
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in ``value`` (0 for a scalar), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 @dataclass(frozen=True)
 class JsonLine:
     """One line: its number and either the parsed object or the problems found."""
@@ -79,6 +104,12 @@ def read_json_lines(stream: BinaryIO) -> Iterator[JsonLine]:
             yield JsonLine(
                 number, None, (("(line)", f"not JSON: {exc.msg} at column {exc.colno}"),)
             )
+            continue
+        except RecursionError:  # the parser recurses per nesting level
+            yield JsonLine(number, None, (("(line)", TOO_DEEP),))
+            continue
+        if nesting_depth(value) > MAX_DEPTH:
+            yield JsonLine(number, None, (("(line)", TOO_DEEP),))
             continue
         if not isinstance(value, dict):
             yield JsonLine(number, None, (("(line)", "a line must be one JSON object"),))

@@ -1,4 +1,6 @@
-"""The DLQ copy of a record refused for a 個人番号 (My Number) keeps everything but the number.
+"""The DLQ copy of a rejected record keeps everything but a 個人番号 (My Number) it holds.
+
+Every rejected record goes through here, whatever it was rejected for (runtime/stage.py).
 
 - A record that decoded (the step refused it with :class:`MyNumberRefused`): every string the
   guard refuses is masked inside the Avro bytes, which stay decodable with their writer schema.
@@ -46,7 +48,7 @@ def _finish(record: SourceRecord, value: bytes | None, *, masked: bool) -> Sourc
         key, masked = MASK_CHAR.encode() * len(key), True
     headers = []
     for name, header_value in record.headers:
-        if header_value and _looks_like_my_number(header_value):
+        if header_value and _looks_like_my_number(header_value, name):
             header_value, masked = MASK_CHAR.encode() * len(header_value), True
         headers.append((name, header_value))
     if not masked:
@@ -55,5 +57,5 @@ def _finish(record: SourceRecord, value: bytes | None, *, masked: bool) -> Sourc
     return replace(record, key=key, value=value, headers=tuple(headers))
 
 
-def _looks_like_my_number(raw: bytes) -> bool:
-    return looks_like_my_number(raw.decode("utf-8", "replace"))
+def _looks_like_my_number(raw: bytes, name: str = "") -> bool:
+    return looks_like_my_number(raw.decode("utf-8", "replace"), name)

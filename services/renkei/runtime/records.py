@@ -33,8 +33,9 @@ class Output:
     """A record a step wants produced: ``value`` is an Avro datum of ``topic``'s schema.
 
     ``topic`` is a contract (catalogue) name. ``headers=None`` carries the source record's
-    headers over (CloudEvents attributes stay with the event), with ``ce_dataschema`` pointing
-    at the output schema.
+    headers over (CloudEvents attributes stay with the event); given headers replace them (a
+    view writes its own, nothing of the source's). Either way ``ce_dataschema`` points at the
+    output schema of a catalogue topic (internal JSON topics have none).
     """
 
     topic: str

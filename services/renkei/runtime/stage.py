@@ -112,6 +112,8 @@ class StageProcessor:
             value = await self._decoders[record.contract_topic].decode(record.value)
         except UndecodableRecord as exc:
             raise _Rejected(Rejection.of(exc, exc.dlq_reason), masked_undecodable(record)) from exc
+        # Whatever a record is rejected for, the DLQ keeps it masked: a record refused for a
+        # formula (or a step bug) may hold a 個人番号 in another field or a header.
         try:
             produced = self.stage.step(record, value)
             if inspect.isawaitable(produced):
@@ -119,15 +121,13 @@ class StageProcessor:
             outputs = list(produced)
         except InvalidRecord as exc:
             rejection = Rejection.of(exc, cast(DlqReason, exc.dlq_reason))
-            # the DLQ keeps the record, never a 個人番号 it holds
-            kept = masked_refused(record, value) if exc.carries_my_number else None
-            raise _Rejected(rejection, kept) from exc
+            raise _Rejected(rejection, masked_refused(record, value)) from exc
         except Exception as exc:  # a step bug must not stop the stream: DLQ 'processing'
-            raise _Rejected(Rejection.of(exc, "processing")) from exc
+            raise _Rejected(Rejection.of(exc, "processing"), masked_refused(record, value)) from exc
         try:
             encoded = [self._encode(record, output) for output in outputs]
         except Exception as exc:
-            raise _Rejected(Rejection.of(exc, "processing")) from exc
+            raise _Rejected(Rejection.of(exc, "processing"), masked_refused(record, value)) from exc
         self.metrics.record_outputs(outputs)
         return encoded
 
@@ -135,11 +135,11 @@ class StageProcessor:
         self, record: SourceRecord, output: Output
     ) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]:
         value = self._encoders.encode(output.topic, output.value)
-        if output.headers is not None:
-            headers = list(output.headers)
-        else:
-            headers = [(n, v) for n, v in record.headers if n != DATASCHEMA_HEADER]
-            headers.append((DATASCHEMA_HEADER, self._dataschema[output.topic]))
+        carried = record.headers if output.headers is None else output.headers
+        headers = [(n, v) for n, v in carried if n != DATASCHEMA_HEADER]
+        dataschema = self._dataschema.get(output.topic)  # None: an internal JSON topic
+        if dataschema is not None:
+            headers.append((DATASCHEMA_HEADER, dataschema))
         return self._names.topic(output.topic), output.key, value, headers
 
 

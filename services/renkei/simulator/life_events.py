@@ -130,7 +130,12 @@ def _set_protection(ctx: SimulationContext, victims: list[Resident], measure: st
     recorded = ctx.office_time(ctx.today)
     for person in victims:
         person.protected_until = until
-        detail = {"measure": measure, "valid_until": until.isoformat()}
+        named = [v.key for v in victims if v is not person]  # 併せて支援を求める者
+        detail = {
+            "measure": measure,
+            "valid_until": until.isoformat(),
+            "named_resident_keys": named,
+        }
         emit_registry(ctx, person, "protection_set", "支援措置開始", ctx.today, recorded, detail)
 
     def expire(later: SimulationContext) -> None:

@@ -73,6 +73,19 @@ def household_json(household: Household, person: Resident) -> dict[str, Any]:
     }
 
 
+def protection_json(person: Resident, household: Household, today: dt.date) -> dict[str, Any]:
+    """The 支援措置 status the registry states with an address it records for ``person``:
+    protected when the person is, or anyone in the household at that address is
+    (docs/privacy.md)."""
+    covered = [m for m in household.members if m.protected_until and m.protected_until >= today]
+    if person.protected_until and person not in covered:
+        covered.append(person)
+    if not covered:
+        return {"protected": False, "measure": None, "valid_until": None}
+    until = max(m.protected_until for m in covered if m.protected_until)
+    return {"protected": True, "measure": None, "valid_until": until.isoformat()}
+
+
 def emit_registry(
     ctx: SimulationContext,
     person: Resident,
@@ -111,6 +124,7 @@ def emit_with_person(
         "address": address_json(household.address, ctx),
         "household": household_json(household, person),
         **extra,
+        "protection": protection_json(person, household, effective),
     }
     slip = _clerical_error(ctx, person, detail) if ctx.rng.random() < _TYPO_RATE else None
     event_id = emit_registry(ctx, person, event_type, reason, effective, recorded, detail)
@@ -131,6 +145,7 @@ def emit_moved_within(
     detail = {
         "address": address_json(household.address, ctx),
         "household": household_json(household, person),
+        "protection": protection_json(person, household, effective),
     }
     return emit_registry(ctx, person, "moved_within", reason, effective, recorded, detail)
 
@@ -191,7 +206,10 @@ def _schedule_correction(
             "person": person_json(person) if section == "person" else None,
             "address": address_json(address, later) if section == "address" else None,
             "household": None,
+            "protection": None,
         }
+        if section == "address" and person.household is not None:
+            detail["protection"] = protection_json(person, person.household, effective)
         recorded = max(later.now, dt.datetime.combine(effective, dt.time(9)))
         emit_registry(later, person, "corrected", "誤記修正", effective, recorded, detail)
 

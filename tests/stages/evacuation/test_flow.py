@@ -17,10 +17,14 @@ CONSENTED, NOT_CONSENTED, PROTECTED, HEALTHY = (
 
 
 def town(platform: Platform) -> None:
-    """Three candidates (one consented, one not, one protected) and a healthy resident."""
+    """Three candidates (one consented, one not, one protected) and a healthy resident, each at
+    an address of its own in region A."""
     for n, rk in enumerate((CONSENTED, NOT_CONSENTED, PROTECTED, HEALTHY)):
         hh = f.household(f"{n:010d}")
-        platform.feed(REG, f.moved_in(rk, "2026-04-01", 1, who=f.person(given=f"P{n}"), hh=hh))
+        where = f.address(rest=f"{n + 1}番1号")
+        platform.feed(
+            REG, f.moved_in(rk, "2026-04-01", 1, who=f.person(given=f"P{n}"), hh=hh, where=where)
+        )
     platform.feed(CARE, f.care(CONSENTED, "2026-05-01", 1, "25", consent=True))
     platform.feed(CARE, f.care(NOT_CONSENTED, "2026-05-01", 1, "23"))
     platform.feed(CARE, f.care(PROTECTED, "2026-05-01", 1, "23", consent=True))
@@ -35,14 +39,22 @@ def keys(record: dict) -> set[str]:
     return {p["resident_key"] for p in record["persons"]}
 
 
+def everyone(platform: Platform, alert_id: str, region: str = f.REGION_A) -> set[str]:
+    """Who an alert lists for ``region``: its 町域 list, plus the protected persons of it on the
+    municipality-level list (never on the 町域 list)."""
+    municipality = platform.latest("derived.evacuation-support")[f"{alert_id}:{f.MUNI}"]
+    return keys(listed(platform, alert_id, region)) | keys(municipality)
+
+
 def test_level_3_normal_mode_lists_only_consenting_candidates() -> None:
     platform = Platform()
     town(platform)
     platform.feed(ALERTS, f.alert("A1", "issued", 3, "2026-07-01", 1, regions=(f.REGION_A,)))
     record = listed(platform, "A1")
     assert record["mode"] == "normal" and record["status"] == "active"
-    assert keys(record) == {CONSENTED, PROTECTED}
-    assert record["count"] == 2
+    assert keys(record) == {CONSENTED}
+    assert everyone(platform, "A1") == {CONSENTED, PROTECTED}
+    assert record["count"] == 1
     f.assert_fits("derived.evacuation-support", record)
 
 
@@ -52,14 +64,19 @@ def test_level_4_disaster_mode_lists_every_candidate_and_withholds_protected_add
     platform.feed(ALERTS, f.alert("A1", "issued", 4, "2026-07-01", 1, regions=(f.REGION_A,)))
     record = listed(platform, "A1")
     assert record["mode"] == "disaster"
-    assert keys(record) == {CONSENTED, NOT_CONSENTED, PROTECTED}
-    protected = next(p for p in record["persons"] if p["resident_key"] == PROTECTED)
+    assert keys(record) == {CONSENTED, NOT_CONSENTED}  # never on the 町域 list
+    municipality = listed(platform, "A1", f.MUNI)
+    assert municipality["region_code"] == f.MUNI and municipality["mode"] == "disaster"
+    (protected,) = municipality["persons"]
+    assert protected["resident_key"] == PROTECTED
     assert protected["address"] is None and protected["address_withheld"] is True
-    assert f.ADDRESS_A["address_text"] not in repr(protected)
-    others = [p for p in record["persons"] if p["resident_key"] != PROTECTED]
+    assert protected["household_number"] == "" and protected["household_head_name"] is None
+    assert f.ADDRESS_A["town"] not in repr(municipality) and f.REGION_A not in repr(municipality)
+    others = record["persons"]
     assert all(p["address"]["region_code"] == f.REGION_A for p in others)
-    assert all(p["household_head_name"] == p["name"] for p in record["persons"])
+    assert all(p["household_head_name"] == p["name"] for p in others)
     f.assert_fits("derived.evacuation-support", record)
+    f.assert_fits("derived.evacuation-support", municipality)
 
 
 def test_operator_override_turns_on_disaster_mode_at_level_3() -> None:
@@ -139,7 +156,7 @@ def test_whole_municipality_alert_reaches_every_known_region_and_later_ones() ->
     platform = Platform()
     town(platform)
     platform.feed(ALERTS, f.alert("W1", "issued", 5, "2026-07-01", 1, whole=True))
-    assert keys(listed(platform, "W1")) == {CONSENTED, NOT_CONSENTED, PROTECTED}
+    assert everyone(platform, "W1") == {CONSENTED, NOT_CONSENTED, PROTECTED}
     newcomer = "000000000000399"
     platform.feed(
         REG, f.moved_in(newcomer, "2026-07-01", 1, where=f.ADDRESS_B, hh=f.household("0000000399"))
@@ -199,7 +216,8 @@ def test_moving_out_of_the_municipality_or_dying_takes_a_person_off_the_list() -
     platform.feed(ALERTS, f.alert("A1", "issued", 4, "2026-07-01", 1, regions=(f.REGION_A,)))
     platform.feed(REG, f.moved_out(CONSENTED, "2026-07-01", 3))
     platform.feed(REG, f.died(NOT_CONSENTED, "2026-07-01", 3))
-    assert keys(listed(platform, "A1")) == {PROTECTED}
+    assert keys(listed(platform, "A1")) == set()
+    assert everyone(platform, "A1") == {PROTECTED}
 
 
 def test_consent_given_during_a_level_3_alert_re_emits_the_list() -> None:
@@ -221,4 +239,4 @@ def test_level_raised_from_3_to_4_switches_to_disaster_mode() -> None:
     )
     record = listed(platform, "A1")
     assert record["mode"] == "disaster" and record["level"] == 4
-    assert keys(record) == {CONSENTED, NOT_CONSENTED, PROTECTED}
+    assert everyone(platform, "A1") == {CONSENTED, NOT_CONSENTED, PROTECTED}

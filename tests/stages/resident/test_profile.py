@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from renkei.stages.resident.candidacy import candidate_reasons
+from renkei.stages.resident.dwelling import announce_address, apply_address_view
 from renkei.stages.resident.flow import trigger_of
 from renkei.stages.resident.profile import (
     FACTS_TOPIC,
@@ -20,6 +21,13 @@ from tests.stages import factories as f
 KEY = "000000016180339"
 
 
+def answered(state: ResidentState, protected: bool = False) -> ResidentState:
+    """The state once its address group has answered (dwelling.py): outputs are held before."""
+    state, _ = announce_address(state, trigger())
+    view = {"household_key": state.address_sent["key"], "scope": "address", "protected": protected}
+    return apply_address_view(state, view)
+
+
 def resident(*events: dict, birth: str = "1942-03-18") -> ResidentState:
     state = ResidentState(resident_key=KEY)
     state = apply_registry(state, f.moved_in(KEY, "2026-04-01", 1, who=f.person(birth=birth)))
@@ -30,7 +38,7 @@ def resident(*events: dict, birth: str = "1942-03-18") -> ResidentState:
             state = apply_checkup(state, event)
         else:
             state = apply_registry(state, event)
-    return state
+    return answered(state)
 
 
 def trigger(event: dict | None = None) -> dict:

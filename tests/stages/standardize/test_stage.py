@@ -44,7 +44,7 @@ def test_step_adds_the_source_position_to_std_meta() -> None:
     [output] = standardize_step(fake, clock=lambda: NOW)(record, {"x": "a"})
     assert output.topic == "std.health.checkup.results"
     assert output.key == b"k"
-    assert output.headers is None  # the source's CloudEvents headers are carried over
+    assert output.headers == []  # only the source's CloudEvents headers (it had none)
     assert output.value == {
         "x": "A",
         "std_meta": {

@@ -93,13 +93,16 @@ async def test_protection_set_later_retracts_the_address_from_every_output_and_v
             latest = h.raw_latest(topic)
             assert latest and all(address_text not in v for v in latest.values()), topic
         assert h.produced("unified.resident")[A]["address"] is None
-        listed = h.produced("derived.evacuation-support")[f"R1:{f.REGION_A}"]["persons"]
+        lists = h.produced("derived.evacuation-support")
+        assert lists[f"R1:{f.REGION_A}"]["persons"] == []  # off the 町域 list …
+        listed = lists[f"R1:{f.MUNI}"]["persons"]  # … onto the municipality-level one
         assert listed[0]["address"] is None and listed[0]["address_withheld"] is True
         (staff,) = h.view(STAFF).values()
         assert staff["address"] is None and staff["address_redacted"] and staff["protected"]
-        (notified,) = h.view(NOTIFIER).values()
-        assert notified["persons"][0]["address"] is None
-        assert notified["persons"][0]["address_withheld"] is True
+        notified = [v for v in h.view(NOTIFIER).values() if v["persons"]]
+        assert len(notified) == 1 and notified[0]["region_code"] == f.MUNI
+        assert notified[0]["persons"][0]["address"] is None
+        assert notified[0]["persons"][0]["address_withheld"] is True
 
 
 def _released(home: Path) -> list[dict[str, Any]]:
@@ -129,7 +132,9 @@ async def test_a_disaster_release_is_audited_and_normal_mode_lists_only_consent(
         await h.feed(ALERTS, f.REGION_A, level4)
         disaster = h.produced("derived.evacuation-support")[f"D1:{f.REGION_A}"]
         assert disaster["mode"] == "disaster" and disaster["count"] == 2
-        (record,) = _released(tmp_path)
+        released = _released(tmp_path)  # the 町域 list, and the municipality list (empty)
+        assert {r["details"]["region_code"] for r in released} == {f.REGION_A, f.MUNI}
+        (record,) = [r for r in released if r["details"]["region_code"] == f.REGION_A]
         assert record["details"]["alert_id"] == "D1"
         assert record["details"]["people"] == 2
         assert record["details"]["region_code"] == f.REGION_A

@@ -30,8 +30,10 @@ from renkei.stages.evacuation.lists import (
     apply_alert,
     apply_member,
     evacuation_targets,
+    head_of_household,
     households_to_look_up,
     refresh_lists,
+    scope_and_regions,
 )
 
 LookupHead = Callable[[str], dict[str, Any] | None]
@@ -50,14 +52,11 @@ def index_key(municipality_code: str, partition: int) -> str:
     return f"index|{municipality_code}|{partition}"
 
 
-def _scope_and_regions(alert: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(municipality scopes to broadcast, 町域 regions to address) of an alert."""
-    if alert.get("whole_municipality"):
-        area = str(alert["area_code"])
-        return [area if ":" not in area else municipality_of(area)], []
-    targets = list(alert.get("target_region_codes") or []) or [str(alert["area_code"])]
-    scopes = [t for t in targets if ":" not in t]
-    return list(dict.fromkeys(scopes)), list(dict.fromkeys(t for t in targets if ":" in t))
+def _with_municipalities(scopes: list[str], regions: list[str]) -> list[str]:
+    """The 町域 regions plus the municipality-level region of each (where protected persons
+    are listed), unless that municipality is a broadcast scope already."""
+    municipalities = [municipality_of(r) for r in regions if municipality_of(r) not in scopes]
+    return list(dict.fromkeys([*regions, *municipalities]))
 
 
 AlertSend = tuple[str, int | None, dict[str, Any]]
@@ -72,7 +71,8 @@ def route_alert(
     order = list(order_key(alert))
     if entry is not None and as_order_key(order) < as_order_key(entry["order"]):
         return None, []
-    scopes, regions = _scope_and_regions(alert)
+    scopes, regions = scope_and_regions(alert)
+    regions = _with_municipalities(scopes, regions)
     old_scopes = [s for s in (entry or {}).get("scopes", []) if s not in scopes]
     old_regions = [r for r in (entry or {}).get("regions", []) if r not in regions]
     sends: list[AlertSend] = []
@@ -315,7 +315,7 @@ def quiet_member(
     facts, member = message["facts"], bool(message["member"])
     if member and facts.get("candidate"):
         return None
-    head_of = facts["household_number"] if member and facts.get("is_head") else None
+    head_of = head_of_household(facts, member)
     if head_of != stored.get("head_of"):
         return None
     head = {"resident_key": message["resident_key"], "name": facts.get("name")}

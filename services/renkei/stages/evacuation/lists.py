@@ -13,8 +13,17 @@ persons; later changes emit nothing for that alert.
 
 Mode (災害対策基本法 49条の11): ``disaster`` when the level is 4 or 5, or when the operator
 turned disaster mode on (``disaster_override``) → every candidate; ``normal`` (level 3) →
-only candidates who consented (②). Protected persons (支援措置) are listed — they need help
-too — with address null and ``address_withheld`` true (``protection.redact_location``).
+only candidates who consented (②).
+
+Protected persons (支援措置: the applicant, the persons named with her and everyone at a
+protected address — ``protected`` in the facts, decided by the resident stage) are listed, since
+their safety comes first, but never on a 町域 list, where one withheld address in a small area
+points at her: they are routed to the **municipality-level** region (the 6-digit code) and
+listed on the alert's municipality list (``<alert id>:<municipality code>``) when the 町域 they
+live in (kept inside the stage only, ``town_region``) is alerted, with no address, 町域,
+household number or head-of-household name. Every alert that reaches a municipality gets that
+list, empty or not, so its presence says nothing. Responders reach these persons through the
+office that holds the address (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from renkei.shared.values import (
     digest,
     iso_date,
     json_form,
+    municipality_of,
     order_key,
 )
 
@@ -40,14 +50,29 @@ DISASTER_LEVEL = 4
 
 
 def evacuation_targets(facts: dict[str, Any]) -> list[str]:
-    """A resident is listed in its 町域 region only, and only while residing."""
+    """A resident is listed in its 町域 region only (a protected one in its municipality's
+    region), and only while residing."""
     if facts.get("status") != "residing" or not facts.get("region_code"):
         return []
+    if facts.get("protected"):
+        return [municipality_of(str(facts["region_code"]))]
     return [str(facts["region_code"])]
 
 
+def scope_and_regions(alert: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(municipality scopes, 町域 regions) an alert targets."""
+    if alert.get("whole_municipality"):
+        area = str(alert["area_code"])
+        return [area if ":" not in area else municipality_of(area)], []
+    targets = list(alert.get("target_region_codes") or []) or [str(alert["area_code"])]
+    scopes = [t for t in targets if ":" not in t]
+    return list(dict.fromkeys(scopes)), list(dict.fromkeys(t for t in targets if ":" in t))
+
+
 def candidate_entry(facts: dict[str, Any]) -> dict[str, Any]:
-    """What a list needs of one candidate (JSON form)."""
+    """What a list needs of one candidate (JSON form). A protected candidate keeps no address
+    and no household number, only the 町域 it lives in (``town_region``, never output) to
+    decide which alerts concern it."""
     keys = (
         "resident_key",
         "name",
@@ -63,6 +88,14 @@ def candidate_entry(facts: dict[str, Any]) -> dict[str, Any]:
     )
     entry = {k: facts.get(k) for k in keys}
     entry["support_reasons"] = list(facts.get("candidate_reasons") or [])
+    if facts.get("protected"):
+        entry.update(
+            address=None,
+            household_number=None,
+            is_head=False,
+            region_code=municipality_of(str(facts["region_code"])),
+            town_region=facts.get("region_code"),
+        )
     return entry
 
 
@@ -76,6 +109,7 @@ def alert_entry(alert: dict[str, Any], *, withdrawn: bool = False) -> dict[str, 
     )
     keys = ("alert_id", "level", "hazard", "information_name", "issued_at", "municipality_code")
     entry = {k: alert[k] for k in keys}
+    entry["scopes"], entry["targets"] = scope_and_regions(alert)
     updated_at = alert.get("lifted_at") if alert["action"] == "lifted" else None
     entry.update(
         active=active,
@@ -139,7 +173,7 @@ def apply_member(
     candidates.pop(resident_key, None)
     if member and facts.get("candidate"):
         candidates[resident_key] = candidate_entry(facts)
-    head_of = facts["household_number"] if member and facts.get("is_head") else None
+    head_of = head_of_household(facts, member)
     head_updates: dict[str, dict[str, Any] | None] = {}
     previous = (stored or {}).get("head_of")
     if (
@@ -161,17 +195,27 @@ def apply_member(
     )
 
 
+def head_of_household(facts: dict[str, Any], member: bool) -> str | None:
+    """The household a routed member heads in its region (none for a protected person: no list
+    shows a head name that could lead to a protected address)."""
+    if member and facts.get("is_head") and not facts.get("protected"):
+        return str(facts["household_number"])
+    return None
+
+
 def _person(candidate: dict[str, Any], head_names: Mapping[str, str | None]) -> dict[str, Any]:
+    protected = bool(candidate.get("protected"))
     address, _, withheld = redact_location(
-        candidate.get("address"), str(candidate["region_code"]), bool(candidate.get("protected"))
+        candidate.get("address"), str(candidate["region_code"]), protected
     )
     if address is not None:
         address = {**address, "chome": address.get("chome"), "building": address.get("building")}
-    head = (
-        candidate["name"]
-        if candidate.get("is_head")
-        else head_names.get(candidate["household_number"])
-    )
+    if protected:
+        head = None
+    elif candidate.get("is_head"):
+        head = candidate["name"]
+    else:
+        head = head_names.get(candidate["household_number"])
     return {
         "resident_key": candidate["resident_key"],
         "name": candidate["name"],
@@ -181,10 +225,18 @@ def _person(candidate: dict[str, Any], head_names: Mapping[str, str | None]) -> 
         "address": address,
         "address_withheld": withheld,
         "support_reasons": list(candidate["support_reasons"]),
-        "household_number": candidate["household_number"],
+        "household_number": "" if protected else candidate["household_number"],
         "household_head_name": head,
         "consent_to_share": bool(candidate.get("consent_to_share")),
     }
+
+
+def alerted(alert: dict[str, Any], region_code: str) -> bool:
+    """Whether the alert targets ``region_code`` (a 町域 region, or a municipality code)."""
+    scopes, targets = alert.get("scopes"), alert.get("targets")
+    if scopes is None and targets is None:
+        return True  # an entry stored before the targets were kept
+    return region_code in (targets or []) or municipality_of(region_code) in (scopes or [])
 
 
 def list_mode(alert: dict[str, Any], disaster_override: bool) -> str:
@@ -202,7 +254,10 @@ def build_list(
     persons = []
     if alert["active"]:
         chosen = [
-            c for c in region.candidates.values() if mode == "disaster" or c.get("consent_to_share")
+            c
+            for c in region.candidates.values()
+            if (mode == "disaster" or c.get("consent_to_share"))
+            and alerted(alert, c.get("town_region") or region.region_code)
         ]
         chosen.sort(key=lambda c: (-(c.get("age") or 0), c["resident_key"]))
         persons = [_person(c, head_names) for c in chosen]
@@ -262,5 +317,9 @@ def refresh_lists(
 def households_to_look_up(region: EvacuationRegion) -> list[str]:
     """Households whose head name a list of this region needs (candidates not heads)."""
     return sorted(
-        {c["household_number"] for c in region.candidates.values() if not c.get("is_head")}
+        {
+            c["household_number"]
+            for c in region.candidates.values()
+            if not c.get("is_head") and not c.get("protected")
+        }
     )

@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renkei.shared.values import json_form
+from renkei.stages.resident.dwelling import (
+    ADDRESS_SCOPE,
+    NAMED_SCOPE,
+    announce_address,
+    announce_named,
+    apply_address_view,
+    apply_named,
+)
 from renkei.stages.resident.household import (
     HouseholdState,
     Message,
@@ -52,8 +60,12 @@ def _load(stored: dict[str, Any] | None, resident_key: str) -> ResidentState:
 
 
 def _finish(before: ResidentState, after: ResidentState, trigger: dict[str, Any]) -> StepResult:
-    """Announce membership and build outputs after ``after`` was derived from ``before``."""
+    """Announce memberships (household, address group, named persons) and build outputs
+    after ``after`` was derived from ``before``."""
     after, messages = announce_membership(after, trigger)
+    after, to_address = announce_address(after, trigger)
+    after, to_named = announce_named(after, trigger)
+    messages = messages + to_address + to_named
     after, outputs = resident_outputs(after, trigger)
     if after is before:
         return StepResult()
@@ -93,11 +105,24 @@ def on_care_certification(stored: dict[str, Any] | None, event: dict[str, Any]) 
 def on_household_view(
     stored: dict[str, Any] | None, resident_key: str, view: dict[str, Any]
 ) -> StepResult:
-    """A household view sent back by the household step to this resident."""
+    """A message of the household-views topic for this resident: a household view, an
+    address group's view, or a naming by a protected applicant (``dwelling.py``)."""
+    scope = view.get("scope")
+    if scope == NAMED_SCOPE:  # may come before the resident's own first event: kept then
+        before = _load(stored, resident_key)
+        after = apply_named(before, view)
+        if after is before:
+            return StepResult()
+        if not stored:
+            return StepResult(state=after.to_dict())
+        return _finish(before, after, dict(view["trigger"]))
     if not stored:
         return StepResult()
     before = ResidentState.from_dict(stored)
-    after = apply_household_view(before, view)
+    if scope == ADDRESS_SCOPE:
+        after = apply_address_view(before, view)
+    else:
+        after = apply_household_view(before, view)
     if after is before:
         return StepResult()
     return _finish(before, after, dict(view["trigger"]))
@@ -110,7 +135,8 @@ def on_membership(stored: dict[str, Any] | None, message: dict[str, Any]) -> Ste
     after = apply_membership(before, message)
     if after is before:
         return StepResult()
-    after, views = household_views(after, dict(message["trigger"]))
+    joined = str(message["resident_key"]) if message.get("member") is not None else None
+    after, views = household_views(after, dict(message["trigger"]), joined)
     return StepResult(state=after.to_dict(), messages=views)
 
 

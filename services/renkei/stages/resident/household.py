@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from renkei.shared.values import digest
+from renkei.stages.resident.dwelling import address_group_view, is_address_group
 from renkei.stages.resident.state import RegistryView, ResidentState
 
 CHILD_AGE = 15
@@ -148,12 +149,22 @@ def apply_membership(household: HouseholdState, message: dict[str, Any]) -> Hous
 
 
 def household_views(
-    household: HouseholdState, trigger: dict[str, Any]
+    household: HouseholdState, trigger: dict[str, Any], joined: str | None = None
 ) -> tuple[HouseholdState, list[Message]]:
-    """The view for every member (keyed by resident_key) when it changed since last sent."""
-    view = household.view()
+    """The view for every member (keyed by resident_key) when it changed since last sent.
+
+    The same table holds address groups (``dwelling.py``): their view says whether anyone at
+    the address is protected, and a member that just ``joined`` gets it even when unchanged
+    (its outputs wait for it)."""
+    address = is_address_group(household.household_key)
+    if address:
+        view = address_group_view(household.household_key, household.members)
+    else:
+        view = household.view()
     view_digest = digest(view)
     if view_digest == household.view_digest:
+        if address and joined is not None and joined in household.members:
+            return household, [(joined, {**view, "trigger": trigger})]
         return household, []
     messages = [(key, {**view, "trigger": trigger}) for key in sorted(household.members)]
     return dataclasses.replace(household, view_digest=view_digest), messages

@@ -2,9 +2,14 @@
 
 - **Redaction (抑止 / 支援措置)** happens in ONE function, ``protection.redact_location``, used
   by every output that could carry a location (``unified.resident`` here, the evacuation lists in
-  ``evacuation_list``): address null, region coarsened to the 6-digit municipality code, and a
-  flag saying it was withheld. ``internal.resident.facts`` stays unredacted by design (platform
-  internal, never granted); region figures only count.
+  ``stages/evacuation/lists.py``): address null, region coarsened to the 6-digit municipality
+  code, household number emptied, and a flag saying it was withheld. *Who* is covered is decided
+  in ``dwelling.py``: the applicant, the persons named with her, and everyone at a protected
+  address, whatever the 世帯; an address with no stated status is withheld too, and no output
+  goes out before the address group has answered (held). ``internal.resident.facts`` keeps the
+  address by design (platform internal, never granted) and says ``protected`` when it is
+  withheld, so the evacuation stage lists that person without address, 町域, household number
+  or head name; region figures only count.
 - **Evacuation-support candidacy** (避難行動要支援者): ``stages/resident/candidacy.py``. Consent
   (49条の11②) comes from the care certification; false when never recorded.
 - **Households**: ``household_size``, ``lives_alone``, ``has_child_under_15`` come from the
@@ -25,6 +30,7 @@ from typing import Any
 from renkei.privacy.protection import redact_location
 from renkei.shared.values import ENVELOPE, aware_datetime, digest, iso_date
 from renkei.stages.resident.candidacy import candidate_reasons, care_in_force, household_facts
+from renkei.stages.resident.dwelling import output_protection, own_protection
 from renkei.stages.resident.state import ResidentState
 
 UNIFIED_TOPIC = "unified.resident"
@@ -103,14 +109,21 @@ def _ready(state: ResidentState) -> bool:
     return bool(view.status and view.person and view.address and view.household)
 
 
+def protection_for_output(state: ResidentState) -> tuple[bool, bool]:
+    """(covered, withheld) — withheld while the address group has not answered (the stage
+    holds the outputs then, ``resident_outputs``; a direct caller gets the safe form)."""
+    return output_protection(state) or (own_protection(state), True)
+
+
 def build_unified_resident(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any] | None:
     """The ``unified.resident`` datum (Avro form), redacted; None before the resident is known."""
     if not _ready(state):
         return None
     view = state.view
     person, household = view.person or {}, view.household or {}
+    covered, withheld = protection_for_output(state)
     address, region_code, redacted = redact_location(
-        _address(view.address), (view.address or {})["region_code"], view.protected
+        _address(view.address), (view.address or {})["region_code"], withheld
     )
     facts = household_facts(state)
     reasons = candidate_reasons(state)
@@ -130,9 +143,9 @@ def build_unified_resident(state: ResidentState, trigger: dict[str, Any]) -> dic
         "address": address,
         "region_code": region_code,
         "address_redacted": redacted,
-        "protected": view.protected,
+        "protected": covered,
         "household": {
-            "household_number": household["household_number"],
+            "household_number": "" if withheld else household["household_number"],
             "relationship": relationship.get("display") or relationship.get("base") or "",
             "is_head": bool(household.get("is_head")),
             "household_size": facts["household_size"],
@@ -168,13 +181,14 @@ def build_facts(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any]
     person, household = view.person or {}, view.household or {}
     facts = household_facts(state)
     reasons = candidate_reasons(state)
+    _, withheld = protection_for_output(state)
     return {
         **_envelope(state, trigger),
         "resident_key": state.resident_key,
         "status": view.status,
         "event_type": trigger.get("event_type"),
         "region_code": (view.address or {})["region_code"],
-        "protected": view.protected,
+        "protected": withheld,
         "name": _joined(person["family_name"], person["given_name"]) or "",
         "kana": _joined(person.get("family_name_kana"), person.get("given_name_kana")),
         "birth_date": iso_date(person["birth_date"]),
@@ -205,7 +219,11 @@ def resident_outputs(
     ``trigger`` is the JSON envelope of the input that caused this (event_id, municipality_code,
     effective_date, recorded_at, and event_type for a registry event). The envelope and the
     trigger's event_type are not content: a redelivered or replayed input emits nothing.
+    Nothing is emitted while the address group has not answered for the current address
+    (``dwelling.output_protection``): the first output already knows the protection.
     """
+    if _ready(state) and output_protection(state) is None:
+        return state, []
     built = {
         UNIFIED_TOPIC: build_unified_resident(state, trigger),
         FACTS_TOPIC: build_facts(state, trigger),

@@ -20,6 +20,7 @@ import dataclasses
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
+from renkei.stages.resident.dwelling import ADDRESS_SCOPE, NAMED_SCOPE
 from renkei.stages.resident.flow import StepResult, Store
 from renkei.stages.resident.household import HouseholdState, household_views
 from renkei.stages.resident.profile import resident_outputs
@@ -78,17 +79,31 @@ def replay_resident(stored: dict[str, Any], trigger: dict[str, Any]) -> StepResu
     state = ResidentState.from_dict(stored)
     before = dataclasses.replace(state, emitted={}, revision=max(state.revision - 1, 0))
     _, outputs = resident_outputs(before, trigger)
-    sent = state.household_sent or {}
     messages = []
-    if sent.get("key"):
-        message = {
-            "resident_key": state.resident_key,
-            "rev": sent.get("rev", 1),
+    for sent, extra in (
+        (state.household_sent or {}, {}),
+        (state.address_sent or {}, {"scope": ADDRESS_SCOPE}),
+    ):
+        if sent.get("key"):
+            message = {
+                "resident_key": state.resident_key,
+                "rev": sent.get("rev", 1),
+                "trigger": trigger,
+                "household_key": sent["key"],
+                "member": sent.get("member"),
+                **extra,
+            }
+            messages.append((str(sent["key"]), message))
+    named = state.named_sent or {}
+    for key in named.get("keys", []):
+        value = {
+            "scope": NAMED_SCOPE,
+            "applicant": state.resident_key,
+            "protected": bool(named.get("protected")),
+            "rev": named.get("rev", 1),
             "trigger": trigger,
-            "household_key": sent["key"],
-            "member": sent.get("member"),
         }
-        messages.append((str(sent["key"]), message))
+        messages.append((key, value))
     return StepResult(outputs=outputs, messages=messages)
 
 

@@ -17,6 +17,7 @@ from renkei.runtime.records import Output, SourceRecord
 from renkei.settings import Settings
 from renkei.stages.resident import flow as resident_flow
 from renkei.stages.resident import redelivery
+from renkei.stages.resident.dwelling import NAMED_SCOPE
 
 STAGE = "resident"
 
@@ -48,7 +49,11 @@ def build_resident(settings: Settings, **options: Unpack[StageOptions]) -> Stage
 
     def sent(result: resident_flow.StepResult, next_topic: str) -> list[Output]:
         out = [contract(t, str(d["resident_key"]), d) for t, d in result.outputs]
-        return out + [internal(next_topic, k, m) for k, m in result.messages]
+        return out + [
+            # a naming by a protected applicant goes to the named resident (dwelling.py)
+            internal(views if m.get("scope") == NAMED_SCOPE else next_topic, k, m)
+            for k, m in result.messages
+        ]
 
     def resident_step(
         record: SourceRecord, key: str, trigger: dict[str, Any], handle: Any

@@ -17,6 +17,12 @@ Choices:
 - 支援措置 (protection) is lifted only by a ``protection_lifted`` event, never because
   ``valid_until`` passed: the measure is renewed on request and the renewal may be recorded
   late, and showing a DV victim's address one day too early is the harm the measure prevents.
+- An event that introduces an address (moved_in, born, moved_within, a correction of the
+  address) states the protection status the registry knew when it recorded it (``protection``;
+  null = not stated). ``protected: true`` protects from that event on, like a protection_set;
+  ``protected: false`` never lifts a measure (only protection_lifted does). Until a status is
+  stated for the current address (``protection_stated``), the address is withheld from every
+  output (``stages/resident/dwelling.py``).
 - A ``corrected`` event whose target is not (yet) in the log is kept and has no effect until the
   target arrives. A correction of a correction corrects the original event.
 - Status: residing after moved_in / born (and by default for a resident first seen through
@@ -54,6 +60,10 @@ class RegistryView:
     address: dict[str, Any] | None = None
     household: dict[str, Any] | None = None
     protected: bool = False
+    protection_stated: bool = False
+    """Whether the registry stated a 支援措置 status for the current address (see above)."""
+    named_resident_keys: tuple[str, ...] = ()
+    """Persons named with this applicant (併せて支援を求める者) by the protection in force."""
     protection_measure: str | None = None
     protection_valid_until: str | None = None
     died_on: str | None = None
@@ -78,14 +88,23 @@ def _step(view: RegistryView, event: dict[str, Any], detail: dict[str, Any]) -> 
     elif kind == "protection_set":
         changes.update(
             protected=True,
+            protection_stated=True,
             protection_measure=detail.get("measure"),
             protection_valid_until=detail.get("valid_until"),
+            named_resident_keys=tuple(detail.get("named_resident_keys") or ()),
         )
     elif kind == "protection_lifted":
-        changes.update(protected=False, protection_measure=None, protection_valid_until=None)
+        changes.update(
+            protected=False,
+            protection_stated=True,
+            protection_measure=None,
+            protection_valid_until=None,
+            named_resident_keys=(),
+        )
     if kind in ("moved_in", "born", "moved_within") and detail.get("address") is not None:
         changes["address"] = detail["address"]
         changes["municipality_code"] = detail["address"].get("municipality_code")
+        changes.update(_stated_protection(view, detail.get("protection")))
     if kind in ("moved_in", "born", "moved_within", "household_changed"):
         changes["household"] = detail.get("household") or view.household
     if kind in ("moved_within", "household_changed", "protection_set", "protection_lifted"):
@@ -93,6 +112,21 @@ def _step(view: RegistryView, event: dict[str, Any], detail: dict[str, Any]) -> 
     if view.municipality_code is None and "municipality_code" not in changes:
         changes["municipality_code"] = event.get("municipality_code")
     return dataclasses.replace(view, **changes)
+
+
+def _stated_protection(view: RegistryView, stated: dict[str, Any] | None) -> dict[str, Any]:
+    """View changes for the ``protection`` an address-introducing event states (None: not
+    stated, the new address is withheld until a status is stated)."""
+    if stated is None:
+        return {"protection_stated": False}
+    if not stated.get("protected"):
+        return {"protection_stated": True}  # only protection_lifted lifts a measure
+    return {
+        "protection_stated": True,
+        "protected": True,
+        "protection_measure": stated.get("measure") or view.protection_measure,
+        "protection_valid_until": stated.get("valid_until") or view.protection_valid_until,
+    }
 
 
 def _correction_root(event_id: str, by_id: dict[str, dict[str, Any]]) -> str | None:
@@ -126,6 +160,9 @@ def _corrected_detail(event: dict[str, Any], corrections: list[dict[str, Any]]) 
             replacement = correction["detail"].get(part)
             if replacement is not None:
                 detail[part] = replacement
+        if correction["detail"].get("address") is not None:
+            # the status stated for the original address says nothing of the corrected one
+            detail["protection"] = correction["detail"].get("protection")
     return detail
 
 
@@ -153,6 +190,14 @@ class ResidentState:
     """The latest household view (size, children, ages) the household step sent back."""
     household_sent: dict[str, Any] | None = None
     """The last membership this resident announced to the household step, with its revision."""
+    address_view: dict[str, Any] | None = None
+    """The latest view of the address group (is anyone at the address protected)."""
+    address_sent: dict[str, Any] | None = None
+    """The last membership this resident announced to its address group, with its revision."""
+    named_by: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """applicant resident_key → {protected, rev}: the protections naming this resident."""
+    named_sent: dict[str, Any] | None = None
+    """What this resident last announced to the persons its protection names."""
     revision: int = 0
     emitted: dict[str, str] = field(default_factory=dict)
 
@@ -187,6 +232,10 @@ class ResidentState:
             "care": self.care,
             "household_view": self.household_view,
             "household_sent": self.household_sent,
+            "address_view": self.address_view,
+            "address_sent": self.address_sent,
+            "named_by": dict(self.named_by),
+            "named_sent": self.named_sent,
             "revision": self.revision,
             "emitted": dict(self.emitted),
         }
@@ -200,6 +249,10 @@ class ResidentState:
             care=data.get("care"),
             household_view=data.get("household_view"),
             household_sent=data.get("household_sent"),
+            address_view=data.get("address_view"),
+            address_sent=data.get("address_sent"),
+            named_by=dict(data.get("named_by") or {}),
+            named_sent=data.get("named_sent"),
             revision=int(data.get("revision", 0)),
             emitted=dict(data.get("emitted") or {}),
         )

@@ -26,10 +26,11 @@ MY_NUMBER_REASON: Final = (
 )
 # Every character whose NFKC form holds an ASCII digit lies in these ranges (digits, full-width
 # digits, super/subscripts, fractions, number forms, enclosed and squared numbers, math
-# digits); tests/stages/standardize/test_records.py checks all of Unicode against it. A string with
-# none of them cannot hold a 個人番号, so the NFKC-based check is skipped.
+# digits), and \d is every Unicode decimal digit (the detector reads Arabic-Indic, Devanagari…
+# digits too); tests/stages/standardize/test_records.py checks all of Unicode against it. A
+# string with none of them cannot hold a 個人番号, so the full check is skipped.
 DIGIT_LIKE: Final = re.compile(
-    "[0-9\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u218f\u2460-\u24ff\u2776-\u2793"
+    "[\\d0-9\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u218f\u2460-\u24ff\u2776-\u2793"
     "\u3251-\u33ff\uff10-\uff19\U0001d7ce-\U0001d7ff\U0001f100-\U0001f10a"
     "\U0001fbf0-\U0001fbf9]"
 )
@@ -109,13 +110,32 @@ def _refuse_in(item: Any, path: str, field_name: str) -> None:
 
 def _looks_like_formula(text: str) -> bool:
     """True for text a spreadsheet would run: ``=…``, ``@…``, or ``+…``/``-…`` with a call or a
-    DDE pipe (``-2+3+cmd|' /C calc'!A0``); a signed number or ``-`` alone is fine."""
+    DDE pipe (``-2+3+cmd|' /C calc'!A0``); a signed number or ``-`` alone is fine.
+
+    Judged on the text *after* NFKC, as standardization will write it: ``﹦HYPERLINK(…)``
+    (U+FE66), ``＝…`` or ``⁼…`` become ``=…``; leading spaces and format characters (zero-width
+    spaces, BOM) are looked past."""
     first = text[0]
-    if first.isspace():  # rare: only then copy the string to look past leading spaces
-        first = text.lstrip()[:1]
-    if first in _FORMULA_ALWAYS:
+    if first.isascii() and not first.isspace():  # the common case: no copy, no NFKC
+        if first in _FORMULA_ALWAYS:
+            return True
+        return first in _FORMULA_WITH_CALL and _has_call(text)
+    start = 0
+    while start < len(text) and (
+        text[start].isspace() or unicodedata.category(text[start]) == "Cf"
+    ):
+        start += 1
+    head = unicodedata.normalize("NFKC", text[start : start + 8]).lstrip()
+    if not head:
+        return False
+    if head[0] in _FORMULA_ALWAYS:
         return True
-    return first in _FORMULA_WITH_CALL and any(mark in text for mark in "|(（｜")
+    return head[0] in _FORMULA_WITH_CALL and _has_call(text)
+
+
+def _has_call(text: str) -> bool:
+    normalized = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    return any(mark in normalized for mark in "|(")
 
 
 def _refuse_in_other(item: Any, path: str, field_name: str) -> None:

@@ -2,18 +2,22 @@
 
 Per record: decode (catalogue schema as reader) → the topic's step (``records.py``) →
 add ``std_meta`` (source topic/partition/offset, corrected fields, time) → encode with the
-``std.<topic>`` schema → send with the same key and the CloudEvents headers carried over.
-A record that does not decode or standardize goes to ``dlq.<topic>`` (runtime/dlq.py).
+``std.<topic>`` schema → send with the same key and the CloudEvents headers carried over —
+only the CloudEvents headers (``STANDARD_HEADERS``): a vendor's own headers are dropped, and a
+record with a 個人番号 in *any* header value is refused. A record that does not decode or
+standardize goes to ``dlq.<topic>`` (runtime/dlq.py), masked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
 
 from renkei.contracts.stages import stage_spec, std_topic
+from renkei.identifiers.mynumber import looks_like_my_number
+from renkei.normalize.errors import MyNumberRefused
 from renkei.ops.metrics import StageMetrics
 from renkei.runtime.app import StageApp
 from renkei.runtime.builder import StageBuilder, StageOptions
@@ -21,6 +25,7 @@ from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Step
 from renkei.settings import Settings
 from renkei.stages.standardize.correction_kinds import correction_kinds
+from renkei.stages.standardize.record_common import MY_NUMBER_REASON
 from renkei.stages.standardize.records import DepartmentStep, Standardizer
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,25 @@ log = logging.getLogger(__name__)
 STAGE = "standardize"
 
 StandardizeEvent = Callable[[str, Any], Any]  # (topic, value) -> StdResult
+STANDARD_HEADERS = frozenset(
+    {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "content-type"}
+)
+"""The headers a std record keeps (CloudEvents binary mode); ``ce_dataschema`` is rewritten by
+the framework, every other header is dropped."""
+
+
+def standard_headers(headers: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The known CloudEvents headers of a department record. Raises MyNumberRefused when any
+    header value — known or not — holds a 個人番号 (the reason names the header's position,
+    never its name or value, which a sender controls)."""
+    kept = []
+    for index, (name, value) in enumerate(headers):
+        text = (value or b"").decode("utf-8", "replace")
+        if text and looks_like_my_number(text, name):
+            raise MyNumberRefused(f"headers.{index}", MY_NUMBER_REASON)
+        if name in STANDARD_HEADERS:
+            kept.append((name, value))
+    return kept
 
 
 def standardize_step(
@@ -40,6 +64,7 @@ def standardize_step(
     metrics = metrics or StageMetrics(STAGE)
 
     def step(record: SourceRecord, value: Any) -> list[Output]:
+        headers = standard_headers(record.headers)
         result = standardize_event(record.contract_topic, value)
         metrics.record_corrections(correction_kinds(value, result.corrected_fields))
         datum = dict(result.value)
@@ -50,7 +75,7 @@ def standardize_step(
         meta["corrected_fields"] = list(result.corrected_fields)
         meta.setdefault("standardized_at", clock())
         datum["std_meta"] = meta
-        return [Output(std_topic(record.contract_topic), record.key, datum)]
+        return [Output(std_topic(record.contract_topic), record.key, datum, headers=headers)]
 
     return step
 

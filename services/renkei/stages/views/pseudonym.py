@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import stat
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,25 @@ class PseudonymKey:
     def pseudonym(self, resident_key: str) -> str:
         """HMAC-SHA256 of the resident key, hex (64 characters)."""
         return hmac.new(self.secret, resident_key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def household(self, household_number: str) -> str:
+        """The purpose's pseudonym of a 世帯番号 (16 hex digits; "" stays "", a withheld one):
+        members of one household still share it within the purpose, two purposes cannot join
+        on it."""
+        if not household_number:
+            return ""
+        data = b"renkei-household\x00" + household_number.encode("utf-8")
+        return hmac.new(self.secret, data, hashlib.sha256).hexdigest()[:16]
+
+    def view_id(self, source_id: str) -> str:
+        """A UUID of this purpose for ``source_id`` (an event id, a record's position):
+        HMAC-SHA256 with a separate domain, so the same source gives the same id on every
+        redelivery within the purpose and unrelated ids in two purposes (no join key)."""
+        mac = hmac.new(self.secret, b"renkei-view-id\x00" + source_id.encode("utf-8"), "sha256")
+        raw = bytearray(mac.digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x80  # version 8: application-defined (RFC 9562)
+        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+        return str(uuid.UUID(bytes=bytes(raw)))
 
 
 def _check_private(path: Path) -> None:

@@ -22,20 +22,64 @@ from renkei.runtime.builder import StageBuilder, StageOptions, stage_settings
 from renkei.runtime.records import Output, SourceRecord
 from renkei.schemas.catalogue import TopicSpec, load_catalogue
 from renkei.settings import Settings
+from renkei.shared.values import municipality_of
 from renkei.stages.views.deliveries import DeliveryWindow, audit_window
 from renkei.stages.views.pseudonym import PseudonymKey, load_or_create_key, secrets_folder
 
 STAGE = "views"
 AUDIT_WINDOW_SECONDS = 60.0
+EVENT_ID = "event_id"
+HOUSEHOLD_NUMBER = "household_number"
+CONTENT_TYPE = "application/avro"
+Header = tuple[str, bytes]
+
+
+def view_headers(plan: ViewPlan, key: PseudonymKey, record: SourceRecord) -> list[Header]:
+    """The CloudEvents headers of a view record, written here: nothing of the source record's
+    (no department ``ce_id``, ``ce_type``, ``ce_source`` or vendor header). ``ce_id`` is the
+    purpose's id of the source record's position, so two purposes never share one."""
+    position = f"{record.contract_topic}|{record.partition}|{record.offset}"
+    headers = {
+        "ce_specversion": "1.0",
+        "ce_id": key.view_id(f"record|{plan.topic}|{position}"),
+        "ce_source": f"/renkei/views/{plan.purpose}",
+        "ce_type": str(
+            plan.spec.metadata.get("cloudevents_type") or f"jp.renkei.view.{plan.purpose}"
+        ),
+        "content-type": CONTENT_TYPE,
+    }
+    return [(name, text.encode("utf-8")) for name, text in headers.items()]
+
+
+def _pseudonymize_households(value: Any, key: PseudonymKey) -> None:
+    """Every ``household_number`` in a projected datum (at any depth) → the purpose's
+    household pseudonym, in place."""
+    if isinstance(value, dict):
+        for name, child in value.items():
+            if name == HOUSEHOLD_NUMBER and isinstance(child, str):
+                value[name] = key.household(child)
+            else:
+                _pseudonymize_households(child, key)
+    elif isinstance(value, list):
+        for item in value:
+            _pseudonymize_households(item, key)
 
 
 def view_output(plan: ViewPlan, key: PseudonymKey, record: SourceRecord, value: Any) -> Output:
-    """The view record of one (already protected) source value."""
+    """The view record of one (already protected) source value: a new record with its own
+    headers and ids (``event_id`` becomes the purpose's id of the source event, a
+    ``household_number`` the purpose's household pseudonym), one region granularity for
+    everyone where the region would tell who is protected (``ViewPlan.uniform_region``)."""
     out_key = record.key
     if plan.pseudonymous_key and record.key is not None:
         out_key = key.pseudonym(record.key.decode("utf-8")).encode("ascii")
     datum = project_value(plan.spec.schema, value, key.pseudonym, key.key_id)
-    return Output(plan.topic, out_key, datum)
+    if datum.get(EVENT_ID) is not None:
+        datum[EVENT_ID] = key.view_id(f"event|{value[EVENT_ID]}")
+    if plan.uniform_region and datum.get("region_code"):
+        datum["region_code"] = municipality_of(str(datum["region_code"]))
+    _pseudonymize_households(datum, key)
+    return Output(plan.topic, out_key, datum, headers=view_headers(plan, key, record))
 
 
 def build_views(
