@@ -25,6 +25,7 @@ from typing import Any
 
 from faust.types import EventT, StreamT
 
+from renkei.runtime.batch import CommitBatch
 from renkei.runtime.records import SourceRecord
 from renkei.runtime.stage import StageProcessor
 
@@ -102,6 +103,45 @@ class DeliveryAcker:
                 self._on_message_out(message.tp, message.offset, message)
 
 
+def source_record(event: EventT[Any], contract_topic: str) -> SourceRecord:
+    """The consumed message of ``event`` as a step sees it."""
+    message: Any = event.message
+    return SourceRecord(
+        topic=message.topic,
+        contract_topic=contract_topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=tuple(message.headers or ()),
+        timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None,
+    )
+
+
+def batch_agent(
+    processor: StageProcessor, contract_topic: str, batch: CommitBatch, fail: Fail
+) -> Callable[[StreamT[Any]], Awaitable[None]]:
+    """The agent function for one input topic on the commit-interval loop (runtime/batch.py;
+    register with concurrency=1). Its records are acked by the batch, after delivery."""
+
+    async def consume(stream: StreamT[Any]) -> None:
+        # manual acks (see the module docstring); StreamT's stubs lack noack()
+        async for event in stream.noack().events():  # type: ignore[attr-defined]
+            if not await batch.admitted():
+                return  # a flush failed: stopping; leave this record unacked
+            try:
+                encoded, futures = await processor.process_deferred(
+                    source_record(event, contract_topic)
+                )
+            except Exception as exc:
+                await fail(exc)
+                return
+            await batch.add(event, contract_topic, encoded, futures)
+
+    consume.__name__ = consume.__qualname__ = f"consume_{contract_topic}"
+    return consume
+
+
 def stage_agent(
     processor: StageProcessor, contract_topic: str, acker: DeliveryAcker, fail: Fail
 ) -> Callable[[StreamT[Any]], Awaitable[None]]:
@@ -110,17 +150,7 @@ def stage_agent(
     async def consume(stream: StreamT[Any]) -> None:
         # manual acks (see the module docstring); StreamT's stubs lack noack()
         async for event in stream.noack().events():  # type: ignore[attr-defined]
-            message = event.message
-            record = SourceRecord(
-                topic=message.topic,
-                contract_topic=contract_topic,
-                partition=message.partition,
-                offset=message.offset,
-                key=message.key,
-                value=message.value,
-                headers=tuple(message.headers or ()),
-                timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None,
-            )
+            record = source_record(event, contract_topic)
             if acker.failed is not None:
                 return  # a delivery failed: stopping; leave this record unacked
             try:
