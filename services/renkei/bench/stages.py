@@ -147,6 +147,18 @@ async def pipeline_drain(
     return Window(Throughput("pipeline", inputs, span), False, used, pool.cpu_by_stage())
 
 
+async def record_hops(
+    settings: Settings, prefix: str, consumed: dict[str, list[str]]
+) -> dict[str, int]:
+    """Records each stage consumed (its input and internal topics' end offsets under
+    ``prefix``, fresh topics per run): one consume → produce hop per record."""
+    hops = {}
+    for stage, topics in consumed.items():
+        async with _OffsetProbe(settings, [prefix + t for t in topics]) as probe:
+            hops[stage] = await probe.total()
+    return hops
+
+
 class _OffsetProbe:
     """Sum of the end offsets of some topics (cheap to poll)."""
 

@@ -211,7 +211,8 @@ _SPECS = (
             "alerts": ALERT_PARTITIONS,
             "regions": REGION_PARTITIONS,
         },
-        internal_topics={"regions": REGION_PARTITIONS},
+        internal_topics={"regions": REGION_PARTITIONS, "alert-lane": REGION_PARTITIONS},
+        urgent_inputs=("std.disaster.area.alerts", "renkei-evacuation-alert-lane"),
     ),
     StageSpec(
         name="views",
