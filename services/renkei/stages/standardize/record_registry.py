@@ -52,10 +52,6 @@ class RegistryStandardizer:
         # The cache lives with this standardizer and its index: a new index, a new cache.
         self._resolve = functools.lru_cache(maxsize=ADDRESS_CACHE_SIZE)(self._resolve_address)
 
-    def _resolve_address(self, text: str, postal: str | None) -> StdAddress:
-        if self._index is None:
-            return standardize_address(text, postal)
-        return standardize_address(text, postal, index=self._index)
         self._branches: dict[str, Callable[[Mapping[str, Any], Corrections], dict[str, Any]]] = {
             "moved_in": self._moved_in,
             "moved_out": self._moved_out,
@@ -67,6 +63,11 @@ class RegistryStandardizer:
             "protection_set": _copy,
             "protection_lifted": _copy,
         }
+
+    def _resolve_address(self, text: str, postal: str | None) -> StdAddress:
+        if self._index is None:
+            return standardize_address(text, postal)
+        return standardize_address(text, postal, index=self._index)
 
     def __call__(self, value: Mapping[str, Any], fixes: Corrections) -> dict[str, Any]:
         out = dict(value)
