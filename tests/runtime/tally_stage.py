@@ -5,14 +5,16 @@
 A record at or below the offset a key last applied is a redelivery: it changes nothing and
 re-sends the key's current total (idempotent by offset, as the stages are by revision).
 
-``build_tally_crashing`` is the same stage with a crash (``os._exit``) in its second flush,
-at the point ``TALLY_CRASH_AT`` names: ``outputs`` (outputs delivered, tables not written),
-``tables`` (outputs and table changes delivered, nothing acked).
+``build_tally_crashing`` is the same stage, 50 ms per record, with a crash (``os._exit``) in
+the first flush after faust committed an earlier batch (it commits every 2.8 s), at the point
+``TALLY_CRASH_AT`` names: ``outputs`` (outputs delivered, tables not written), ``tables``
+(outputs and table changes delivered, nothing acked).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from renkei.contracts.stages import StageSpec
@@ -34,13 +36,14 @@ TALLY = StageSpec(
 )
 
 
-def _builder(settings: Settings, web_port: int | None) -> StageBuilder:
+def _builder(settings: Settings, web_port: int | None, slow_s: float = 0.0) -> StageBuilder:
     builder = StageBuilder.create(
         settings, TALLY, inputs=(SOURCE,), outputs=(SINK,), web_port=web_port or 6098
     )
     totals = builder.table("totals")
 
     def step(record: SourceRecord, value: dict[str, Any]) -> list[Output]:
+        time.sleep(slow_s)
         key = value["id"]
         stored = totals.get(key) or {"total": 0, "offset": -1}
         if record.offset > stored["offset"]:
@@ -58,21 +61,22 @@ def build_tally(settings: Settings, *, web_port: int | None = None) -> StageApp:
 
 
 def build_tally_crashing(settings: Settings, *, web_port: int | None = None) -> StageApp:
-    """The tally stage, killed in its second flush (see the module docstring)."""
-    builder = _builder(settings, web_port)
+    """The tally stage, killed in a flush (see the module docstring)."""
+    builder = _builder(settings, web_port, slow_s=0.05)
     app = builder.build()
     batch = builder.batch
     where = os.environ["TALLY_CRASH_AT"]
-    flushes = [0]
+    crashing = [False]
     write_tables, ack = batch._write_tables, batch._ack
 
     def crash(point: str) -> None:
-        if where == point and flushes[0] == 2:
-            print(f"tally: crashing after {point} in flush 2", flush=True)
+        if where == point and crashing[0]:
+            print(f"tally: crashing after {point} in a flush", flush=True)
             os._exit(3)
 
     def writing_tables() -> list[Any]:
-        flushes[0] += 1
+        committed = app.consumer._committed_offset.values()
+        crashing[0] = any(offset is not None for offset in committed)
         crash("outputs")
         return write_tables()
 

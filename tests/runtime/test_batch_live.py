@@ -79,11 +79,11 @@ def test_a_crash_in_the_middle_of_a_flush_redelivers_the_batch_with_the_same_out
         {**env, "TALLY_CRASH_AT": crash_at},
     )
     assert crashing.wait_exit(timeout=120) == 3, crashing.output()
-    assert f"crashing after {crash_at} in flush 2" in crashing.output()
+    assert f"crashing after {crash_at} in a flush" in crashing.output()
     group = f"{prefix}renkei-tally"
     after_crash = asyncio.run(committed(live_stack, group))
     acked = sum(after_crash.values())
-    assert 0 < acked < RECORDS, after_crash  # the first batch only: the second is unacked
+    assert 0 < acked < RECORDS, after_crash  # earlier batches committed, not the crashed one
     before = asyncio.run(_sink(live_stack, prefix))
     assert before, "the crashed flush had delivered its outputs"
 
