@@ -9,12 +9,12 @@ DLQ routing, topic provisioning, changelog-aware acks, metrics and health.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack
 
+import orjson
 from faust.types import TableT
 
 from renkei.contracts.names import TopicNames
@@ -50,12 +50,19 @@ def contract(topic: str, key: str, datum: dict[str, Any]) -> Output:
     return Output(topic, key.encode("utf-8"), datum)
 
 
+_JSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+"""orjson with the values ``json.dumps(default=str)`` gave before (dates and datetimes through
+``str``): the internal messages decode to the same content, at a fraction of the CPU."""
+
+
 class _JsonCodec:
     """Decoder of the stage's internal topics (JSON, written and read only by the stage)."""
 
     async def decode(self, value: bytes | None) -> Any:
         try:
-            return json.loads(value or b"")
+            return orjson.loads(value or b"")
         except ValueError as exc:
             raise UndecodableRecord("deserialization", "not a JSON internal message") from exc
 
@@ -75,7 +82,7 @@ class _Encoders:
 
     def encode(self, topic: str, datum: Any) -> bytes:
         if topic in self._internal:
-            return json.dumps(datum, ensure_ascii=False, default=str).encode("utf-8")
+            return orjson.dumps(datum, default=str, option=_JSON_OPTIONS)
         return self._avro.encode(topic, datum)
 
 
