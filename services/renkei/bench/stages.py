@@ -230,7 +230,15 @@ async def _timestamp_span(
     consumer = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
     await consumer.start()
     try:
-        ends = await consumer.end_offsets(partitions)
+        for attempt in range(1, 6):  # a busy broker can miss one deadline; not five
+            try:
+                ends = await consumer.end_offsets(partitions)
+                break
+            except KafkaError as exc:
+                if attempt == 5:
+                    raise
+                log.warning("end offsets not available (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(2.0)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         first, last = float("inf"), 0.0
