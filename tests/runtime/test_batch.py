@@ -224,13 +224,35 @@ async def test_a_dlq_delivery_is_awaited_before_the_ack() -> None:
     assert rec.acked == [0]
 
 
-async def test_a_full_batch_flushes_and_the_next_record_waits_for_it() -> None:
-    producer, rec = Producer(), Recorder()
+async def test_a_full_batch_is_flushed_while_the_next_one_fills_one_batch_in_flight() -> None:
+    producer, rec = Producer(auto=False), Recorder()
     batch = make_batch(producer, rec, limits=BatchLimits(max_records=2, max_ms=10_000))
-    await batch.add(event(0), "in", [], [])
-    assert rec.acked == []
-    await batch.add(event(1), "in", [], [])
-    assert rec.acked == [0, 1] and batch.flushes == 1
+    store = Store(batch)
+    table = CachedTable("t", store, batch)
+    for offset in (0, 1):
+        ev = event(offset)
+        with processing(ev):
+            table["k"] = offset
+        await batch.add(ev, "in", [out(FACTS, "k", str(offset))], [])
+    await asyncio.sleep(0.01)  # batch 1 is in flight: its outputs are not delivered yet
+    assert len(producer.sent) == 2 and rec.acked == [] and store.writes == []
+    ev = event(2)
+    with processing(ev):
+        assert table["k"] == 1  # the next batch reads the flushing batch's change
+        table["k"] = 2
+    await batch.add(ev, "in", [out(FACTS, "k", "2")], [])
+    third = asyncio.ensure_future(batch.add(event(3), "in", [], []))
+    await asyncio.sleep(0.01)
+    assert not third.done()  # batch 2 is full: it waits for batch 1
+    assert len(producer.sent) == 2  # nothing of batch 2 is sent before batch 1 is done
+    producer.futures[0].set_result(None)
+    producer.futures[1].set_result(None)
+    await third
+    await asyncio.sleep(0.01)
+    assert rec.acked == [0, 1] and store.writes == [("k", 1, 0)]
+    producer.futures[2].set_result(None)
+    await batch.flush()
+    assert rec.acked == [0, 1, 2, 3] and store.writes == [("k", 1, 0), ("k", 2, 0)]
 
 
 async def test_an_urgent_record_ends_the_batch_at_once() -> None:
@@ -238,6 +260,7 @@ async def test_an_urgent_record_ends_the_batch_at_once() -> None:
     batch = make_batch(producer, rec, urgent_topics=frozenset({"alerts"}))
     await batch.add(event(0), "in", [], [])
     await batch.add(event(1, topic="alerts"), "alerts", [], [])
+    await asyncio.sleep(0)  # the flush runs as its own task
     assert rec.acked == [0, 1]
 
 

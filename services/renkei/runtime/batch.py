@@ -23,11 +23,15 @@ must not wait, e.g. alerts), or before partitions are revoked. Flushing:
 2. write the cached table changes (store + changelog) and wait for the changelog writes;
 3. ack the batch's records in the order they were processed (offset order per partition).
 
+While a batch is flushed (its deliveries awaited), the next one is already processed: its
+records read the flushing batch's changes until they are in the table. One batch is in flight
+at a time — a full next batch waits for it — so the next batch's outputs are sent, its state
+written and its records acked only after the previous batch's, and acks stay in offset order.
+
 A crash before 2 leaves the state as it was before the batch: the redelivered batch computes
 the same outputs again (duplicates, absorbed downstream by key and revision). A crash between 2
 and 3 leaves the new state with its outputs already delivered: the redelivered records find
-their effect applied (idempotent by revision). The next batch waits for the flush, so at most
-one batch is open and acks stay in offset order.
+their effect applied (idempotent by revision).
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
@@ -89,7 +92,7 @@ class CachedTable(MutableMapping[str, Any]):
         self._batch = batch
 
     def __getitem__(self, key: str) -> Any:
-        write = self._batch.writes.get((self.name, _partition_of(current_event()), key))
+        write = self._batch.cached((self.name, _partition_of(current_event()), key))
         if write is None:
             return self.table[key]
         if write.value is _DELETED:
@@ -97,7 +100,7 @@ class CachedTable(MutableMapping[str, Any]):
         return write.value
 
     def get(self, key: str, default: Any = None) -> Any:
-        write = self._batch.writes.get((self.name, _partition_of(current_event()), key))
+        write = self._batch.cached((self.name, _partition_of(current_event()), key))
         if write is None:
             return self.table.get(key, default)
         return default if write.value is _DELETED else write.value
@@ -167,12 +170,15 @@ class CommitBatch:
         self.urgent_topics = urgent_topics
         self.await_changelog = await_changelog
         self.writes: dict[tuple[str, int, str], _Write] = {}
+        """Table changes of the open batch."""
+        self._sealed: dict[tuple[str, int, str], _Write] = {}
+        """Table changes of the batch being flushed (read until they are in the table)."""
         self._events: list[EventT[Any]] = []
         self._outputs: list[Encoded] = []
         self._futures: list[Any] = []
         self._changelog: list[Any] = []
-        self._started = 0.0
         self._flushing: asyncio.Future[None] | None = None
+        self._due = False
         self._timer: asyncio.TimerHandle | None = None
         self._idle_check: int | None = None
         self._added = 0
@@ -184,31 +190,35 @@ class CommitBatch:
     def __len__(self) -> int:
         return len(self._events)
 
+    def cached(self, slot: tuple[str, int, str]) -> _Write | None:
+        """The batch's pending change of a table key (open batch first), None if unchanged."""
+        write = self.writes.get(slot)
+        if write is None and self._sealed:
+            write = self._sealed.get(slot)
+        return write
+
     def changelog_written(self, future: Any) -> None:
         """A changelog write of the flush in progress (TrackedTable reports it)."""
         self._changelog.append(future)
 
     async def admitted(self) -> bool:
-        """Wait until no flush is running; False once the batch failed (stop consuming)."""
-        while self._flushing is not None:
-            await asyncio.shield(self._flushing)
+        """False once a flush failed (stop consuming)."""
         return self.failed is None
 
     async def add(
         self, event: EventT[Any], topic: str, encoded: list[Encoded], futures: list[Any]
     ) -> None:
         """Record ``event`` as processed with its outputs (and DLQ delivery ``futures``);
-        flush when the batch is full or ``topic`` is urgent."""
+        seal the batch when it is full or ``topic`` is urgent."""
         if not self._events:
-            self._started = time.monotonic()
             loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self.limits.max_ms / 1000, self._start_flush)
+            self._timer = loop.call_later(self.limits.max_ms / 1000, self._flush_due)
         self._events.append(event)
         self._outputs += encoded
         self._futures += futures
         self._added += 1
         if len(self._events) >= self.limits.max_records or topic in self.urgent_topics:
-            await self.flush()
+            await self._seal()
         else:
             self._watch_idle()
 
@@ -225,34 +235,51 @@ class CommitBatch:
 
         def check() -> None:
             seen, self._idle_check = self._idle_check, None
-            if not self._events or self._flushing is not None:
+            if not self._events:
                 return
             if seen == self._added:
-                self._start_flush()
+                self._flush_due()
             else:
                 self._watch_idle()
 
         loop.call_soon(second_turn)
 
-    def _start_flush(self) -> None:
-        if self._events and self._flushing is None:
-            self._flushing = asyncio.ensure_future(self._flush())
+    def _flush_due(self) -> None:
+        """The open batch should go now: at once, or when the flush in progress ends."""
+        if self._flushing is None:
+            self._start_flush()
+        else:
+            self._due = True
 
-    async def flush(self) -> None:
-        """Flush the open batch now (and wait for it)."""
-        while self._flushing is not None:
+    async def _seal(self) -> None:
+        """Wait for the flush in progress (one batch in flight), then start this one's (unless
+        it was started meanwhile)."""
+        while self._flushing is not None and self._events:
             await asyncio.shield(self._flushing)
         self._start_flush()
-        if self._flushing is not None:
+
+    def _start_flush(self) -> None:
+        if not self._events or self._flushing is not None or self.failed is not None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._due = False
+        batch = self._events, self._outputs, self._futures
+        self._events, self._outputs, self._futures = [], [], []
+        self._sealed, self.writes = self.writes, {}
+        self._flushing = asyncio.ensure_future(self._flush(*batch))
+
+    async def flush(self) -> None:
+        """Flush the open batch now and wait until it is acked."""
+        await self._seal()
+        while self._flushing is not None:
             await asyncio.shield(self._flushing)
 
-    async def _flush(self) -> None:
+    async def _flush(
+        self, events: list[EventT[Any]], outputs: list[Encoded], futures: list[Any]
+    ) -> None:
         try:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            events, outputs, futures = self._events, self._outputs, self._futures
-            self._events, self._outputs, self._futures = [], [], []
             sent = coalesce(outputs, self.state_topics)
             self.coalesced_away += len(outputs) - len(sent)
             try:
@@ -269,12 +296,14 @@ class CommitBatch:
             self.flushes += 1
             self.flushed_records += len(events)
         finally:
+            self._sealed = {}
             self._flushing = None
+        if self._due:
+            self._start_flush()
 
     def _write_tables(self) -> list[Any]:
-        writes, self.writes = self.writes, {}
         self._changelog = []
-        for (_, _, key), write in writes.items():
+        for (_, _, key), write in self._sealed.items():
             token = _current_event.set(None if write.event is None else weakref.ref(write.event))
             try:
                 if write.value is _DELETED:
