@@ -25,7 +25,7 @@ from tests.runtime.kafka_helpers import (
 )
 
 KEYS = ("a", "b", "c", "d", "e")
-RECORDS = 80
+RECORDS = 200  # 50 ms each in the crashing worker: faust commits (every 2.8 s) mid-stream
 
 
 async def _produce_all(settings: Settings, prefix: str) -> dict[str, list[int]]:
