@@ -137,6 +137,7 @@ CONSUMED = {  # stage → {Kafka topic its agents consume: partitions}
         "internal.resident.facts": 6,
         "std.disaster.area.alerts": 3,
         "renkei-evacuation-regions": 3,
+        "renkei-evacuation-alert-lane": 3,
     },
     "views": {
         "unified.resident": 6,
@@ -167,6 +168,7 @@ AGENTS = {  # stage → faust agent names
     ),
     "evacuation": (
         "evacuation.internal.resident.facts",
+        "evacuation.renkei-evacuation-alert-lane",
         "evacuation.renkei-evacuation-regions",
         "evacuation.std.disaster.area.alerts",
     ),
@@ -223,7 +225,7 @@ INTERNAL_TOPICS = {  # stage → {internal topic: partitions}
         "renkei-resident-household-views": 6,
     },
     "region": {"renkei-region-members": 3},
-    "evacuation": {"renkei-evacuation-regions": 3},
+    "evacuation": {"renkei-evacuation-regions": 3, "renkei-evacuation-alert-lane": 3},
     "views": {},
 }
 
@@ -249,6 +251,7 @@ DLQS = {  # stage → DLQ topics of the topics its agents consume
     ),
     "evacuation": (
         "dlq.internal.resident.facts",
+        "dlq.renkei-evacuation-alert-lane",
         "dlq.renkei-evacuation-regions",
         "dlq.std.disaster.area.alerts",
     ),

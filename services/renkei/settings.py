@@ -137,6 +137,22 @@ class Settings(BaseSettings):
             "three ports (6066-6069 by default)."
         ),
     )
+    stage_batch_max_records: int = Field(
+        default=500,
+        ge=1,
+        description=(
+            "Commit interval of the stage workers: a batch is delivered and acked after at "
+            "most this many records (table changes written once per key per batch)."
+        ),
+    )
+    stage_batch_max_ms: float = Field(
+        default=200.0,
+        gt=0,
+        description=(
+            "Commit interval of the stage workers: a batch is delivered and acked at most this "
+            "many milliseconds after its first record (sooner when the input goes idle)."
+        ),
+    )
     dlq_breaker_window_records: int = Field(
         default=1000, ge=1, description="DLQ breaker: how many recent records it looks at."
     )

@@ -33,6 +33,8 @@ class Throughput:
     name: str
     events: int
     seconds: float
+    cpu_s: float = 0.0
+    """CPU seconds of the process that moved the records (L1/L2: the bench itself)."""
 
     @property
     def per_second(self) -> float:
@@ -89,7 +91,12 @@ async def passthrough_windows(
         ends = await consumer.end_offsets(partitions)
         loop = _Loop(consumer, producer, target, transform, ends)
         await loop.run_for(warmup)
-        return [Throughput(name, *(await loop.run_for(duration))) for _ in range(windows)]
+        measured = []
+        for _ in range(windows):
+            cpu = time.process_time()
+            events, seconds = await loop.run_for(duration)
+            measured.append(Throughput(name, events, seconds, time.process_time() - cpu))
+        return measured
     finally:
         await consumer.stop()
         await producer.stop()

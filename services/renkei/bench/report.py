@@ -74,6 +74,9 @@ def table(results: dict[str, Any]) -> list[str]:
         runs = results.get("runs_detail", {}).get(name, [])
         shown = ", ".join(_fmt(v) for v in runs)
         lines.append(f"{name:<22}{_fmt(value):>12}  {unit}  [{shown}]")
+    for name in sorted(results):
+        if name.startswith("pipeline_cpu_ms_per_hop_") and results[name] is not None:
+            lines.append(f"{name:<22}{_fmt(results[name]):>12}  CPU ms per hop of this stage")
     if results.get("standardize_vs_l2_percent") is not None:
         lines.append(f"standardize = {results['standardize_vs_l2_percent']} % of L2")
     for warning in results.get("warnings", []):
@@ -84,11 +87,15 @@ def table(results: dict[str, Any]) -> list[str]:
 ROWS = (
     ("l1_events_per_s", "events/s"),
     ("l2_events_per_s", "events/s"),
+    ("l2_cpu_ms_per_1k", "CPU ms per 1k events (bench process)"),
     ("standardize_events_per_s", "events/s"),
     ("standardize_cpu_ms_per_1k", "CPU ms per 1k events"),
     ("pipeline_events_per_s", "events/s"),
     ("pipeline_span_s", "s"),
     ("pipeline_cpu_ms_per_1k", "CPU ms per 1k events (4 workers)"),
+    ("pipeline_hops_per_record", "consume → produce hops per department record"),
+    ("pipeline_cpu_ms_per_hop", "CPU ms per record-hop (4 workers)"),
+    ("pipeline_hop_cpu_vs_l2", "× L2's CPU per record"),
     ("freshness_p50_ms", "ms"),
     ("freshness_p99_ms", "ms"),
     ("evacuation_list_p50_ms", "ms"),
@@ -99,4 +106,6 @@ ROWS = (
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"
+    if abs(value) < 1:
+        return f"{value:.3f}"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"

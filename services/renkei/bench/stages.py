@@ -147,6 +147,26 @@ async def pipeline_drain(
     return Window(Throughput("pipeline", inputs, span), False, used, pool.cpu_by_stage())
 
 
+async def record_hops(
+    settings: Settings, prefix: str, consumed: dict[str, list[str]]
+) -> dict[str, int]:
+    """Records each stage consumed (its input and internal topics' end offsets under
+    ``prefix``, fresh topics per run): one consume → produce hop per record."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    hops = {}
+    for stage, topics in consumed.items():
+        # workers of another checkout (--worker-python) may not create every topic listed
+        names = [prefix + t for t in topics if prefix + t in existing]
+        async with _OffsetProbe(settings, names) as probe:
+            hops[stage] = await probe.total() if names else 0
+    return hops
+
+
 class _OffsetProbe:
     """Sum of the end offsets of some topics (cheap to poll)."""
 
@@ -210,7 +230,15 @@ async def _timestamp_span(
     consumer = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
     await consumer.start()
     try:
-        ends = await consumer.end_offsets(partitions)
+        for attempt in range(1, 6):  # a busy broker can miss one deadline; not five
+            try:
+                ends = await consumer.end_offsets(partitions)
+                break
+            except KafkaError as exc:
+                if attempt == 5:
+                    raise
+                log.warning("end offsets not available (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(2.0)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         first, last = float("inf"), 0.0

@@ -24,6 +24,7 @@ from renkei.bench.stages import (
     fill_load,
     pipeline_drain,
     prepare_prefixed,
+    record_hops,
     renamed,
     standardize_windows,
 )
@@ -109,6 +110,8 @@ def _summary(runs: dict[str, list[float | None]]) -> dict[str, Any]:
         out.setdefault("spread_percent", {})[name] = spread_percent(known)
     std, l2 = out.get("standardize_events_per_s"), out.get("l2_events_per_s")
     out["standardize_vs_l2_percent"] = round(100 * std / l2, 1) if std and l2 else None
+    hop, l2_cpu = out.get("pipeline_cpu_ms_per_hop"), out.get("l2_cpu_ms_per_1k")
+    out["pipeline_hop_cpu_vs_l2"] = round(1000 * hop / l2_cpu, 1) if hop and l2_cpu else None
     return out
 
 
@@ -139,6 +142,9 @@ async def _baselines(
             name=name.upper(),
         )
         out[f"{name}_events_per_s"] = [t.per_second for t in measured]
+        out[f"{name}_cpu_ms_per_1k"] = [
+            1e6 * t.cpu_s / t.events if t.events else None for t in measured
+        ]
         echo(f"  {', '.join(f'{t.per_second:,.0f}/s' for t in measured)}")
     if not opts.keep_topics:
         await delete_prefixed(settings, prefix)
@@ -195,15 +201,23 @@ async def _pipelines(
     out: dict[str, list[float | None]] = {}
     warnings: list[str] = []
     for number in range(1, opts.runs + 1):
-        drain, samples = await _pipeline_run(settings, catalogue, opts, workload, echo)
+        drain, hops, samples = await _pipeline_run(settings, catalogue, opts, workload, echo)
         throughput, span = drain.throughput, drain.throughput.seconds
+        total_hops = sum(hops.values())
+        by_stage = drain.cpu_by_stage or {}
         figures = {
             "pipeline_events_per_s": throughput.per_second,
             "pipeline_span_s": span,
             "pipeline_cpu_ms_per_1k": drain.cpu_ms_per_1k,
+            "pipeline_hops_per_record": total_hops / throughput.events
+            if throughput.events
+            else None,
+            "pipeline_cpu_ms_per_hop": 1000 * drain.cpu_s / total_hops if total_hops else None,
+            **{f"pipeline_cpu_s_{stage}": seconds for stage, seconds in by_stage.items()},
             **{
-                f"pipeline_cpu_s_{stage}": seconds
-                for stage, seconds in (drain.cpu_by_stage or {}).items()
+                f"pipeline_cpu_ms_per_hop_{stage}": 1000 * by_stage[stage] / n if n else None
+                for stage, n in hops.items()
+                if stage in by_stage
             },
             "freshness_p50_ms": percentile(samples.freshness_ms, 50) if samples else None,
             "freshness_p99_ms": percentile(samples.freshness_ms, 99) if samples else None,
@@ -239,9 +253,21 @@ def _sample_warnings(number: int, samples: LatencySamples) -> list[str]:
     return []
 
 
+def consumed_topics(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Per pipeline stage, the topics it consumes (contract names): catalogue inputs and its
+    own internal topics (the household loop, the re-keyed facts)."""
+    return {
+        name: [
+            *STAGES[name].contract_inputs(catalogue),
+            *(STAGES[name].internal_topic(suffix) for suffix in STAGES[name].internal_topics),
+        ]
+        for name in PIPELINE
+    }
+
+
 async def _pipeline_run(
     settings: Settings, catalogue: Catalogue, opts: BenchOptions, workload: Workload, echo: Echo
-) -> tuple[Window, LatencySamples | None]:
+) -> tuple[Window, dict[str, int], LatencySamples | None]:
     prefix = f"bench-{uuid.uuid4().hex[:8]}."
     await prepare_prefixed(settings, catalogue, prefix)
     inputs = await fill_load(settings, workload.load, prefix)
@@ -249,6 +275,7 @@ async def _pipeline_run(
     try:
         pool.start_all(PIPELINE)
         drain = await pipeline_drain(settings, pool, PIPELINE_OUTPUTS, inputs, quiet_s=8.0)
+        hops = await record_hops(settings, prefix, consumed_topics(catalogue))
         samples = None
         if "latency" in opts.only:
             samples = await latency_window(
@@ -260,7 +287,7 @@ async def _pipeline_run(
                 rate=opts.rate,
                 alert_every=opts.alert_every,
             )
-        return drain, samples
+        return drain, hops, samples
     finally:
         pool.stop_all()
         pool.remove_home()

@@ -84,6 +84,13 @@ class StageSpec:
     """Suffix → partitions of the stage's internal JSON topics ``renkei-<stage>-<suffix>``."""
     store: str = "rocksdb://"
     """Default table store (``memory://`` for a stage that keeps no table)."""
+    state_outputs: tuple[str, ...] = ()
+    """Outputs whose record per key carries the whole state (the latest value wins): a
+    commit-interval batch sends only the last record per key of these. Every other output is
+    event-valued and sent record by record (runtime/batch.py)."""
+    urgent_inputs: tuple[str, ...] = ()
+    """Inputs (contract names) whose records end the open batch at once: a lane that must not
+    wait for the batch interval (docs/design/streaming-core.md, Lanes)."""
 
     def group(self, prefix: str = "") -> str:
         """Consumer group and faust app id: ``renkei-<name>`` (after a test prefix)."""
@@ -174,6 +181,7 @@ _SPECS = (
             "std.welfare.care.certifications",
         ),
         outputs=("unified.resident", RESIDENT_FACTS),
+        state_outputs=("unified.resident",),
         tables={"residents": RESIDENT_PARTITIONS, "households": RESIDENT_PARTITIONS},
         internal_topics={
             "household-members": RESIDENT_PARTITIONS,
@@ -187,6 +195,7 @@ _SPECS = (
         web_port_offset=2,
         inputs=(RESIDENT_FACTS, "std.economy.region.indicators"),
         outputs=("unified.region",),
+        state_outputs=("unified.region",),
         tables={"routing": RESIDENT_PARTITIONS, "regions": REGION_PARTITIONS},
         internal_topics={"members": REGION_PARTITIONS},
     ),
@@ -202,7 +211,8 @@ _SPECS = (
             "alerts": ALERT_PARTITIONS,
             "regions": REGION_PARTITIONS,
         },
-        internal_topics={"regions": REGION_PARTITIONS},
+        internal_topics={"regions": REGION_PARTITIONS, "alert-lane": REGION_PARTITIONS},
+        urgent_inputs=("std.disaster.area.alerts", "renkei-evacuation-alert-lane"),
     ),
     StageSpec(
         name="views",

@@ -1,10 +1,12 @@
-"""The faust agent around a StageProcessor: loop, process, ack when delivered.
+"""The faust agent around a StageProcessor: loop, process into the batch, ack when delivered.
 
 faust acks an event when the agent moves past it — also when the agent raises, which would
 commit a record that was never processed. The adapter therefore reads a manual-ack stream
-(``stream.noack()``) and acks an event only once the broker acknowledged every record produced
-for it (its outputs or its DLQ record). A commit then never covers a record whose output could
-still be lost, and a record the worker failed on stays uncommitted for the next run.
+(``stream.noack()``) and hands each event to the stage's commit-interval batch
+(runtime/batch.py), which acks it only once the broker acknowledged every record produced for
+its batch (outputs, DLQ records, table changelog writes). A commit then never covers a record
+whose output could still be lost, and a record the worker failed on stays uncommitted for the
+next run.
 
 Acks are given in offset order per partition: an event whose outputs are delivered waits for
 the earlier events of its partition. faust commits the highest acked offset of the first run
@@ -25,6 +27,7 @@ from typing import Any
 
 from faust.types import EventT, StreamT
 
+from renkei.runtime.batch import CommitBatch
 from renkei.runtime.records import SourceRecord
 from renkei.runtime.stage import StageProcessor
 
@@ -102,33 +105,40 @@ class DeliveryAcker:
                 self._on_message_out(message.tp, message.offset, message)
 
 
-def stage_agent(
-    processor: StageProcessor, contract_topic: str, acker: DeliveryAcker, fail: Fail
+def source_record(event: EventT[Any], contract_topic: str) -> SourceRecord:
+    """The consumed message of ``event`` as a step sees it."""
+    message: Any = event.message
+    return SourceRecord(
+        topic=message.topic,
+        contract_topic=contract_topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=tuple(message.headers or ()),
+        timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None,
+    )
+
+
+def batch_agent(
+    processor: StageProcessor, contract_topic: str, batch: CommitBatch, fail: Fail
 ) -> Callable[[StreamT[Any]], Awaitable[None]]:
-    """The agent function for one input topic (register with concurrency=1)."""
+    """The agent function for one input topic on the commit-interval loop (runtime/batch.py;
+    register with concurrency=1). Its records are acked by the batch, after delivery."""
 
     async def consume(stream: StreamT[Any]) -> None:
         # manual acks (see the module docstring); StreamT's stubs lack noack()
         async for event in stream.noack().events():  # type: ignore[attr-defined]
-            message = event.message
-            record = SourceRecord(
-                topic=message.topic,
-                contract_topic=contract_topic,
-                partition=message.partition,
-                offset=message.offset,
-                key=message.key,
-                value=message.value,
-                headers=tuple(message.headers or ()),
-                timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None,
-            )
-            if acker.failed is not None:
-                return  # a delivery failed: stopping; leave this record unacked
+            if not await batch.admitted():
+                return  # a flush failed: stopping; leave this record unacked
             try:
-                futures = await processor.process(record)
+                encoded, futures = await processor.process_deferred(
+                    source_record(event, contract_topic)
+                )
             except Exception as exc:
                 await fail(exc)
                 return
-            acker.ack_when_delivered(event, futures)
+            await batch.add(event, contract_topic, encoded, futures)
 
     consume.__name__ = consume.__qualname__ = f"consume_{contract_topic}"
     return consume

@@ -45,6 +45,9 @@ class Stage:
 
 DATASCHEMA_HEADER = "ce_dataschema"
 
+Encoded = tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]
+"""An encoded output: (Kafka topic, key, value, headers)."""
+
 
 class StageProcessor:
     """Processes one record at a time; returns the delivery futures of what it sent."""
@@ -94,6 +97,20 @@ class StageProcessor:
         else:
             return await self._send_all(encoded)
         return [await self._router.route(kept, rejection)]
+
+    async def process_deferred(self, record: SourceRecord) -> tuple[list[Encoded], list[Any]]:
+        """Decode, step and encode ``record``; (outputs to send, DLQ delivery futures).
+
+        The commit-interval loop (runtime/batch.py) sends the outputs itself, after the
+        batch; a record routed to the DLQ is sent at once. Raises as :meth:`process` does."""
+        self.metrics.record_in(record.contract_topic)
+        try:
+            encoded = await self._transform(record)
+        except _Rejected as rejected:
+            kept = rejected.kept or record
+            return [], [await self._router.route(kept, rejected.rejection)]
+        self._router.record_success()
+        return encoded, []
 
     async def _send_all(
         self, encoded: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]

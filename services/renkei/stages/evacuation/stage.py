@@ -62,10 +62,14 @@ def build_evacuation(
        whatever the level);
     3. tables: ``routing`` (resident_key; 6), ``alerts`` (alert_id in its area's partition; 3),
        ``regions`` (candidates, alerts, lists, heads, per-partition municipality index; 3);
-    4. internal topic ``renkei-evacuation-regions`` (key region, 3): routed facts, alerts per
-       targeted region, whole-municipality alerts broadcast to every partition;
-    5. handlers: facts → routing → regions topic; alerts → alert routing → regions topic;
-       regions topic → regions table → lists whose content changed;
+    4. internal topics (key region, 3, co-partitioned with the regions table):
+       ``renkei-evacuation-regions``: routed facts; ``renkei-evacuation-alert-lane``: alerts per
+       targeted region, whole-municipality alerts broadcast to every partition — the alert
+       lane, so an alert never queues behind the facts of a bulk load (an alert record also
+       ends the open batch at once: ``urgent_inputs`` in the stage registry);
+    5. handlers: facts → routing → regions topic; alerts → alert routing → alert lane;
+       regions topic and alert lane → regions table (its current candidates) → lists whose
+       content changed (a list is re-issued when later facts change it);
     6. audit: every disaster-mode list sent writes ``evacuation.released`` (renkei.audit).
     """
     stage = StageBuilder.create(
@@ -80,6 +84,7 @@ def build_evacuation(
     alerts = stage.table("alerts")
     regions = stage.table("regions")
     topic = stage.internal_topic("regions")
+    lane = stage.internal_topic("alert-lane")
     region_partitions = stage.spec.internal_topics["regions"]
 
     def on_facts(_: SourceRecord, facts: Any) -> list[Output]:
@@ -88,7 +93,7 @@ def build_evacuation(
     def on_alert(_: SourceRecord, alert: Any) -> list[Output]:
         sends = evacuation_flow.handle_alert(alerts, alert, region_partitions)
         return [
-            internal(topic, key if p is None else broadcast_key(key, p, region_partitions), m)
+            internal(lane, key if p is None else broadcast_key(key, p, region_partitions), m)
             for key, p, m in sends
         ]
 
@@ -106,6 +111,7 @@ def build_evacuation(
     stage.on(facts_topic, on_facts)
     stage.on(alerts_topic, on_alert)
     stage.on(topic, on_region_message)
+    stage.on(lane, on_region_message)
     app = stage.build()
 
     async def audit_mode_switch() -> None:

@@ -10,10 +10,11 @@ postal master data into a ``StdAddress``. Everything else is checked and copied.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from renkei.normalize.addresses import standardize_address
+from renkei.normalize.addresses import StdAddress, standardize_address
 from renkei.normalize.codes import normalize_sex, parse_relationship
 from renkei.normalize.dates import parse_date
 from renkei.normalize.errors import StandardizationError
@@ -36,11 +37,21 @@ NAMESPACE: Final = "jp.renkei.std.registry"
 _SEX_CODES: Final = {"1": "male", "2": "female", "9": "unknown", "0": "unknown"}
 
 
+ADDRESS_CACHE_SIZE = 65_536
+"""Distinct (address text, postal code) pairs remembered per standardizer (~1 kB each)."""
+
+
 class RegistryStandardizer:
     """Standardizes resident events; ``index`` is the postal master data (None: the default)."""
 
     def __init__(self, index: AddressIndex | None = None) -> None:
         self._index = index
+        # One resolution per distinct (text, postal code): a city's records repeat a few
+        # thousand addresses (households, re-sent profiles), and resolution is half of the
+        # step's time. StdAddress is frozen; errors are not cached (rare, and re-raised fresh).
+        # The cache lives with this standardizer and its index: a new index, a new cache.
+        self._resolve = functools.lru_cache(maxsize=ADDRESS_CACHE_SIZE)(self._resolve_address)
+
         self._branches: dict[str, Callable[[Mapping[str, Any], Corrections], dict[str, Any]]] = {
             "moved_in": self._moved_in,
             "moved_out": self._moved_out,
@@ -52,6 +63,11 @@ class RegistryStandardizer:
             "protection_set": _copy,
             "protection_lifted": _copy,
         }
+
+    def _resolve_address(self, text: str, postal: str | None) -> StdAddress:
+        if self._index is None:
+            return standardize_address(text, postal)
+        return standardize_address(text, postal, index=self._index)
 
     def __call__(self, value: Mapping[str, Any], fixes: Corrections) -> dict[str, Any]:
         out = dict(value)
@@ -122,10 +138,7 @@ class RegistryStandardizer:
             raise StandardizationError(f"{path}.address_text", "empty")
         postal = postal_code(f"{path}.postal_code", a["postal_code"], fixes)
         try:
-            if self._index is None:
-                std = standardize_address(text, postal)
-            else:
-                std = standardize_address(text, postal, index=self._index)
+            std = self._resolve(text, postal)
         except StandardizationError as exc:
             leaf = "postal_code" if "postal" in exc.field else "address_text"
             raise exc.at(f"{path}.{leaf}") from None
