@@ -91,6 +91,13 @@ def stack() -> None:
     "passwords under $RENKEI_HOME/secrets (also: RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL). "
     "Use a RENKEI_HOME and ports of its own.",
 )
+@click.option(
+    "--cdc",
+    is_flag=True,
+    help="Also run change data capture: a department database (PostgreSQL from Debian's "
+    "packages, port RENKEI_CDC_DATABASE_PORT) and Kafka Connect with Debezium's PostgreSQL "
+    "connector (RENKEI_CONNECT_URL); docs/cdc-input.md.",
+)
 @click.pass_context
 def up(
     ctx: click.Context,
@@ -98,6 +105,7 @@ def up(
     registry_java: Path | None,
     timeout: float,
     secure: bool | None,
+    cdc: bool,
 ) -> None:
     """Fetch and start Kafka and the registry; servers already running are left alone.
 
@@ -115,6 +123,7 @@ def up(
             kafka_timeout=timeout,
             registry_timeout=timeout,
             secure=secure,
+            cdc=cdc,
         )
     except StackError as exc:
         raise click.ClickException(str(exc)) from exc

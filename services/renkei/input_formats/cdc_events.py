@@ -96,7 +96,8 @@ class CdcEventBuilder:
                 "UPDATE without the old row: set REPLICA IDENTITY FULL on the table",
                 after,
             )
-        key_column = self.mapping.fields[self.key_field].column
+        key_spec = self.mapping.fields.get(self.key_field)
+        key_column = key_spec.column if key_spec else None
         if key_column and before.get(key_column) != after.get(key_column):
             return self._refuse(
                 change, self.key_field, "the resident key of a row changed: not a 異動", after
@@ -147,6 +148,8 @@ class CdcEventBuilder:
             for name in set(new_detail.get(part) or {}) | set(old_detail.get(part) or {})
             if (new_detail.get(part) or {}).get(name) != (old_detail.get(part) or {}).get(name)
         )
+        # a correction's effective date is the corrected 異動's (the schema's rule)
+        value = {**value, "effective_date": old.get("effective_date", value["effective_date"])}
         detail: dict[str, Any] = {
             "supersedes_event_id": self._event_id(before_row),
             "corrected_fields": fields,
