@@ -28,7 +28,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from renkei.contracts.dlq import SOURCE_POSITION_HEADER
+from renkei.contracts.dlq import SOURCE_POSITION_HEADER, SOURCE_TRANSACTION_HEADER
 from renkei.errors import InvalidRecord, StackError
 from renkei.input_formats.cdc_connector import CdcTopics
 from renkei.input_formats.cdc_events import CdcEventBuilder, MappedChange
@@ -176,6 +176,9 @@ class CdcAdapter:
             key = {k: v for k, v in (mapped.value or {}).items() if k == self.spec.key_field}
             return MappedChange("rejected", mapped.change, key or None, tuple(exc.reasons))
         record.headers.append((SOURCE_POSITION_HEADER, mapped.change.position.encode()))
+        if mapped.change.transaction_id:
+            transaction = mapped.change.transaction_id.encode()
+            record.headers.append((SOURCE_TRANSACTION_HEADER, transaction))
         self.stats.published += 1
         return await publisher.send(record)
 
