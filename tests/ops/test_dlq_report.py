@@ -100,7 +100,7 @@ def test_the_department_is_found_in_the_agreements() -> None:
     agreements = load_agreements(Settings().agreements_dir)
     assert department_topics(agreements, "市民課") == ["registry.resident.events"]
     assert department_topics(agreements, "dept-registry") == ["registry.resident.events"]
-    with pytest.raises(ConfigurationError, match="known: .*市民課"):
+    with pytest.raises(ConfigurationError, match=r"known: .*市民課"):
         department_topics(agreements, "総務課")
     result = CliRunner().invoke(cli, ["dlq", "report", "--department", "総務課"])
     assert result.exit_code == 2 and "no provider agreement" in result.output
