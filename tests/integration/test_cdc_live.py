@@ -32,7 +32,7 @@ from renkei.settings import Settings
 from renkei.stack import ensure_stack_up
 from renkei.stack.layout import StackLayout
 from renkei.stack.postgres_server import prepare_department_database, psql
-from tests.integration.independent_client import read_all
+from tests.integration.independent_client import end_offsets, read_all
 from tests.runtime.kafka_helpers import WorkerProcess, read_until, wait_for_topic
 
 pytestmark = pytest.mark.kafka
@@ -177,6 +177,8 @@ def test_row_changes_reach_unified_resident_and_rejects_reach_the_department(
         asyncio.run(
             read_until(settings, f"{prefix}dlq.{REG}", lambda records: len(records) >= 2, 60)
         )
+        # nothing else was published (the snapshot row, the unmapped UPDATE, the DELETE)
+        assert end_offsets(settings, prefix + REG, 6) == 4
         report = tmp_path / "rejects.csv"
         _ok(cli_env, "dlq", "report", "--department", "市民課", "--encoding", "cp932",
             "-o", str(report))  # fmt: skip
@@ -202,8 +204,6 @@ def test_row_changes_reach_unified_resident_and_rejects_reach_the_department(
 
 def _moved(settings: Settings, topic: str) -> dict[str, dict[str, Any]] | None:
     """The latest unified.resident record per key, once HEAD's 転居 is in it."""
-    from tests.integration.independent_client import end_offsets
-
     total = end_offsets(settings, topic, 6)
     latest: dict[str, dict[str, Any]] = {}
     for record in read_all(settings, topic, total, timeout=30):

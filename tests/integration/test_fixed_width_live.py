@@ -53,7 +53,9 @@ def test_two_fixed_width_exports_become_change_events_on_the_broker(
     new = tmp_path / "zenken_20261001.dat"
     old.write_bytes(_export(resident(STAYS), resident(MOVES), resident(LEAVES)))
     broken = bytearray(record(ZENKEN_FIXED, resident(BROKEN)))
-    broken[34] = 0x82  # the family name's last byte: the lead byte of a 全角 character
+    # the family name's last two bytes: a space and the lead byte of a 全角 character whose
+    # second byte would be the next column's (the layout and the export disagree)
+    broken[33:35] = b" \x82"
     new.write_bytes(
         _export(
             resident(STAYS),

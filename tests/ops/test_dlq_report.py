@@ -104,3 +104,12 @@ def test_the_department_is_found_in_the_agreements() -> None:
         department_topics(agreements, "総務課")
     result = CliRunner().invoke(cli, ["dlq", "report", "--department", "総務課"])
     assert result.exit_code == 2 and "no provider agreement" in result.output
+
+
+def test_a_reason_holding_a_semicolon_stays_one_problem() -> None:
+    detail = "(column 氏, bytes 16-35): bad; check the layout; effective_date: not a date"
+    entry = _entry(b"k", {"renkei.dlq.detail": detail})
+    assert [(r.field, r.reason) for r in reject_rows(entry)] == [
+        ("(column 氏, bytes 16-35)", "bad; check the layout"),
+        ("effective_date", "not a date"),
+    ]

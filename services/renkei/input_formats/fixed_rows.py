@@ -71,7 +71,7 @@ def read_column(raw: bytes, column: FixedColumn, encoding: str) -> str:
             else "check the export's character encoding and the layout's offsets"
         )
         raise ColumnError(
-            f"not valid {encoding.upper()} at byte {column.start + exc.start}; {hint}"
+            f"not valid {encoding.upper()} at byte {column.start + exc.start} ({hint})"
         ) from exc
     return text.rstrip(_PADDING).strip(" ")
 

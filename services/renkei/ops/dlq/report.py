@@ -93,14 +93,21 @@ def _key(entry: DlqEntry) -> str:
 
 
 def _problems(detail: str) -> list[tuple[str, str]]:
-    """``path: reason; path: reason`` → pairs (a detail without a path is one ``("", text)``)."""
-    pairs = []
-    for part in (p.strip() for p in detail.split("; ")):
-        if not part:
-            continue
+    """``path: reason; path: reason`` → pairs. A part that does not start with a path belongs
+    to the reason before it (a reason may hold "; "); a detail without any path is one
+    ``("", text)``."""
+    pairs: list[tuple[str, str]] = []
+    for part in detail.split("; "):
         path, sep, reason = part.partition(": ")
-        a_path = " " not in path or (path.startswith("(") and path.endswith(")"))
-        pairs.append((path, reason) if sep and path and a_path else ("", part))
+        a_path = bool(sep and path) and (
+            " " not in path or (path.startswith("(") and path.endswith(")"))
+        )
+        if a_path:
+            pairs.append((path, reason))
+        elif pairs:
+            pairs[-1] = (pairs[-1][0], f"{pairs[-1][1]}; {part}")
+        elif part.strip():
+            pairs.append(("", part))
     return pairs or [("", "")]
 
 
