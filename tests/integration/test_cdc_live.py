@@ -183,7 +183,7 @@ def test_row_changes_reach_unified_resident_and_rejects_reach_the_department(
         _ok(cli_env, "dlq", "report", "--department", "市民課", "--encoding", "cp932",
             "-o", str(report))  # fmt: skip
         rows = list(csv.reader(io.StringIO(report.read_bytes().decode("cp932"))))[1:]
-        refused = {(row[2], row[4].split(":")[0]) for row in rows}
+        refused = {(row[2], row[4]) for row in rows}
         assert any(key == DELETED and "DELETE is not a 異動" in why for key, why in refused), rows
         assert any(key == WIFE and "no new 異動" in why for key, why in refused), rows
         assert all(row[1].startswith("public.jumin_kiroku lsn ") for row in rows)

@@ -34,7 +34,7 @@ line 12``, ``jumin.public.jumin lsn 0/1A2B3C8``), value-free. A stage's DLQ keep
 headers, so the department's reject report can name the line or log position it came from."""
 SOURCE_TRANSACTION_HEADER = "renkei.source.transaction"
 """Header of an event captured from a database: the id of the database transaction it came from
-(Debezium's ``<txId>:<lsn>``); the events of one transaction carry the same value."""
+(PostgreSQL's txId); the events of one transaction carry the same value."""
 
 
 def dlq_headers(

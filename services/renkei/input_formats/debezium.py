@@ -93,7 +93,7 @@ def parse_change(value: bytes) -> ChangeEvent:
         before=_cells(payload.get("before"), columns),
         after=_cells(payload.get("after"), columns),
         lsn=int(source.get("lsn") or 0),
-        transaction_id=str(transaction["id"]) if transaction.get("id") else None,
+        transaction_id=transaction_key(str(transaction["id"])) if transaction.get("id") else None,
         committed_ms=int(source.get("ts_ms") or payload.get("ts_ms") or 0),
     )
 
@@ -108,7 +108,16 @@ def parse_marker(value: bytes) -> TransactionMarker:
         str(item["data_collection"]): int(item["event_count"])
         for item in payload.get("data_collections") or []
     }
-    return TransactionMarker(str(payload["status"]), str(payload["id"]), counts)
+    return TransactionMarker(str(payload["status"]), transaction_key(str(payload["id"])), counts)
+
+
+def transaction_key(debezium_id: str) -> str:
+    """The database transaction of a Debezium PostgreSQL transaction id ``<txId>:<lsn>``.
+
+    The LSN part differs between the BEGIN marker, each change and the END marker of one
+    transaction (seen with 3.6.1 on PostgreSQL 15: BEGIN ``752:30977128``, the changes
+    ``752:30977128`` and ``752:30977496``, END ``752:30977904``): only the txId names it."""
+    return debezium_id.partition(":")[0]
 
 
 def _column_types(schema: dict[str, Any]) -> dict[str, str]:
