@@ -22,11 +22,18 @@ from typing import Final
 from renkei.agreements.model import Agreement
 from renkei.contracts.dlq import HEADER_PREFIX, SOURCE_POSITION_HEADER
 from renkei.contracts.names import TopicNames
-from renkei.errors import ConfigurationError
+from renkei.errors import ConfigurationError, RenkeiError
 from renkei.identifiers.mynumber import looks_like_my_number
 from renkei.ops.dlq.entries import MASK, DlqEntry, mask_text
 from renkei.ops.dlq.kafka import DlqReader
 from renkei.settings import Settings
+
+TOPIC_AUTHORIZATION_FAILED: Final = 29
+
+
+class AccessRefused(RenkeiError):
+    """The broker refuses this user the DLQ topic (another department's rejects)."""
+
 
 COLUMNS: Final = (
     "却下日時 rejected_at",
@@ -141,7 +148,16 @@ async def collect_rejects(
     rows: list[RejectRow] = []
     records = 0
     async with DlqReader(settings) as reader:
-        existing = [dlq for dlq in dlqs if await reader.partitions(dlq)]
+        existing = []
+        for dlq in dlqs:
+            partitions, code = await reader.describe(dlq)
+            if code == TOPIC_AUTHORIZATION_FAILED:
+                raise AccessRefused(
+                    f"{settings.kafka_sasl_username or 'this user'} may not read {dlq}: a "
+                    "department reads only the rejects of the topics its agreement provides"
+                )
+            if partitions:
+                existing.append(dlq)
         async with aclosing(reader.scan_topics(existing)) as batches:
             async for batch in batches:
                 for entry in batch:
