@@ -33,7 +33,7 @@ from renkei.stack import ensure_stack_up
 from renkei.stack.layout import StackLayout
 from renkei.stack.postgres_server import prepare_department_database, psql
 from tests.integration.independent_client import end_offsets, read_all
-from tests.runtime.kafka_helpers import WorkerProcess, read_until, wait_for_topic
+from tests.runtime.kafka_helpers import WorkerProcess, produce, read_until, wait_for_topic
 
 pytestmark = pytest.mark.kafka
 REPO = Path(__file__).resolve().parents[2]
@@ -142,6 +142,7 @@ def test_row_changes_reach_unified_resident_and_rejects_reach_the_department(
         sql(f"INSERT INTO jumin_kiroku ({COLUMNS}) VALUES "
             f"{_values(DELETED, '転入', '2026-10-02', '次郎', '世帯主')};")  # fmt: skip
         sql(f"DELETE FROM jumin_kiroku WHERE atena_no = '{DELETED}';")
+        asyncio.run(produce(settings, changes, [(b"x", b"not a change event", [], 0)]))
 
         # the department events, read by an independent client
         events = read_all(settings, prefix + REG, expected=4, timeout=120)
@@ -175,7 +176,7 @@ def test_row_changes_reach_unified_resident_and_rejects_reach_the_department(
 
         # what was refused reaches the department, by position and key, without values
         asyncio.run(
-            read_until(settings, f"{prefix}dlq.{REG}", lambda records: len(records) >= 2, 60)
+            read_until(settings, f"{prefix}dlq.{REG}", lambda records: len(records) >= 3, 60)
         )
         # nothing else was published (the snapshot row, the unmapped UPDATE, the DELETE)
         assert end_offsets(settings, prefix + REG, 6) == 4
@@ -186,7 +187,10 @@ def test_row_changes_reach_unified_resident_and_rejects_reach_the_department(
         refused = {(row[2], row[4]) for row in rows}
         assert any(key == DELETED and "DELETE is not a 異動" in why for key, why in refused), rows
         assert any(key == WIFE and "no new 異動" in why for key, why in refused), rows
-        assert all(row[1].startswith("public.jumin_kiroku lsn ") for row in rows)
+        garbage = [row for row in rows if row[1].startswith(changes)]
+        assert [(row[3], row[4]) for row in garbage] == [("(record)", "not a JSON change event")]
+        others = [row for row in rows if row not in garbage]
+        assert all(row[1].startswith("public.jumin_kiroku lsn ") for row in others), rows
         assert "髙橋" not in report.read_bytes().decode("cp932")
     finally:
         if adapter is not None:

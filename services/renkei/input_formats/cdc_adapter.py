@@ -11,6 +11,9 @@ Phases of :func:`run_adapter`:
    refused changes to ``dlq.<topic>`` with that position as their origin;
 4. once the broker acknowledged all of it, commit the positions before what is still held.
 
+A record of those topics that is no Debezium event (another producer, garbage) is not dropped:
+it goes to ``dlq.<topic>`` with its topic, partition and offset as origin (no value kept).
+
 A crash between 3 and 4 re-sends the transaction's events under the same ids (the stages
 ignore repeats). Statistics go to the log and to :class:`AdapterStats`.
 """
@@ -89,6 +92,8 @@ class CdcAdapter:
         self.events = CdcEventBuilder(mapping, builder)
         self.grouper = TransactionGrouper(mapping.cdc.table)
         self.stats = AdapterStats()
+        self._unreadable: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        """(origin, problems) of records read that are no Debezium event: sent to the DLQ."""
         self.consumer = AIOKafkaConsumer(
             **kafka_client_options(settings),
             group_id=group,
@@ -117,7 +122,7 @@ class CdcAdapter:
                     fetched = await self.consumer.getmany(timeout_ms=500, max_records=1000)
                     self._take(fetched)
                     done = list(self.grouper.ready())
-                    if done:
+                    if done or self._unreadable:
                         await self._publish(publisher, done)
                         on_batch(self.stats)
                     if done or fetched:
@@ -137,13 +142,16 @@ class CdcAdapter:
                         self.grouper.add_change(message.offset, parse_change(message.value))
                 except InvalidRecord as exc:
                     self.stats.unreadable += 1
-                    log.error(
-                        "%s [%d] @%d: %s", tp.topic, tp.partition, message.offset, exc.reasons
-                    )
+                    origin = f"{tp.topic} [{tp.partition}] @{message.offset}"
+                    log.error("%s: %s", origin, exc.reasons)
+                    self._unreadable.append((origin, tuple(exc.reasons)))
 
     async def _publish(self, publisher: Publisher, done: list[PendingTransaction]) -> None:
         topic = self.spec.topic
         futures: list[asyncio.Future[Any]] = []
+        for origin, problems in self._unreadable:  # kept, never silently dropped
+            futures.append(await publisher.dead_letter(topic, None, problems, origin=origin))
+        self._unreadable.clear()
         for transaction in done:
             self.stats.transactions += 1
             for change in transaction.events:
