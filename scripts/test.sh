@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 scripts/system-deps.sh
+# The stack's department database on a port of its own: a PostgreSQL installed from Debian's
+# package may already run its default cluster on 5432.
+export RENKEI_CDC_DATABASE_PORT=${RENKEI_CDC_DATABASE_PORT:-55432}
 echo "==> starting the local stack (renkei stack up --cdc)"
 .venv/bin/renkei stack up --cdc
 echo "==> ruff"

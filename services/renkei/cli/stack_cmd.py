@@ -58,7 +58,8 @@ def format_status(status: StackStatus) -> list[str]:
 
 @click.group("stack")
 def stack() -> None:
-    """Run a local Kafka broker and Apicurio Registry (fetched from Maven Central)."""
+    """Run a local Kafka broker and Apicurio Registry (fetched from Maven Central); with
+    `up --cdc` also PostgreSQL and Kafka Connect with Debezium (change data capture)."""
 
 
 @stack.command("up", short_help="Fetch and start Kafka and the registry (idempotent).")
@@ -162,7 +163,7 @@ def down(ctx: click.Context, wipe: bool) -> None:
     click.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing'}")
 
 
-@stack.command("status", short_help="Show both servers; exit 1 if one is down.")
+@stack.command("status", short_help="Show the servers; exit 1 if one is down.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:

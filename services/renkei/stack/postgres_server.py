@@ -18,6 +18,8 @@ marker check of :mod:`renkei.stack.processes` recognises it by them. It is stopp
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 import secrets
@@ -104,16 +106,41 @@ def _run(command: list[str], what: str, log: Path, timeout: float = 120.0) -> st
     return done.stdout
 
 
-def data_dir(layout: StackLayout, install: PostgresInstall) -> Path:
-    return layout.data / f"postgres-{install.major}"
+@functools.cache
+def _reachable_by_server_user(folder: Path) -> bool:
+    """Whether the ``postgres`` user can enter ``folder`` (every parent must let it pass)."""
+    if os.geteuid() != 0:
+        return True
+    done = subprocess.run(
+        _as_server_user(["test", "-x", str(folder)]), capture_output=True, check=False
+    )
+    return done.returncode == 0
+
+
+def server_root(layout: StackLayout) -> Path | None:
+    """Where the server's files go when the stack home is closed to the ``postgres`` user (a
+    checkout under a private folder): a folder of its own under its home directory, named after
+    the stack home. None: the stack home's own ``data/``, ``run/`` and ``logs/`` are used."""
+    if _reachable_by_server_user(layout.home):
+        return None
+    digest = hashlib.sha1(str(layout.home).encode(), usedforsecurity=False).hexdigest()[:12]
+    return Path("/var/lib/postgresql") / f"renkei-{digest}"
+
+
+def data_dir(layout: StackLayout, install: PostgresInstall | int) -> Path:
+    major = install if isinstance(install, int) else install.major
+    root = server_root(layout)
+    return (root or layout.data) / f"postgres-{major}"
 
 
 def socket_dir(layout: StackLayout) -> Path:
-    return layout.run / "postgres"
+    root = server_root(layout)
+    return root / "run" if root else layout.run / "postgres"
 
 
 def log_file(layout: StackLayout) -> Path:
-    return layout.logs / "postgres.log"
+    root = server_root(layout)
+    return root / "postgres.log" if root else layout.logs / "postgres.log"
 
 
 def server_settings(settings: Settings, layout: StackLayout) -> list[tuple[str, str]]:
@@ -134,6 +161,9 @@ def ensure_cluster(settings: Settings, layout: StackLayout, install: PostgresIns
     """``initdb`` the data folder the first time; (re)write Renkei's settings; the folder."""
     data = data_dir(layout, install)
     layout.run.mkdir(parents=True, exist_ok=True)
+    root = server_root(layout)
+    if root is not None:
+        _give_to_server_user(root)
     _give_to_server_user(socket_dir(layout))
     if not (data / "PG_VERSION").is_file():
         _give_to_server_user(data)
@@ -168,6 +198,7 @@ def start_postgres(
     data = ensure_cluster(settings, layout, install)
     layout.logs.mkdir(parents=True, exist_ok=True)
     log = log_file(layout)
+    log.parent.mkdir(parents=True, exist_ok=True)
     if not log.exists():
         log.touch()
     if os.geteuid() == 0:
@@ -191,7 +222,7 @@ def start_postgres(
 
 def stop_postgres(layout: StackLayout, record: PidRecord, timeout: float = 60.0) -> None:
     """``pg_ctl stop -m fast`` of the cluster the record names."""
-    data = layout.data / f"postgres-{record.version}"
+    data = data_dir(layout, int(record.version))
     install = find_postgres()
     command = [install.program("pg_ctl"), "-D", str(data), "-m", "fast", "-w"]
     command += ["-t", str(int(timeout)), "stop"]
