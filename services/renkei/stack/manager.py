@@ -288,7 +288,14 @@ def stop_stack(
             reports.append(StopReport(name, outcome, record.pid, ""))
             progress(f"{name} {record.version}: {outcome} (pid {record.pid})")
         if wipe:
+            from renkei.stack.postgres_server import server_root
+
             shutil.rmtree(layout.data, ignore_errors=True)
+            # the department database's data, when it had to live outside the home
+            if Path("/var/lib/postgresql").is_dir():
+                elsewhere = server_root(layout)
+                if elsewhere is not None:
+                    shutil.rmtree(elsewhere, ignore_errors=True)
             for cluster_id in layout.conf.glob("kafka-*/cluster.id"):
                 cluster_id.unlink()
             progress(f"wiped {layout.data} (Kafka data, including the registry's schemas)")
