@@ -100,6 +100,33 @@ class Settings(BaseSettings):
             "codes -> the standard's (docs/dlq.md)."
         ),
     )
+    connect_url: str = Field(
+        default="http://127.0.0.1:8083",
+        description=(
+            "Kafka Connect REST API that runs the change-data-capture connectors "
+            "(`renkei stack up --cdc` starts one on this port; docs/cdc-input.md)."
+        ),
+    )
+    cdc_database_host: str = Field(
+        default="127.0.0.1", description="Host of the department database captured by CDC."
+    )
+    cdc_database_port: int = Field(
+        default=5432,
+        description="PostgreSQL port of the department database (the local stack's with --cdc).",
+    )
+    cdc_database_name: str = Field(default="jumin", description="The captured database.")
+    cdc_database_user: str = Field(
+        default="renkei_cdc",
+        description="The database user of the connector (LOGIN REPLICATION, SELECT on the table).",
+    )
+    cdc_database_password_file: Path | None = Field(
+        default=None,
+        description=(
+            "File holding that user's password; the connector reads it through Kafka Connect's "
+            "file config provider, so it is never stored in a connector's configuration. "
+            "Default <RENKEI_HOME>/secrets/cdc/<user>.password (the local stack writes it)."
+        ),
+    )
     source_system: str = Field(
         default="renkei-cli", description="CloudEvents ce_source of events this process publishes."
     )

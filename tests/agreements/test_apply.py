@@ -22,13 +22,16 @@ from renkei.settings import Settings
 AGREEMENTS = {a.id: a for a in load_agreements(Settings().agreements_dir)}
 
 
-def test_a_provider_writes_and_describes_its_own_topics_only() -> None:
+def test_a_provider_writes_its_own_topics_and_reads_only_their_rejects() -> None:
     acls = desired_acls(AGREEMENTS["provider-checkup"])
     who = "User:dept-checkup"
     assert acls == {
         Acl(who, "CLUSTER", "kafka-cluster", "LITERAL", "IDEMPOTENT_WRITE"),
         Acl(who, "TOPIC", "health.checkup.results", "LITERAL", "WRITE"),
         Acl(who, "TOPIC", "health.checkup.results", "LITERAL", "DESCRIBE"),
+        # its own dead-letter topic, for `renkei dlq report --department` (no write, no group)
+        Acl(who, "TOPIC", "dlq.health.checkup.results", "LITERAL", "READ"),
+        Acl(who, "TOPIC", "dlq.health.checkup.results", "LITERAL", "DESCRIBE"),
     }
 
 

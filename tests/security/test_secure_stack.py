@@ -237,3 +237,44 @@ def test_a_plaintext_connection_is_refused(secure_stack: SecureStack) -> None:
         asyncio.run(connect())
     with pytest.raises(StackError):  # nor does the controller port (mutual TLS) take plaintext
         probe_kafka(host, int(port) + 1, timeout=5.0)
+
+
+def test_a_department_reads_its_own_rejects_and_not_another_departments(
+    applied: tuple[SecureStack, Result], tmp_path: Path
+) -> None:
+    """Provider agreements grant READ on the DLQ of their own topics only: `renkei dlq report`
+    as dept-registry reads 市民課's rejects and is refused 健康推進課's."""
+    from click.testing import CliRunner
+
+    from renkei.cli import cli
+    from renkei.stack.secure import password_file
+
+    stack, _ = applied
+    catalogue = load_catalogue(stack.admin.schemas_dir)
+    key = f"0000000{uuid.uuid4().int % 10**8:08d}"
+
+    async def refuse_one_each() -> None:  # the platform (admin) refuses an input of each topic
+        async with Publisher(stack.admin, catalogue) as publisher:
+            for topic in ("registry.resident.events", "health.checkup.results"):
+                problems = [("effective_date", "not a valid date")]
+                sent = await publisher.dead_letter(
+                    topic, {"resident_key": key}, problems, origin="export.csv line 3"
+                )
+                await sent
+
+    asyncio.run(refuse_one_each())
+    env = {
+        **stack.environment,
+        "RENKEI_KAFKA_SASL_USERNAME": "dept-registry",
+        "RENKEI_KAFKA_SASL_PASSWORD_FILE": str(password_file(stack.admin.home, "dept-registry")),
+    }
+    out = tmp_path / "rejects.csv"
+    own = CliRunner().invoke(
+        cli, ["dlq", "report", "--department", "市民課", "-o", str(out)], env=env
+    )
+    assert own.exit_code == 0, own.output
+    text = out.read_text(encoding="utf-8-sig")
+    assert f"export.csv line 3,{key},effective_date,not a valid date" in text
+    other = CliRunner().invoke(cli, ["dlq", "report", "--department", "健康推進課"], env=env)
+    assert other.exit_code == 1, other.output
+    assert "may not read dlq.health.checkup.results" in other.output

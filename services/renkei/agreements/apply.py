@@ -29,6 +29,7 @@ from aiokafka.errors import KafkaError
 
 from renkei.agreements.kafka_admin import CLUSTER_RESOURCE, Acl, KafkaAccessAdmin
 from renkei.agreements.model import Agreement
+from renkei.contracts.names import TopicNames
 from renkei.errors import ConfigurationError, StackError
 from renkei.kafka_security import kafka_client_options
 from renkei.settings import Settings
@@ -39,13 +40,17 @@ ACTOR = "cli:renkei agreements apply"
 
 
 def desired_acls(agreement: Agreement) -> set[Acl]:
-    """Least privilege: a provider writes its topics; a consumer reads its views and group."""
+    """Least privilege: a provider writes its topics and reads their dead-letter topics (its own
+    rejects, for ``renkei dlq report``); a consumer reads its views and group."""
     who = agreement.kafka_principal
     if agreement.role == "provider":
         acls = {Acl(who, "CLUSTER", CLUSTER_RESOURCE, "LITERAL", "IDEMPOTENT_WRITE")}
         for topic in agreement.topic_names:
             acls.add(Acl(who, "TOPIC", topic, "LITERAL", "WRITE"))
             acls.add(Acl(who, "TOPIC", topic, "LITERAL", "DESCRIBE"))
+            rejects = TopicNames().dlq(topic)
+            acls.add(Acl(who, "TOPIC", rejects, "LITERAL", "READ"))
+            acls.add(Acl(who, "TOPIC", rejects, "LITERAL", "DESCRIBE"))
         return acls
     acls = set()
     for view in agreement.views:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +20,7 @@ from renkei.ops.dlq.browse import Shown, ShowOptions, list_dlqs, show_entries
 from renkei.ops.dlq.entries import REASONS, DlqTopic, resolve_topic
 from renkei.ops.dlq.memory import Selection
 from renkei.ops.dlq.replay import ReplayReport, replay
+from renkei.ops.dlq.report import ENCODINGS
 from renkei.ops.dlq.summary import render_table
 from renkei.settings import Settings
 
@@ -49,7 +52,8 @@ def dlq() -> None:
 
     list counts records per topic, stage and reason (no record contents); show prints records
     with their reason headers and decoded values (個人番号-like values masked); replay sends
-    them back to their topic once the cause is fixed (docs/dlq.md).
+    them back to their topic once the cause is fixed (docs/dlq.md); report writes a
+    department's own rejects as CSV for its staff (docs/reject-report.md).
     """
     # aiokafka logs each failed connection and metadata miss itself; the command's own error
     # says what matters in one line.
@@ -256,3 +260,63 @@ async def _audit(settings: Settings, report: ReplayReport) -> None:
         await audit.record("dlq.replay", actor="cli:renkei dlq replay", details=details)
     finally:
         await audit.aclose()
+
+
+@dlq.command("report")
+@click.option(
+    "--department",
+    required=True,
+    help="The department whose rejects to report: a provider agreement's department "
+    "(市民課), principal (dept-registry) or id.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="CSV file to write ('-': standard output).",
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(ENCODINGS),
+    default="utf-8-sig",
+    show_default=True,
+    help="utf-8-sig (UTF-8 with the BOM spreadsheet programs look for), utf-8, or cp932 "
+    "(Shift_JIS for older Windows tools).",
+)
+@click.option("--since", help="Only records rejected at or after this date or time (UTC, ISO).")
+@click.pass_context
+def report_cmd(
+    ctx: click.Context, department: str, output: str, encoding: str, since: str | None
+) -> None:
+    """Write what the platform rejected of a department's input, as CSV for its staff.
+
+    One row per problem: when it was rejected, the source record's own position (file and
+    line, or database table and log position), its 宛名番号, the field path and the reason.
+    No other value of the record, and a key shaped like a 個人番号 is masked. Reads the
+    department's dlq.<topic> topics (its agreement grants READ on exactly those) without a
+    consumer group: nothing is committed or replayed. Fix the records at their source and send
+    them again (docs/reject-report.md).
+    """
+    from renkei.agreements.model import load_agreements
+    from renkei.ops.dlq.report import collect_rejects, department_topics, render_csv
+
+    settings = settings_of(ctx)
+    try:
+        topics = department_topics(load_agreements(settings.agreements_dir), department)
+    except RenkeiError as exc:
+        raise click.BadParameter(str(exc), param_hint="--department") from exc
+    rows, records = _run(collect_rejects(settings, topics, since))
+    data = render_csv(rows, encoding)
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        Path(output).write_bytes(data)
+    where = "" if output == "-" else f" -> {output}"
+    dlqs = ", ".join(f"dlq.{topic}" for topic in topics)
+    click.echo(
+        f"{department}: {records} rejected records, {len(rows)} problems in {dlqs}{where}",
+        err=True,
+    )

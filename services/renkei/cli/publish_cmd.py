@@ -13,10 +13,11 @@ from typing import Any
 import click
 
 from renkei.cli.common import catalogue_of, run, settings_of
+from renkei.contracts.dlq import SOURCE_POSITION_HEADER
 from renkei.errors import InvalidRecord
 from renkei.input_formats.csv_events import CsvEventBuilder
 from renkei.input_formats.csv_mapping import CsvMapping, load_mapping
-from renkei.input_formats.csv_rows import read_csv_rows
+from renkei.input_formats.export_rows import read_export_rows
 from renkei.input_formats.snapshot_diff import diff_snapshots
 from renkei.publish.jsonl import JsonLine, open_input, read_json_lines
 from renkei.publish.producer import Publisher, wait_acked
@@ -48,16 +49,18 @@ class PublishReport:
 @click.option(
     "--format",
     "input_format",
-    type=click.Choice(["jsonl", "csv"]),
+    type=click.Choice(["jsonl", "csv", "fixed"]),
     default="jsonl",
     show_default=True,
     help="jsonl: one JSON event per line. csv: a legacy export with a header row, read with "
-    "--mapping (CP932 or UTF-8, 和暦 dates, half-width kana).",
+    "--mapping (CP932 or UTF-8, 和暦 dates, half-width kana). fixed: a fixed-width (固定長) "
+    "export, read with a --mapping that has a byte layout.",
 )
 @click.option(
     "--mapping",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV mapping file (YAML): column -> field (see docs/csv-input.md).",
+    help="Mapping file (YAML): column -> field (docs/csv-input.md); for fixed-width files "
+    "with the columns' byte positions (docs/fixed-width-input.md).",
 )
 @click.option(
     "--diff-against",
@@ -81,7 +84,8 @@ def publish(
     diff_against: Path | None,
     as_of: dt.datetime | None,
 ) -> None:
-    """Publish FILE ('-' for stdin) to TOPIC: JSON Lines, or a legacy CSV export with --mapping.
+    """Publish FILE ('-' for stdin) to TOPIC: JSON Lines, or a legacy CSV or fixed-width
+    export with --mapping.
 
     Each event is validated against TOPIC's schema (types, required fields, check digits,
     code lists) and refused if any field holds a 個人番号 (My Number). Invalid lines are reported
@@ -92,10 +96,15 @@ def publish(
     settings = settings_of(ctx)
     catalogue = catalogue_of(settings)
     spec = catalogue.get(topic)
-    if input_format == "csv" or mapping or diff_against:
+    if input_format != "jsonl" or mapping or diff_against:
         if mapping is None:
-            raise click.UsageError("--format csv needs --mapping MAPPING.yaml")
-        lines = csv_lines(spec, load_mapping(mapping), file, diff_against, as_of)
+            raise click.UsageError(f"--format {input_format} needs --mapping MAPPING.yaml")
+        loaded = load_mapping(mapping)
+        if input_format != "jsonl" and input_format != loaded.format:
+            raise click.UsageError(
+                f"--format {input_format}, but the mapping is for format {loaded.format!r}"
+            )
+        lines = csv_lines(spec, loaded, file, diff_against, as_of)
     else:
         with open_input(file) as stream:
             lines = list(read_json_lines(stream))
@@ -124,16 +133,17 @@ def csv_lines(
     diff_against: Path | None,
     as_of: dt.datetime | None,
 ) -> list[JsonLine]:
-    """Events from a CSV export (or from two, in snapshot-diff mode) as numbered lines."""
+    """Events from a CSV or fixed-width export (or from two, in snapshot-diff mode) as
+    numbered lines."""
     if mapping.topic != spec.topic:
         raise click.UsageError(f"the mapping is for {mapping.topic!r}, not {spec.topic!r}")
     builder = CsvEventBuilder(mapping, spec, imported_at=dt.datetime.now(dt.UTC))
     with open_input(file) as stream:
-        rows = list(read_csv_rows(stream, mapping.encoding, mapping.delimiter))
+        rows = list(read_export_rows(stream, mapping))
     if diff_against is None:
         return [builder.build(row) for row in rows]
     with diff_against.open("rb") as old_stream:
-        old_rows = list(read_csv_rows(old_stream, mapping.encoding, mapping.delimiter))
+        old_rows = list(read_export_rows(old_stream, mapping))
     day = (as_of or dt.datetime.now(JST)).date()
     return list(diff_snapshots(builder, old_rows, rows, day))
 
@@ -169,6 +179,8 @@ async def _publish(
                 except InvalidRecord as exc:
                     problems = tuple(exc.reasons)
                 else:
+                    position = f"{source} line {line.number}".encode()
+                    record.headers.append((SOURCE_POSITION_HEADER, position))
                     report.valid += 1
                     futures.append(await publisher.send(record))
                     continue

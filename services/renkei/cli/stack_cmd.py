@@ -58,7 +58,8 @@ def format_status(status: StackStatus) -> list[str]:
 
 @click.group("stack")
 def stack() -> None:
-    """Run a local Kafka broker and Apicurio Registry (fetched from Maven Central)."""
+    """Run a local Kafka broker and Apicurio Registry (fetched from Maven Central); with
+    `up --cdc` also PostgreSQL and Kafka Connect with Debezium (change data capture)."""
 
 
 @stack.command("up", short_help="Fetch and start Kafka and the registry (idempotent).")
@@ -91,6 +92,13 @@ def stack() -> None:
     "passwords under $RENKEI_HOME/secrets (also: RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL). "
     "Use a RENKEI_HOME and ports of its own.",
 )
+@click.option(
+    "--cdc",
+    is_flag=True,
+    help="Also run change data capture: a department database (PostgreSQL from Debian's "
+    "packages, port RENKEI_CDC_DATABASE_PORT) and Kafka Connect with Debezium's PostgreSQL "
+    "connector (RENKEI_CONNECT_URL); docs/cdc-input.md.",
+)
 @click.pass_context
 def up(
     ctx: click.Context,
@@ -98,6 +106,7 @@ def up(
     registry_java: Path | None,
     timeout: float,
     secure: bool | None,
+    cdc: bool,
 ) -> None:
     """Fetch and start Kafka and the registry; servers already running are left alone.
 
@@ -115,6 +124,7 @@ def up(
             kafka_timeout=timeout,
             registry_timeout=timeout,
             secure=secure,
+            cdc=cdc,
         )
     except StackError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -153,7 +163,7 @@ def down(ctx: click.Context, wipe: bool) -> None:
     click.echo(f"stopped: {', '.join(stopped) if stopped else 'nothing'}")
 
 
-@stack.command("status", short_help="Show both servers; exit 1 if one is down.")
+@stack.command("status", short_help="Show the servers; exit 1 if one is down.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:

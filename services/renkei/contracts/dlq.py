@@ -28,6 +28,13 @@ DlqReason = Literal["deserialization", "schema", "standardization", "processing"
 
 HEADER_PREFIX = "renkei.dlq."
 MAX_DETAIL_CHARS = 1000
+SOURCE_POSITION_HEADER = "renkei.source.position"
+"""Header a department record may carry: its position in the department's own source (``idou.csv
+line 12``, ``jumin.public.jumin lsn 0/1A2B3C8``), value-free. A stage's DLQ keeps the record's
+headers, so the department's reject report can name the line or log position it came from."""
+SOURCE_TRANSACTION_HEADER = "renkei.source.transaction"
+"""Header of an event captured from a database: the id of the database transaction it came from
+(PostgreSQL's txId); the events of one transaction carry the same value."""
 
 
 def dlq_headers(

@@ -1,6 +1,9 @@
-"""The CSV mapping file: which column feeds which field of a topic's events.
+"""The mapping file: which column of a legacy export feeds which field of a topic's events.
 
-A mapping is YAML (see docs/csv-input.md for a full example)::
+One format for CSV exports, fixed-width (固定長) exports (``format: fixed`` plus a ``layout``:
+:mod:`renkei.input_formats.fixed_layout`, docs/fixed-width-input.md) and database change capture
+(``cdc``: :mod:`renkei.input_formats.cdc_mapping`, docs/cdc-input.md): the ``fields`` part is the
+same for all three. A mapping is YAML (see docs/csv-input.md for a full example)::
 
     topic: registry.resident.events
     encoding: cp932                 # cp932 (Shift_JIS, Windows) or utf-8 / utf-8-sig
@@ -24,6 +27,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from renkei.errors import ConfigurationError
+from renkei.input_formats.cdc_mapping import CdcRules
+from renkei.input_formats.fixed_layout import FixedLayout
 
 ColumnType = Literal["string", "date", "timestamp", "int", "float", "bool", "postal_code"]
 
@@ -63,8 +68,15 @@ class CsvMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     topic: str
+    format: Literal["csv", "fixed", "cdc"] = "csv"
     encoding: Literal["cp932", "shift_jis", "utf-8", "utf-8-sig"] = "cp932"
     delimiter: str = ","
+    layout: FixedLayout | None = Field(
+        default=None, description="fixed-width exports: byte positions of the columns"
+    )
+    cdc: CdcRules | None = Field(
+        default=None, description="format cdc: the captured table (docs/cdc-input.md)"
+    )
     source_system: str
     constants: dict[str, Any] = Field(default_factory=dict)
     fields: dict[str, ColumnSpec]
@@ -73,6 +85,29 @@ class CsvMapping(BaseModel):
     @property
     def columns(self) -> set[str]:
         return {spec.column for spec in self.fields.values() if spec.column is not None}
+
+    @model_validator(mode="after")
+    def _layout_matches(self) -> CsvMapping:
+        if self.format == "fixed":
+            if self.layout is None:
+                raise ValueError("format: fixed needs a layout (the columns' byte positions)")
+            missing = sorted(self.columns - set(self.layout.columns))
+            if missing:
+                raise ValueError(f"fields read columns the layout does not define: {missing}")
+        elif self.layout is not None:
+            raise ValueError("a layout is for format: fixed")
+        if self.format == "cdc":
+            if self.cdc is None:
+                raise ValueError("format: cdc needs a cdc part (table, change_columns)")
+            event_type = self.fields.get("event_type")
+            if event_type is None or event_type.column is None:
+                raise ValueError(
+                    "format: cdc maps event_type from a column of the table (its 異動事由), "
+                    "never from the SQL operation"
+                )
+        elif self.cdc is not None:
+            raise ValueError("a cdc part is for format: cdc")
+        return self
 
 
 def load_mapping(path: Path) -> CsvMapping:

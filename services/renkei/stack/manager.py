@@ -207,8 +207,12 @@ def ensure_stack_up(
     kafka_timeout: float = 90.0,
     registry_timeout: float = 180.0,
     secure: bool | None = None,
+    cdc: bool = False,
 ) -> StackStatus:
     """Start whatever of Kafka and the registry is not running; leave running ones alone.
+
+    ``cdc`` also starts the change-data-capture servers, PostgreSQL and Kafka Connect with
+    Debezium (:mod:`renkei.stack.cdc_stack`).
 
     ``kafka_version`` None keeps a running broker of any version, else starts the pinned
     default (3.9.1); an explicit version different from the running one is refused.
@@ -235,8 +239,13 @@ def ensure_stack_up(
         registry = _ensure_registry(
             layout, endpoints, registry_jdk, progress, registry_timeout, security
         )
+        servers: tuple[ServerStatus, ...] = (kafka, registry)
+        if cdc:
+            from renkei.stack.cdc_stack import ensure_cdc_up
+
+            servers += ensure_cdc_up(settings, layout, progress, registry_timeout)
     progress(f"logs: {layout.logs} (kafka.log, kafka.out, registry.log, maven-*.log)")
-    return StackStatus((kafka, registry), layout.logs)
+    return StackStatus(servers, layout.logs)
 
 
 def stop_stack(
@@ -258,6 +267,10 @@ def stop_stack(
     }
     reports = []
     with stack_lock(layout.lock_file, progress=progress):
+        from renkei.stack.cdc_stack import stop_cdc
+
+        for name, outcome, pid in stop_cdc(layout, progress, term_timeout):
+            reports.append(StopReport(name, outcome, pid, ""))
         for name in (REGISTRY, KAFKA):
             pid_file = layout.pid_file(name)
             record = read_pid_record(pid_file)
@@ -275,7 +288,14 @@ def stop_stack(
             reports.append(StopReport(name, outcome, record.pid, ""))
             progress(f"{name} {record.version}: {outcome} (pid {record.pid})")
         if wipe:
+            from renkei.stack.postgres_server import server_root
+
             shutil.rmtree(layout.data, ignore_errors=True)
+            # the department database's data, when it had to live outside the home
+            if Path("/var/lib/postgresql").is_dir():
+                elsewhere = server_root(layout)
+                if elsewhere is not None:
+                    shutil.rmtree(elsewhere, ignore_errors=True)
             for cluster_id in layout.conf.glob("kafka-*/cluster.id"):
                 cluster_id.unlink()
             progress(f"wiped {layout.data} (Kafka data, including the registry's schemas)")

@@ -104,7 +104,12 @@ def is_ours(record: PidRecord) -> bool:
     markers yet (its exec is not complete); judge it with :func:`is_alive` and its Popen.
     """
     args = process_args(record.pid)
-    return args is not None and all(marker in args for marker in record.markers)
+    if args is None:
+        return False
+    # JVMs carry ``-Drenkei.stack=…``; PostgreSQL the same as custom settings ``--renkei.stack=…``
+    return all(
+        marker in args or "--" + marker.removeprefix("-D") in args for marker in record.markers
+    )
 
 
 def is_alive(record: PidRecord, process: subprocess.Popen[bytes] | None) -> bool:

@@ -102,4 +102,6 @@ def stack_status(settings: Settings) -> StackStatus:
         endpoints.registry_url,
         answer.detail,
     )
-    return StackStatus((kafka, registry), layout.logs)
+    from renkei.stack.cdc_stack import cdc_status
+
+    return StackStatus((kafka, registry, *cdc_status(settings, layout)), layout.logs)

@@ -92,13 +92,19 @@ class DlqReader:
 
     async def partitions(self, topic: str) -> list[int]:
         """The partitions of ``topic`` ([] when it does not exist)."""
+        return (await self.describe(topic))[0]
+
+    async def describe(self, topic: str) -> tuple[list[int], int]:
+        """(partitions, Kafka error code) of ``topic``: 0 found, 3 unknown topic, 29 this user
+        may not describe it (no ACL)."""
         try:
             [described] = await self._admin.describe_topics([topic])
         except KafkaError as exc:
             raise unreachable(self.settings, exc) from exc
-        if described.get("error_code"):
-            return []
-        return sorted(int(p["partition"]) for p in described["partitions"])
+        code = int(described.get("error_code") or 0)
+        if code:
+            return [], code
+        return sorted(int(p["partition"]) for p in described["partitions"]), 0
 
     async def scan(
         self,
