@@ -68,7 +68,8 @@ class RegistryView:
     municipality_code: str | None = None
     last_effective_date: str | None = None
     moved_in_on: str | None = None
-    """異動日 (after corrections) of the latest 転入 (moved_in); None when never moved in."""
+    """異動日 (after corrections) of the 転入 (moved_in) that brought the resident to the current
+    address; None when the current address came from a 転居 or a birth (or none is known)."""
 
 
 def _residing_if_unknown(view: RegistryView) -> Status:
@@ -83,6 +84,8 @@ def _step(view: RegistryView, event: dict[str, Any], detail: dict[str, Any]) -> 
         changes.update(status="residing", person=detail.get("person"), died_on=None)
     if kind == "moved_in":
         changes["moved_in_on"] = event["effective_date"]
+    elif kind in ("born", "moved_within"):
+        changes["moved_in_on"] = None
     elif kind == "moved_out":
         changes.update(status="moved_out")
     elif kind == "died":
