@@ -11,6 +11,13 @@ or stops being a candidate, consent or address changes). ``lifted`` — or an up
 3, or an update that no longer targets the region — emits one record with status lifted and no
 persons; later changes emit nothing for that alert.
 
+Corrections (docs/corrections.md): a list version already released cannot be unreleased. When
+a resident fact that was valid before the alert was issued (effective date before the issue
+date) but recorded after it — a late 届出 or a 職権訂正 — changes who is on a released list,
+the list is re-issued as a new version carrying ``correction`` (the sequence it corrects, how
+many persons were added and removed); the stage writes an ``evacuation.corrected`` audit record
+for it (``renkei.audit.releases``).
+
 Mode (災害対策基本法 49条の11): ``disaster`` when the level is 4 or 5, or when the operator
 turned disaster mode on (``disaster_override``) → every candidate; ``normal`` (level 3) →
 only candidates who consented (②). Protected persons (支援措置) are listed — they need help
@@ -20,6 +27,7 @@ too — with address null and ``address_withheld`` true (``protection.redact_loc
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,6 +230,32 @@ def build_list(
     }
 
 
+def is_corrective(trigger: dict[str, Any] | None, alert: dict[str, Any]) -> bool:
+    """Whether a resident fact corrects what a list issued for ``alert`` should have shown: a
+    correction (職権訂正), or a fact valid before the issue date but recorded after the issue
+    (a change on the issue date itself is an ordinary update: dates have no time of day)."""
+    if trigger is None:
+        return False  # the alert itself changed: a new issue or update, no correction
+    if trigger.get("event_type") == "corrected":
+        return True
+    issued = dt.datetime.fromisoformat(str(alert["issued_at"]))
+    recorded = dt.datetime.fromisoformat(str(trigger["recorded_at"]))
+    return str(trigger["effective_date"]) < issued.date().isoformat() and recorded > issued
+
+
+def _correction(
+    held: dict[str, Any] | None, persons: list[str], corrective: bool
+) -> dict[str, Any] | None:
+    """The ``correction`` of a new list version: None unless it corrects a released version."""
+    if not corrective or held is None or held.get("status") != "active" or "persons" not in held:
+        return None
+    before, now = set(held["persons"]), set(persons)
+    added, removed = len(now - before), len(before - now)
+    if not added and not removed:
+        return None
+    return {"corrects_sequence": int(held["revision"]), "added": added, "removed": removed}
+
+
 def refresh_lists(
     region: EvacuationRegion,
     head_names: Mapping[str, str | None],
@@ -232,7 +266,8 @@ def refresh_lists(
 
     ``trigger`` is the JSON envelope of the resident event that changed the region (None when
     an alert did: the alert's own envelope is used). A list never emitted and not active (an
-    alert lifted before the region knew of it) is not emitted.
+    alert lifted before the region knew of it) is not emitted. A version that corrects a
+    released one carries ``correction`` (:func:`is_corrective`).
     """
     lists = dict(region.lists)
     outputs: list[tuple[str, dict[str, Any]]] = []
@@ -246,6 +281,7 @@ def refresh_lists(
             continue
         revision = (held or {}).get("revision", 0) + 1
         source = trigger or alert["trigger"]
+        persons = sorted(p["resident_key"] for p in content["persons"])
         datum = {
             "event_id": source["event_id"],
             "municipality_code": alert["municipality_code"],
@@ -253,8 +289,14 @@ def refresh_lists(
             "recorded_at": aware_datetime(source["recorded_at"]),
             "sequence": revision,
             **content,
+            "correction": _correction(held, persons, is_corrective(trigger, alert)),
         }
-        lists[alert_id] = {"revision": revision, "digest": content_digest}
+        lists[alert_id] = {
+            "revision": revision,
+            "digest": content_digest,
+            "status": content["status"],
+            "persons": persons,
+        }
         outputs.append((content["list_key"], datum))
     return dataclasses.replace(region, lists=lists), outputs
 

@@ -66,7 +66,8 @@ def build_evacuation(
        targeted region, whole-municipality alerts broadcast to every partition;
     5. handlers: facts → routing → regions topic; alerts → alert routing → regions topic;
        regions topic → regions table → lists whose content changed;
-    6. audit: every disaster-mode list sent writes ``evacuation.released`` (renkei.audit).
+    6. audit: every disaster-mode list sent writes ``evacuation.released``, every version that
+       corrects a released list ``evacuation.corrected`` (renkei.audit.releases).
     """
     stage = StageBuilder.create(
         settings,
