@@ -36,8 +36,7 @@ from renkei.stages.region.state import (
 
 REGION_TOPIC = "unified.region"
 DAILY_TOPIC = "derived.region.daily-moves"
-"""Per-day move figures, one record per ``<region_code>:<day>`` (docs/corrections.md). Built
-and tested here; not yet in the topic catalogue, so the stage does not send them yet."""
+"""Per-day move figures, one record per ``<region_code>:<day>`` (docs/corrections.md)."""
 
 
 def apply_indicators(agg: RegionAggregate, event: dict[str, Any]) -> RegionAggregate:
