@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
+from renkei.audit import AuditFile
 from tests.conftest import AppliedSchemas, RunningStages
 from tests.integration.test_linkage_stages import _latest, _publish, _wait
 from tests.stages import factories as f
@@ -54,7 +56,7 @@ def _town() -> tuple[list[tuple[str, str, dict]], dict[str, dict]]:
 
 @pytest.mark.timeout(600)
 def test_corrections_and_a_late_filing_through_the_workers(
-    applied_schemas: AppliedSchemas, running_stages: RunningStages
+    applied_schemas: AppliedSchemas, running_stages: RunningStages, tmp_path: Path
 ) -> None:
     settings, prefix = applied_schemas.settings, applied_schemas.prefix
     running_stages(*STAGES, env=applied_schemas.env, run="corrections")
@@ -109,6 +111,10 @@ def test_corrections_and_a_late_filing_through_the_workers(
     sequences = [r["value"]["sequence"] for r in versions if r["key"] == list_key]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
     assert all(c["correction"]["corrects_sequence"] < c["sequence"] for c in corrected)
+    # each corrected version has its own audit record (written before the list is sent)
+    audit = AuditFile(tmp_path / "corrections" / "audit" / "audit.jsonl").records()
+    audited = {r["details"]["revision"] for r in audit if r["kind"] == "evacuation.corrected"}
+    assert audited == {c["sequence"] for c in corrected}
 
     resident = _latest(_wait(
         settings, prefix + "unified.resident",
