@@ -129,3 +129,30 @@ def test_a_correction_that_changes_no_one_on_the_list_is_no_corrected_version() 
     (record,) = lists_in(platform.feed(REG, fix))  # the name changed: a new version
     assert record["persons"][0]["name"].endswith("健二")
     assert record["correction"] is None  # same persons: the list is current, nobody added
+
+
+def test_a_correction_after_the_lifting_re_issues_the_lifted_list_with_the_correction() -> None:
+    platform = Platform()
+    elder = town(platform)
+    active = listed(platform)["sequence"]
+    lift = f.alert("A1", "lifted", 4, "2026-07-02", 2, regions=(f.REGION_A,), hour=6)
+    platform.feed(ALERTS, lift)
+    lifted = listed(platform)
+    assert lifted["status"] == "lifted" and lifted["correction"] is None
+    fix = correction(
+        ELDER,
+        "2026-04-01",
+        2,
+        elder["event_id"],
+        f.at("2026-07-03"),
+        person=f.person(birth="1951-03-01"),
+    )
+    (record,) = lists_in(platform.feed(REG, fix))
+    assert record["status"] == "lifted" and record["persons"] == [] and record["count"] == 0
+    assert record["sequence"] == lifted["sequence"] + 1
+    # the version released while the alert was active should have named one more person
+    assert record["correction"] == {"corrects_sequence": active, "added": 1, "removed": 0}
+    f.assert_fits(TOPIC, record)
+    # nothing further: the same person again, or an ordinary change after the lifting
+    assert lists_in(platform.feed(CARE, f.care(ELDER, "2026-07-05", 1, "25"))) == []
+    assert lists_in(platform.feed(CARE, f.care(LISTED, "2026-07-05", 2, "21"))) == []

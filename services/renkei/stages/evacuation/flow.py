@@ -231,6 +231,7 @@ def on_member_message(
         k: message["facts"].get(k)
         for k in ("event_id", "municipality_code", "effective_date", "recorded_at", "event_type")
     }
+    trigger["resident_key"] = message["resident_key"]
     return _refreshed(region, lookup_pending, override, trigger, store, new_index)
 
 

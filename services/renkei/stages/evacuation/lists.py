@@ -16,7 +16,8 @@ a resident fact that was valid before the alert was issued (effective date befor
 date) but recorded after it — a late 届出 or a 職権訂正 — changes who is on a released list,
 the list is re-issued as a new version carrying ``correction`` (the sequence it corrects, how
 many persons were added and removed); the stage writes an ``evacuation.corrected`` audit record
-for it (``renkei.audit.releases``).
+for it (``renkei.audit.releases``). After the lifting, such a fact about one resident re-issues
+the lifted list (no persons) with the ``correction`` of the last active version.
 
 Mode (災害対策基本法 49条の11): ``disaster`` when the level is 4 or 5, or when the operator
 turned disaster mode on (``disaster_override``) → every candidate; ``normal`` (level 3) →
@@ -199,6 +200,13 @@ def list_mode(alert: dict[str, Any], disaster_override: bool) -> str:
     return "disaster" if disaster_override or int(alert["level"]) >= DISASTER_LEVEL else "normal"
 
 
+def _chosen(region: EvacuationRegion, mode: str) -> list[dict[str, Any]]:
+    """The candidates a list of this mode names (normal mode: those who consented)."""
+    return [
+        c for c in region.candidates.values() if mode == "disaster" or c.get("consent_to_share")
+    ]
+
+
 def build_list(
     region: EvacuationRegion,
     alert: dict[str, Any],
@@ -209,9 +217,7 @@ def build_list(
     mode = list_mode(alert, disaster_override)
     persons = []
     if alert["active"]:
-        chosen = [
-            c for c in region.candidates.values() if mode == "disaster" or c.get("consent_to_share")
-        ]
+        chosen = _chosen(region, mode)
         chosen.sort(key=lambda c: (-(c.get("age") or 0), c["resident_key"]))
         persons = [_person(c, head_names) for c in chosen]
     return {
@@ -256,6 +262,34 @@ def _correction(
     return {"corrects_sequence": int(held["revision"]), "added": added, "removed": removed}
 
 
+def _lifted_correction(
+    region: EvacuationRegion,
+    alert: dict[str, Any],
+    held: dict[str, Any],
+    disaster_override: bool,
+    trigger: dict[str, Any] | None,
+) -> tuple[dict[str, Any], list[str]] | None:
+    """(correction, new released persons) when a corrective fact about one resident changes
+    whether the last *active* version of a list, now lifted, should have named them."""
+    if held.get("status") != "lifted" or "released" not in held or trigger is None:
+        return None
+    resident = trigger.get("resident_key")
+    if not resident or not is_corrective(trigger, alert):
+        return None
+    mode = list_mode(alert, disaster_override)
+    was = resident in held["released"]
+    would = any(c["resident_key"] == resident for c in _chosen(region, mode))
+    if was == would:
+        return None
+    released = sorted(set(held["released"]) - {resident} | ({resident} if would else set()))
+    fix = {
+        "corrects_sequence": int(held["released_sequence"]),
+        "added": int(would),
+        "removed": int(was),
+    }
+    return fix, released
+
+
 def refresh_lists(
     region: EvacuationRegion,
     head_names: Mapping[str, str | None],
@@ -267,7 +301,9 @@ def refresh_lists(
     ``trigger`` is the JSON envelope of the resident event that changed the region (None when
     an alert did: the alert's own envelope is used). A list never emitted and not active (an
     alert lifted before the region knew of it) is not emitted. A version that corrects a
-    released one carries ``correction`` (:func:`is_corrective`).
+    released one carries ``correction`` (:func:`is_corrective`); so does a new *lifted* version
+    when a correction changes who the last active version should have named (it names nobody:
+    the alert is lifted; the correction and its audit record say what was wrong).
     """
     lists = dict(region.lists)
     outputs: list[tuple[str, dict[str, Any]]] = []
@@ -277,11 +313,23 @@ def refresh_lists(
             continue
         content = build_list(region, alert, head_names, disaster_override)
         content_digest = digest(content)
+        lifted_fix = None
         if held is not None and held["digest"] == content_digest:
-            continue
+            lifted_fix = _lifted_correction(region, alert, held, disaster_override, trigger)
+            if lifted_fix is None:
+                continue
         revision = (held or {}).get("revision", 0) + 1
         source = trigger or alert["trigger"]
         persons = sorted(p["resident_key"] for p in content["persons"])
+        correction: dict[str, Any] | None
+        if lifted_fix is not None:
+            correction, released = lifted_fix
+            released_sequence = int((held or {})["released_sequence"])
+        else:
+            correction = _correction(held, persons, is_corrective(trigger, alert))
+            active = content["status"] == "active"
+            released = persons if active else list((held or {}).get("released", []))
+            released_sequence = revision if active else (held or {}).get("released_sequence", 0)
         datum = {
             "event_id": source["event_id"],
             "municipality_code": alert["municipality_code"],
@@ -289,13 +337,15 @@ def refresh_lists(
             "recorded_at": aware_datetime(source["recorded_at"]),
             "sequence": revision,
             **content,
-            "correction": _correction(held, persons, is_corrective(trigger, alert)),
+            "correction": correction,
         }
         lists[alert_id] = {
             "revision": revision,
             "digest": content_digest,
             "status": content["status"],
             "persons": persons,
+            "released": released,
+            "released_sequence": released_sequence,
         }
         outputs.append((content["list_key"], datum))
     return dataclasses.replace(region, lists=lists), outputs
