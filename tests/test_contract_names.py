@@ -188,7 +188,7 @@ OUTPUTS = {  # stage → contract output topics
         "std.economy.region.indicators",
     ),
     "resident": ("unified.resident", "internal.resident.facts"),
-    "region": ("unified.region",),
+    "region": ("unified.region", "derived.region.daily-moves"),
     "evacuation": ("derived.evacuation-support",),
     "views": (
         "view.evacuation-support.evacuation-support",

@@ -69,8 +69,9 @@ class RegionSim:
         out: list[Record] = []
         for _, message in region_flow.handle_facts(self.routing, facts):
             message = json_form(message)  # as it comes back from the JSON topic
-            for key, datum in region_flow.handle_member_message(self.regions, message, self.k):
-                out.append(("unified.region", key, datum))
+            result = region_flow.apply_member_message(self.regions, message, self.k)
+            out += [("unified.region", key, datum) for key, datum in result.outputs]
+            out += [(region_flow.DAILY_TOPIC, key, datum) for key, datum in result.days]
         return out
 
     def feed_indicators(self, event: dict[str, Any]) -> list[Record]:

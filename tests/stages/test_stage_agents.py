@@ -38,6 +38,7 @@ TOPICS = (
     "unified.resident",
     "internal.resident.facts",
     "unified.region",
+    "derived.region.daily-moves",
     "derived.evacuation-support",
 )
 
@@ -173,6 +174,8 @@ async def test_alert_lists_a_candidate_through_all_three_stage_apps(tmp_path: An
             "aged_75_alone"
         ]
         assert f.REGION_A in harness.produced("unified.region")
+        daily = harness.produced("derived.region.daily-moves")[f"{f.REGION_A}:2026-04-01"]
+        assert daily["move_ins"] is None and daily["suppressed"] == ["move_ins", "move_outs"]
 
         await harness.feed(
             ALERTS, f.REGION_A, f.alert("A9", "issued", 4, "2026-07-01", 1, regions=(f.REGION_A,))

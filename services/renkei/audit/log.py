@@ -28,6 +28,7 @@ KINDS = frozenset(
         "view.delivered",
         "view.served",  # the staff web view (services/staff_view/served.py)
         "evacuation.released",
+        "evacuation.corrected",  # a released list re-issued by a correction (audit/releases.py)
         "dlq.replay",
     }
 )

@@ -194,8 +194,8 @@ _SPECS = (
         builder="renkei.stages.region.stage:build_region",
         web_port_offset=2,
         inputs=(RESIDENT_FACTS, "std.economy.region.indicators"),
-        outputs=("unified.region",),
-        state_outputs=("unified.region",),
+        outputs=("unified.region", "derived.region.daily-moves"),
+        state_outputs=("unified.region",),  # per-day counts are event-valued: never coalesced
         tables={"routing": RESIDENT_PARTITIONS, "regions": REGION_PARTITIONS},
         internal_topics={"members": REGION_PARTITIONS},
     ),

@@ -228,9 +228,10 @@ def on_member_message(
         return lookup(household)
 
     trigger = {
-        k: message["facts"][k]
-        for k in ("event_id", "municipality_code", "effective_date", "recorded_at")
+        k: message["facts"].get(k)
+        for k in ("event_id", "municipality_code", "effective_date", "recorded_at", "event_type")
     }
+    trigger["resident_key"] = message["resident_key"]
     return _refreshed(region, lookup_pending, override, trigger, store, new_index)
 
 

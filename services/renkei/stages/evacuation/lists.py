@@ -11,6 +11,14 @@ or stops being a candidate, consent or address changes). ``lifted`` — or an up
 3, or an update that no longer targets the region — emits one record with status lifted and no
 persons; later changes emit nothing for that alert.
 
+Corrections (docs/corrections.md): a list version already released cannot be unreleased. When
+a resident fact that was valid before the alert was issued (effective date before the issue
+date) but recorded after it — a late 届出 or a 職権訂正 — changes who is on a released list,
+the list is re-issued as a new version carrying ``correction`` (the sequence it corrects, how
+many persons were added and removed); the stage writes an ``evacuation.corrected`` audit record
+for it (``renkei.audit.releases``). After the lifting, such a fact about one resident re-issues
+the lifted list (no persons) with the ``correction`` of the last active version.
+
 Mode (災害対策基本法 49条の11): ``disaster`` when the level is 4 or 5, or when the operator
 turned disaster mode on (``disaster_override``) → every candidate; ``normal`` (level 3) →
 only candidates who consented (②).
@@ -29,6 +37,7 @@ office that holds the address (docs/privacy.md).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -243,6 +252,19 @@ def list_mode(alert: dict[str, Any], disaster_override: bool) -> str:
     return "disaster" if disaster_override or int(alert["level"]) >= DISASTER_LEVEL else "normal"
 
 
+def _chosen(
+    region: EvacuationRegion, alert: dict[str, Any], mode: str
+) -> list[dict[str, Any]]:
+    """The candidates a list of this mode names (normal mode: those who consented); a
+    protected person on a municipality list only when the 町域 she lives in is alerted."""
+    return [
+        c
+        for c in region.candidates.values()
+        if (mode == "disaster" or c.get("consent_to_share"))
+        and alerted(alert, c.get("town_region") or region.region_code)
+    ]
+
+
 def build_list(
     region: EvacuationRegion,
     alert: dict[str, Any],
@@ -253,12 +275,7 @@ def build_list(
     mode = list_mode(alert, disaster_override)
     persons = []
     if alert["active"]:
-        chosen = [
-            c
-            for c in region.candidates.values()
-            if (mode == "disaster" or c.get("consent_to_share"))
-            and alerted(alert, c.get("town_region") or region.region_code)
-        ]
+        chosen = _chosen(region, alert, mode)
         chosen.sort(key=lambda c: (-(c.get("age") or 0), c["resident_key"]))
         persons = [_person(c, head_names) for c in chosen]
     return {
@@ -277,6 +294,60 @@ def build_list(
     }
 
 
+def is_corrective(trigger: dict[str, Any] | None, alert: dict[str, Any]) -> bool:
+    """Whether a resident fact corrects what a list issued for ``alert`` should have shown: a
+    correction (職権訂正), or a fact valid before the issue date but recorded after the issue
+    (a change on the issue date itself is an ordinary update: dates have no time of day)."""
+    if trigger is None:
+        return False  # the alert itself changed: a new issue or update, no correction
+    if trigger.get("event_type") == "corrected":
+        return True
+    issued = dt.datetime.fromisoformat(str(alert["issued_at"]))
+    recorded = dt.datetime.fromisoformat(str(trigger["recorded_at"]))
+    return str(trigger["effective_date"]) < issued.date().isoformat() and recorded > issued
+
+
+def _correction(
+    held: dict[str, Any] | None, persons: list[str], corrective: bool
+) -> dict[str, Any] | None:
+    """The ``correction`` of a new list version: None unless it corrects a released version."""
+    if not corrective or held is None or held.get("status") != "active" or "persons" not in held:
+        return None
+    before, now = set(held["persons"]), set(persons)
+    added, removed = len(now - before), len(before - now)
+    if not added and not removed:
+        return None
+    return {"corrects_sequence": int(held["revision"]), "added": added, "removed": removed}
+
+
+def _lifted_correction(
+    region: EvacuationRegion,
+    alert: dict[str, Any],
+    held: dict[str, Any],
+    disaster_override: bool,
+    trigger: dict[str, Any] | None,
+) -> tuple[dict[str, Any], list[str]] | None:
+    """(correction, new released persons) when a corrective fact about one resident changes
+    whether the last *active* version of a list, now lifted, should have named them."""
+    if held.get("status") != "lifted" or "released" not in held or trigger is None:
+        return None
+    resident = trigger.get("resident_key")
+    if not resident or not is_corrective(trigger, alert):
+        return None
+    mode = list_mode(alert, disaster_override)
+    was = resident in held["released"]
+    would = any(c["resident_key"] == resident for c in _chosen(region, alert, mode))
+    if was == would:
+        return None
+    released = sorted(set(held["released"]) - {resident} | ({resident} if would else set()))
+    fix = {
+        "corrects_sequence": int(held["released_sequence"]),
+        "added": int(would),
+        "removed": int(was),
+    }
+    return fix, released
+
+
 def refresh_lists(
     region: EvacuationRegion,
     head_names: Mapping[str, str | None],
@@ -287,7 +358,10 @@ def refresh_lists(
 
     ``trigger`` is the JSON envelope of the resident event that changed the region (None when
     an alert did: the alert's own envelope is used). A list never emitted and not active (an
-    alert lifted before the region knew of it) is not emitted.
+    alert lifted before the region knew of it) is not emitted. A version that corrects a
+    released one carries ``correction`` (:func:`is_corrective`); so does a new *lifted* version
+    when a correction changes who the last active version should have named (it names nobody:
+    the alert is lifted; the correction and its audit record say what was wrong).
     """
     lists = dict(region.lists)
     outputs: list[tuple[str, dict[str, Any]]] = []
@@ -297,10 +371,23 @@ def refresh_lists(
             continue
         content = build_list(region, alert, head_names, disaster_override)
         content_digest = digest(content)
+        lifted_fix = None
         if held is not None and held["digest"] == content_digest:
-            continue
+            lifted_fix = _lifted_correction(region, alert, held, disaster_override, trigger)
+            if lifted_fix is None:
+                continue
         revision = (held or {}).get("revision", 0) + 1
         source = trigger or alert["trigger"]
+        persons = sorted(p["resident_key"] for p in content["persons"])
+        correction: dict[str, Any] | None
+        if lifted_fix is not None:
+            correction, released = lifted_fix
+            released_sequence = int((held or {})["released_sequence"])
+        else:
+            correction = _correction(held, persons, is_corrective(trigger, alert))
+            active = content["status"] == "active"
+            released = persons if active else list((held or {}).get("released", []))
+            released_sequence = revision if active else (held or {}).get("released_sequence", 0)
         datum = {
             "event_id": source["event_id"],
             "municipality_code": alert["municipality_code"],
@@ -308,8 +395,16 @@ def refresh_lists(
             "recorded_at": aware_datetime(source["recorded_at"]),
             "sequence": revision,
             **content,
+            "correction": correction,
         }
-        lists[alert_id] = {"revision": revision, "digest": content_digest}
+        lists[alert_id] = {
+            "revision": revision,
+            "digest": content_digest,
+            "status": content["status"],
+            "persons": persons,
+            "released": released,
+            "released_sequence": released_sequence,
+        }
         outputs.append((content["list_key"], datum))
     return dataclasses.replace(region, lists=lists), outputs
 

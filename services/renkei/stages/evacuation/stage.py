@@ -70,7 +70,8 @@ def build_evacuation(
     5. handlers: facts → routing → regions topic; alerts → alert routing → alert lane;
        regions topic and alert lane → regions table (its current candidates) → lists whose
        content changed (a list is re-issued when later facts change it);
-    6. audit: every disaster-mode list sent writes ``evacuation.released`` (renkei.audit).
+    6. audit: every disaster-mode list sent writes ``evacuation.released``, every version that
+       corrects a released list ``evacuation.corrected`` (renkei.audit.releases).
     """
     stage = StageBuilder.create(
         settings,

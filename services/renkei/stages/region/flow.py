@@ -14,7 +14,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from renkei.privacy.protection import K_THRESHOLD, suppress_small_cells
+from renkei.privacy.protection import K_THRESHOLD, shown_count, suppress_small_cells
 from renkei.shared.routing import Message, route_facts
 from renkei.shared.values import (
     ENVELOPE,
@@ -29,11 +29,14 @@ from renkei.stages.region.state import (
     BANDS_5Y,
     RegionAggregate,
     apply_member,
+    changed_days,
     later_date,
     region_targets,
 )
 
 REGION_TOPIC = "unified.region"
+DAILY_TOPIC = "derived.region.daily-moves"
+"""Per-day move figures, one record per ``<region_code>:<day>`` (docs/corrections.md)."""
 
 
 def apply_indicators(agg: RegionAggregate, event: dict[str, Any]) -> RegionAggregate:
@@ -136,13 +139,59 @@ def region_record(agg: RegionAggregate, trigger: dict[str, Any], k: int) -> dict
     }
 
 
+def day_key(region_code: str, day: str) -> str:
+    """Key of a per-day record: ``<region_code>:<day>`` (e.g. ``011011:0640941:2026-04-01``)."""
+    return f"{region_code}:{day}"
+
+
+def day_record(agg: RegionAggregate, day: str, trigger: dict[str, Any], k: int) -> dict[str, Any]:
+    """The per-day move figures of one region and day (suppressed like every region count);
+    ``sequence`` is the day's own revision."""
+    ins, outs = (agg.moves_by_day.get(day) or [0, 0])[:2]
+    suppressed = [
+        name for name, n in (("move_ins", ins), ("move_outs", outs)) if not shown_count(n, k)
+    ]
+    return {
+        "event_id": trigger["event_id"],
+        "municipality_code": agg.municipality_code or trigger["municipality_code"],
+        "effective_date": iso_date(trigger["effective_date"]),
+        "recorded_at": aware_datetime(trigger["recorded_at"]),
+        "sequence": agg.day_revisions.get(day, 0),
+        "day_key": day_key(agg.region_code, day),
+        "region_code": agg.region_code,
+        "day": iso_date(day),
+        "move_ins": ins if shown_count(ins, k) else None,
+        "move_outs": outs if shown_count(outs, k) else None,
+        "suppressed": suppressed,
+        "k_threshold": k,
+    }
+
+
+def _emit_days(
+    before: RegionAggregate, after: RegionAggregate, trigger: dict[str, Any], k: int
+) -> tuple[RegionAggregate, list[tuple[str, dict[str, Any]]]]:
+    """Exactly the days whose counts a message changed, each as its own keyed record."""
+    days = changed_days(before, after)
+    if not days:
+        return after, []
+    revisions = dict(after.day_revisions)
+    for day in days:
+        revisions[day] = revisions.get(day, 0) + 1
+    horizon = min(after.moves_by_day) if after.moves_by_day else None
+    revisions = {d: r for d, r in revisions.items() if horizon is None or d >= horizon}
+    after = dataclasses.replace(after, day_revisions=revisions)
+    return after, [(day_key(after.region_code, d), day_record(after, d, trigger, k)) for d in days]
+
+
 @dataclass(frozen=True)
 class RegionResult:
     """Table values to store (key → value; None values delete nothing, they are tombstones
-    kept as entries) and ``unified.region`` records to send (key region_code)."""
+    kept as entries), ``unified.region`` records to send (key region_code) and per-day records
+    (key ``<region_code>:<day>``, :data:`DAILY_TOPIC`)."""
 
     store: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    days: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def _emit(
@@ -182,7 +231,8 @@ def on_member_message(
     if change is None:
         return RegionResult()
     facts = message["facts"]
-    agg, outputs = _emit(change.aggregate, _trigger(facts), k)
+    agg, days = _emit_days(before, change.aggregate, _trigger(facts), k)
+    agg, outputs = _emit(agg, _trigger(facts), k)
     store = {
         region_code: agg.to_dict(),
         member_key(region_code, message["resident_key"]): change.member,
@@ -191,7 +241,7 @@ def on_member_message(
         store[household_key(region_code, facts["household_number"])] = {
             "marks": change.household_marks
         }
-    return RegionResult(store=store, outputs=outputs)
+    return RegionResult(store=store, outputs=outputs, days=days)
 
 
 def on_indicators(
@@ -221,10 +271,10 @@ def handle_facts(routing: Store, facts: dict[str, Any]) -> list[Message]:
     return messages
 
 
-def handle_member_message(
+def apply_member_message(
     regions: Store, message: dict[str, Any], k: int = K_THRESHOLD
-) -> list[tuple[str, dict[str, Any]]]:
-    """Apply one routed facts message to the region table; ``unified.region`` records to send."""
+) -> RegionResult:
+    """Apply one routed facts message to the region table; the records to send (both kinds)."""
     region_code = message["target"]
     facts = message["facts"]
     marks_key = household_key(region_code, str(facts["household_number"]))
@@ -237,7 +287,14 @@ def handle_member_message(
     )
     for key, value in result.store.items():
         regions[key] = value
-    return result.outputs
+    return result
+
+
+def handle_member_message(
+    regions: Store, message: dict[str, Any], k: int = K_THRESHOLD
+) -> list[tuple[str, dict[str, Any]]]:
+    """Apply one routed facts message to the region table; ``unified.region`` records to send."""
+    return apply_member_message(regions, message, k).outputs
 
 
 def handle_indicators(

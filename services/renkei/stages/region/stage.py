@@ -1,5 +1,6 @@
 """The region stage (地域集計): ``internal.resident.facts`` and ``std.economy.region.indicators``
-→ ``unified.region``. Logic in ``flow.py`` / ``state.py``."""
+→ ``unified.region`` and the per-day move figures ``derived.region.daily-moves``. Logic in
+``flow.py`` / ``state.py``."""
 
 from __future__ import annotations
 
@@ -26,13 +27,15 @@ def build_region(
 
     Phases:
     1. catalogue: inputs ``internal.resident.facts`` (6 partitions, key resident_key) and
-       ``std.economy.region.indicators`` (3, key region_code); output ``unified.region``;
+       ``std.economy.region.indicators`` (3, key region_code); outputs ``unified.region`` and
+       ``derived.region.daily-moves`` (key ``<region_code>:<day>``, docs/corrections.md);
     2. tables: ``routing`` (resident_key → region keys last sent; 6 partitions) and
        ``regions`` (region aggregates, member entries, migration marks; 3 partitions);
     3. internal topic ``renkei-region-members`` (key region code, 3 partitions): facts re-keyed
        to every region a resident joins *and* leaves (``renkei.shared.routing``);
     4. handlers: facts → routing → members topic; members topic and indicators → regions table
-       → ``unified.region`` when a region's (suppressed) figures changed.
+       → ``unified.region`` when a region's (suppressed) figures changed, and one
+       ``derived.region.daily-moves`` record per day whose move counts changed.
     """
     stage = StageBuilder.create(
         settings,
@@ -40,7 +43,7 @@ def build_region(
         **options,
     )
     facts_topic, indicators_topic = stage.spec.inputs
-    (output,) = stage.spec.outputs
+    output, daily = stage.spec.outputs
     routing = stage.table("routing")
     regions = stage.table("regions")
     members = stage.internal_topic("members")
@@ -49,8 +52,10 @@ def build_region(
         return [internal(members, key, m) for key, m in region_flow.handle_facts(routing, facts)]
 
     def on_member(_: SourceRecord, message: Any) -> list[Output]:
-        records = region_flow.handle_member_message(regions, message, k_threshold)
-        return [contract(output, key, datum) for key, datum in records]
+        result = region_flow.apply_member_message(regions, message, k_threshold)
+        return [contract(daily, key, datum) for key, datum in result.days] + [
+            contract(output, key, datum) for key, datum in result.outputs
+        ]
 
     def on_indicators(_: SourceRecord, event: Any) -> list[Output]:
         records = region_flow.handle_indicators(regions, event, k_threshold)

@@ -17,6 +17,13 @@ Counting rules:
   arriving in a target, or moved_out (転出) leaving it, on the facts' effective date
   (転居 within the municipality, births and deaths are not migration). Per day and running
   totals; days more than ``KEEP_DAYS`` before the latest are dropped from the per-day map;
+- corrections and late filings (docs/corrections.md): a member entry remembers the day its
+  move-in was counted (``in_day``). When the facts say the move-in happened on another day
+  (``moved_in_on`` changed by a correction of the 異動日), the count moves from the old day to
+  the new one; when a correction takes the resident out of the region (the address was wrong),
+  the move-in counted there is retracted, and the region it is corrected to counts it on its
+  day. Every day whose counts changed is reported (``changed_days``) so it can be re-emitted
+  on its own, keyed ``<region_code>:<day>``; running totals follow;
 - child-rearing household migration: a household is counted once per direction and effective
   date when a member moves in (or out) and the household has a child under 15 (or the member is
   one); net = in − out;
@@ -120,6 +127,8 @@ class RegionAggregate:
     day: str | None = None
     revision: int = 0
     digest: str | None = None
+    day_revisions: dict[str, int] = field(default_factory=dict)
+    """day → revision of the last per-day record emitted for it."""
 
     def to_dict(self) -> dict[str, Any]:
         """Shallow: the state is never mutated in place, so sharing is safe (and cheap)."""
@@ -146,17 +155,31 @@ def later_date(current: str | None, candidate: str) -> str:
     return candidate if current is None or candidate > current else current
 
 
-def _count_move(agg: RegionAggregate, day: str, direction: int) -> RegionAggregate:
-    """One move-in (direction 0) or move-out (1) on ``day``; old days are pruned."""
+def _count_move(agg: RegionAggregate, day: str, direction: int, step: int = 1) -> RegionAggregate:
+    """One move-in (direction 0) or move-out (1) on ``day`` (``step`` -1: retract one); old
+    days are pruned. A retraction on a day already pruned changes the running total only."""
     days = {k: list(v) for k, v in agg.moves_by_day.items()}
-    counts = days.setdefault(day, [0, 0])
-    counts[direction] += 1
-    latest = max(days)
-    horizon = (dt.date.fromisoformat(latest) - dt.timedelta(days=KEEP_DAYS)).isoformat()
-    days = {k: v for k, v in days.items() if k >= horizon}
+    if step > 0 or day in days:
+        counts = days.setdefault(day, [0, 0])
+        counts[direction] = max(counts[direction] + step, 0)
+    if days:
+        latest = max(days)
+        horizon = (dt.date.fromisoformat(latest) - dt.timedelta(days=KEEP_DAYS)).isoformat()
+        days = {k: v for k, v in days.items() if k >= horizon}
     totals = list(agg.move_totals)
-    totals[direction] += 1
+    totals[direction] = max(totals[direction] + step, 0)
     return dataclasses.replace(agg, moves_by_day=days, move_totals=(totals[0], totals[1]))
+
+
+def changed_days(before: RegionAggregate, after: RegionAggregate) -> list[str]:
+    """The days whose move counts differ between two states of a region (sorted)."""
+    days = set(before.moves_by_day) | set(after.moves_by_day)
+    return sorted(
+        d
+        for d in days
+        if d in after.moves_by_day
+        and before.moves_by_day.get(d, [0, 0]) != after.moves_by_day.get(d, [0, 0])
+    )
 
 
 @dataclass(frozen=True)
@@ -170,9 +193,8 @@ class MemberChange:
 
 
 def _migration(
-    agg: RegionAggregate, facts: dict[str, Any], marks: list[str], direction: int
+    agg: RegionAggregate, facts: dict[str, Any], marks: list[str], direction: int, day: str
 ) -> tuple[RegionAggregate, list[str] | None]:
-    day = str(facts["effective_date"])
     agg = _count_move(agg, day, direction)
     age = facts.get("age")
     child_rearing = bool(facts.get("has_child_under_15")) or (age is not None and age < 15)
@@ -199,19 +221,42 @@ def apply_member(
         return None
     facts = message["facts"]
     was_member = bool(stored and stored.get("summary") is not None)
-    summary = member_summary(facts) if message["member"] else None
+    member = bool(message["member"])
+    summary = member_summary(facts) if member else None
     delta = contributions(summary)
     delta.subtract(contributions(stored.get("summary") if stored else None))
+    effective = str(facts["effective_date"])
     agg = dataclasses.replace(
         agg,
         counters=_add(agg.counters, delta),
         municipality_code=agg.municipality_code or facts.get("municipality_code"),
-        as_of=later_date(agg.as_of, str(facts["effective_date"])),
-        day=str(facts["effective_date"]),
+        as_of=later_date(agg.as_of, effective),
+        day=effective,
     )
+    event_type = facts.get("event_type")
+    moved_in_on = facts.get("moved_in_on")
+    in_day: str | None = (stored or {}).get("in_day") if was_member else None
     marks = None
-    if facts.get("event_type") == "moved_in" and message["member"] and not was_member:
-        agg, marks = _migration(agg, facts, household_marks, 0)
-    elif facts.get("event_type") == "moved_out" and not message["member"] and was_member:
-        agg, marks = _migration(agg, facts, household_marks, 1)
-    return MemberChange(agg, {"rev": int(message["rev"]), "summary": summary}, marks)
+    if (
+        member
+        and not was_member
+        and (event_type == "moved_in" or (event_type == "corrected" and moved_in_on))
+    ):
+        # a 転入 (or a correction that puts the 転入 here): counted on its 異動日
+        in_day = str(moved_in_on or effective)
+        agg, marks = _migration(agg, facts, household_marks, 0, in_day)
+        agg = dataclasses.replace(agg, day=in_day)
+    elif member and in_day and moved_in_on and str(moved_in_on) != in_day:
+        # the 異動日 of the 転入 was corrected: the count moves to the corrected day
+        agg = _count_move(agg, in_day, 0, -1)
+        in_day = str(moved_in_on)
+        agg = dataclasses.replace(_count_move(agg, in_day, 0), day=in_day)
+    elif not member and was_member and event_type == "moved_out":
+        agg, marks = _migration(agg, facts, household_marks, 1, effective)
+        in_day = None
+    elif not member and was_member and event_type == "corrected" and in_day:
+        # corrected away (the address was wrong): the 転入 counted here never happened here
+        agg = dataclasses.replace(_count_move(agg, in_day, 0, -1), day=in_day)
+        in_day = None
+    entry = {"rev": int(message["rev"]), "summary": summary, "in_day": in_day if member else None}
+    return MemberChange(agg, entry, marks)

@@ -34,6 +34,9 @@ from renkei.stages.resident.dwelling import output_protection, own_protection
 from renkei.stages.resident.state import ResidentState
 
 UNIFIED_TOPIC = "unified.resident"
+NOT_CONTENT = ("event_type", "recorded_through")
+"""Fields that are not content: an input that changes only them emits nothing (the record
+time shown is that of the input that last changed the content)."""
 FACTS_TOPIC = "internal.resident.facts"
 
 
@@ -104,6 +107,11 @@ def _care_summary(care: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def _record_time(state: ResidentState) -> Any:
+    recorded = state.record_time()
+    return aware_datetime(recorded) if recorded else None
+
+
 def _ready(state: ResidentState) -> bool:
     view = state.view
     return bool(view.status and view.person and view.address and view.household)
@@ -159,6 +167,8 @@ def build_unified_resident(state: ResidentState, trigger: dict[str, Any]) -> dic
             "reasons": reasons,
             "consent_to_share": bool((state.care or {}).get("consent_to_share")),
         },
+        "valid_from": iso_date(view.last_effective_date),
+        "recorded_through": _record_time(state),
     }
 
 
@@ -204,6 +214,7 @@ def build_facts(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any]
         "candidate_reasons": reasons,
         "consent_to_share": bool((state.care or {}).get("consent_to_share")),
         "checkup": _checkup_facts(state.checkup),
+        "moved_in_on": iso_date(view.moved_in_on),
     }
 
 
@@ -233,7 +244,7 @@ def resident_outputs(
     for topic, datum in built.items():
         if datum is None:
             continue
-        content = _content_digest(datum, (*ENVELOPE, "event_type"))
+        content = _content_digest(datum, (*ENVELOPE, *NOT_CONTENT))
         if state.emitted.get(topic) != content:
             changed[topic] = content
             outputs.append((topic, datum))

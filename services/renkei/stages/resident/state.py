@@ -27,6 +27,14 @@ Choices:
   target arrives. A correction of a correction corrects the original event.
 - Status: residing after moved_in / born (and by default for a resident first seen through
   another event), moved_out after moved_out, deceased after died.
+- A correction whose ``corrected_fields`` names ``effective_date`` corrects the 異動日 of its
+  target: the correction's own ``effective_date`` is the corrected date, and the target is
+  folded at that date (the latest such correction by record time wins).
+
+Bitemporal reading (docs/corrections.md): every event keeps its valid time (``effective_date``)
+and its record time (``recorded_at``). :func:`view_as_recorded` folds only what had been
+recorded by a given record time, so the history of a resident's registry view can be read as
+of any record time; :func:`record_time` is the latest record time the state reflects.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from renkei.shared.values import age_on, as_order_key, iso_date, json_form, order_key
+from renkei.shared.values import age_on, as_order_key, epoch_ms, iso_date, json_form, order_key
 
 Status = Literal["residing", "moved_out", "deceased"]
 
@@ -69,6 +77,9 @@ class RegistryView:
     died_on: str | None = None
     municipality_code: str | None = None
     last_effective_date: str | None = None
+    moved_in_on: str | None = None
+    """異動日 (after corrections) of the 転入 (moved_in) that brought the resident to the current
+    address; None when the current address came from a 転居 or a birth (or none is known)."""
 
 
 def _residing_if_unknown(view: RegistryView) -> Status:
@@ -81,6 +92,10 @@ def _step(view: RegistryView, event: dict[str, Any], detail: dict[str, Any]) -> 
     changes: dict[str, Any] = {"last_effective_date": event["effective_date"]}
     if kind in ("moved_in", "born"):
         changes.update(status="residing", person=detail.get("person"), died_on=None)
+    if kind == "moved_in":
+        changes["moved_in_on"] = event["effective_date"]
+    elif kind in ("born", "moved_within"):
+        changes["moved_in_on"] = None
     elif kind == "moved_out":
         changes.update(status="moved_out")
     elif kind == "died":
@@ -166,16 +181,69 @@ def _corrected_detail(event: dict[str, Any], corrections: list[dict[str, Any]]) 
     return detail
 
 
-def fold_registry(log: list[dict[str, Any]]) -> RegistryView:
-    """Rebuild the registry view from the event log (any order in, event-time order applied)."""
+DATE_FIELD = "effective_date"
+"""The ``corrected_fields`` entry of a correction of the 異動日 (also ``detail.effective_date``)."""
+
+
+def _corrects_date(correction: dict[str, Any]) -> bool:
+    fields = correction["detail"].get("corrected_fields") or []
+    return any(str(f).rsplit(".", 1)[-1] == DATE_FIELD for f in fields)
+
+
+def _record_order(event: dict[str, Any]) -> tuple[int, int]:
+    order = as_order_key(event["order"])
+    return order[1], order[2]
+
+
+def effective_log(log: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """[(event, corrected detail)] of the non-correction events, each at its corrected 異動日,
+    in event-time order: what the registry view is folded from."""
     ordered = sorted(log, key=lambda e: as_order_key(e["order"]))
     corrections = _corrections_by_target(ordered)
-    view = RegistryView()
+    applied: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for event in ordered:
         if event["event_type"] == "corrected":
             continue
-        view = _step(view, event, _corrected_detail(event, corrections.get(event["event_id"], [])))
+        own = corrections.get(event["event_id"], [])
+        redate = [c for c in own if _corrects_date(c)]
+        if redate:
+            day = str(max(redate, key=_record_order)["effective_date"])
+            order = [day, *list(event["order"])[1:]]
+            event = {**event, "effective_date": day, "order": order}
+        applied.append((event, _corrected_detail(event, own)))
+    applied.sort(key=lambda pair: as_order_key(pair[0]["order"]))
+    return applied
+
+
+def fold_registry(log: list[dict[str, Any]]) -> RegistryView:
+    """Rebuild the registry view from the event log (any order in, event-time order applied)."""
+    view = RegistryView()
+    for event, detail in effective_log(log):
+        view = _step(view, event, detail)
     return view
+
+
+def recorded_by(log: list[dict[str, Any]], record_time: str) -> list[dict[str, Any]]:
+    """The events of ``log`` recorded at or before ``record_time`` (ISO timestamp with offset)."""
+    limit = epoch_ms(record_time)
+    return [e for e in log if epoch_ms(str(e["recorded_at"])) <= limit]
+
+
+def view_as_recorded(log: list[dict[str, Any]], record_time: str) -> RegistryView:
+    """The registry view as the platform knew it at ``record_time``: valid time from the
+    events' (corrected) effective dates, record time from their ``recorded_at``. A correction
+    recorded later than ``record_time`` is not applied; a late event filed later is absent."""
+    return fold_registry(recorded_by(log, record_time))
+
+
+def record_times(log: list[dict[str, Any]]) -> list[str]:
+    """The distinct record times of ``log``, oldest first: the points the view can change at."""
+    return sorted({str(e["recorded_at"]) for e in log}, key=epoch_ms)
+
+
+def registry_history(log: list[dict[str, Any]]) -> list[tuple[str, RegistryView]]:
+    """[(record time, view as recorded then)] for every record time of the log."""
+    return [(t, view_as_recorded(log, t)) for t in record_times(log)]
 
 
 @dataclass(frozen=True)
@@ -206,19 +274,34 @@ class ResidentState:
         return frozenset(e["event_id"] for e in self.registry_log)
 
     @cached_property
+    def effective(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """:func:`effective_log` of the registry log (computed once per state object)."""
+        return effective_log(list(self.registry_log))
+
+    @cached_property
     def view(self) -> RegistryView:
         """The registry view rebuilt from the log (computed once per state object)."""
-        return fold_registry(list(self.registry_log))
+        view = RegistryView()
+        for event, detail in self.effective:
+            view = _step(view, event, detail)
+        return view
 
     def as_of(self) -> dt.date | None:
         """The latest effective date of any input: the date ages are computed at (event time,
         never the wall clock, so a replay computes the same ages). A deceased resident's age
         stops at the date of death."""
-        dates = [e["effective_date"] for e in self.registry_log]
+        dates = [e["effective_date"] for e, _ in self.effective]
         dates += [r["effective_date"] for r in (self.checkup, self.care) if r is not None]
         latest = iso_date(max(dates)) if dates else None
         died = iso_date(self.view.died_on)
         return min(latest, died) if latest and died else latest
+
+    def record_time(self) -> str | None:
+        """The latest ``recorded_at`` of the inputs this state holds (ISO, with offset): the
+        record time the state (and every output built from it) reflects."""
+        times = [str(e["recorded_at"]) for e in self.registry_log]
+        times += [str(r["recorded_at"]) for r in (self.checkup, self.care) if r is not None]
+        return max(times, key=epoch_ms) if times else None
 
     def age(self) -> int | None:
         person = self.view.person or {}
