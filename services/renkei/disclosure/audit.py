@@ -17,8 +17,9 @@ audit treats them as exact: what it proves holds even without the perturbation.
 
 from __future__ import annotations
 
-import dataclasses
 import math
+import os
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,6 @@ import highspy
 import numpy as np
 
 from renkei.disclosure.table import Cell, Relation
-
 
 BATCH_ROUNDS = 200
 
@@ -83,6 +83,30 @@ class AuditResult:
         return min(self.intervals, key=lambda i: i.width, default=None)
 
 
+_BANNER_SHOWN = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS model. HiGHS prints its banner to the process's stdout (C level) on the
+    first model, which would corrupt a command's ``--json`` output: that one is muted."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()  # type: ignore[no-untyped-call]
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 class _UnionFind:
     def __init__(self, items: Iterable[Cell]) -> None:
         self.parent = {item: item for item in items}
@@ -103,9 +127,7 @@ Reduced = list[tuple[list[tuple[Cell, int]], float]]
 """Relations over hidden cells only: (terms, right-hand side)."""
 
 
-def _reduced(
-    relations: Sequence[Relation], hidden: set[Cell], table: AuditableTable
-) -> Reduced:
+def _reduced(relations: Sequence[Relation], hidden: set[Cell], table: AuditableTable) -> Reduced:
     """Each relation with a hidden cell: (its hidden terms, − Σ shown terms)."""
     out = []
     for relation in relations:
@@ -143,8 +165,7 @@ def _solve_group(
     far (and its true value) lie inside its feasible interval: once they span ``protection``,
     the cell is proven protected without its own LPs (unless ``exact``)."""
     index = {cell: i for i, cell in enumerate(cells)}
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _new_highs()
     # Only the objective changes between solves: the last basis stays primal feasible, so
     # primal simplex from it (no presolve, which would discard it) is the cheap re-solve.
     h.setOptionValue("presolve", "off")

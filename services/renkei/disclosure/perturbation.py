@@ -47,7 +47,7 @@ def noise(secret: bytes, digest: str, cell: str, alpha: float = DEFAULT_ALPHA) -
         raise ValueError("alpha must lie strictly between 0 and 1")
     u1, u2 = _uniforms(secret, digest, cell)
     scale = math.log(alpha)
-    return int(math.floor(math.log(u1) / scale)) - int(math.floor(math.log(u2) / scale))
+    return math.floor(math.log(u1) / scale) - math.floor(math.log(u2) / scale)
 
 
 def perturbed(value: int, k: int, secret: bytes, digest: str, cell: str, alpha: float) -> int:

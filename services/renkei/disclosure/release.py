@@ -79,10 +79,13 @@ class Release:
     municipality: str
     record: dict[str, Any]
     suppression: Suppression
+    table: SnapshotTable
+    """The raw table (inside the job only: it is never published)."""
+    shown: dict[Cell, int]
+    """The published (perturbed) value of each shown cell."""
 
-    @property
-    def suppressed_names(self) -> list[str]:
-        return sorted(cell_name(c) for c in self.suppression.suppressed)
+    def published_value(self, cell: Cell) -> int:
+        return self.shown[cell]
 
 
 def _figures(
@@ -170,11 +173,9 @@ def release_table(
             "linear_programs": suppression.audit.solves,
             "narrowest_interval": None if narrowest is None else min(narrowest.width, 1e9),
         },
-        "regions": [
-            _figures(table, row, hidden, shown) for row in (*table.towns, TOTAL)
-        ],
+        "regions": [_figures(table, row, hidden, shown) for row in (*table.towns, TOTAL)],
     }
-    return Release(table.municipality, record, suppression)
+    return Release(table.municipality, record, suppression, table, shown)
 
 
 def suppressed_cells(record: dict[str, Any]) -> frozenset[Cell]:

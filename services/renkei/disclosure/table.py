@@ -140,9 +140,7 @@ def relations(rows: Iterable[str]) -> tuple[tuple[Relation, ...], tuple[Relation
     equalities: list[Relation] = []
     inequalities: list[Relation] = []
     for row in rows:
-        equalities.append(
-            (((row, "population"), 1), *(((row, c), -1) for c in BAND_COLUMNS))
-        )
+        equalities.append((((row, "population"), 1), *(((row, c), -1) for c in BAND_COLUMNS)))
         for group, bands in AGE_GROUPS.items():
             equalities.append((((row, group), 1), *(((row, f"band:{b}"), -1) for b in bands)))
         # Implied by the two above, but stated: suppression reads each relation on its own.
