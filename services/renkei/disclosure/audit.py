@@ -269,6 +269,18 @@ class AuditError(RuntimeError):
     """The audit could not be computed (a model the solver rejects): nothing is released."""
 
 
+def _check_relations(table: AuditableTable) -> None:
+    """The true values satisfy every relation (else the model is wrong: AuditError)."""
+    for kind, relations in (("=", table.equalities), ("<=", table.inequalities)):
+        for relation in relations:
+            total = sum(coef * table.value(cell) for cell, coef in relation)
+            if (kind == "=" and total != 0) or (kind == "<=" and total > 0):
+                cells = ", ".join(f"{c[0]}|{c[1]}" for c, _ in relation[:3])
+                raise AuditError(
+                    f"the table's relations do not hold ({cells}, …: {total:+} {kind} 0)"
+                )
+
+
 def audit(
     table: AuditableTable,
     suppressed: Iterable[Cell],
@@ -276,13 +288,16 @@ def audit(
     *,
     exact: bool = False,
     unpublished: Iterable[Cell] = (),
+    only: set[Cell] | None = None,
 ) -> AuditResult:
     """The feasible interval of every cell in ``suppressed``; failures: narrower than
     ``protection``. ``exact``: solve both LPs of every cell (otherwise a cell already shown to
     span ``protection`` by other optima is not solved again). Raises :class:`AuditError` when
     the true values are not feasible (the table's relations do not hold: a bug, never a
     release). ``unpublished``: cells no figure shows that need no protection of their own
-    (variables of the LPs, without an interval of their own)."""
+    (variables of the LPs, without an interval of their own). ``only``: compute the exact
+    intervals of these suppressed cells alone (the others stay variables)."""
+    _check_relations(table)
     protect = set(suppressed)
     hidden = protect | set(unpublished)
     if not protect:
@@ -306,9 +321,11 @@ def audit(
     solves = 0
     for root, cells in members.items():
         eq, ineq = rows_of[root]
-        targets = protect & set(cells)
+        targets = protect & set(cells) if only is None else only & set(cells)
         if targets:
-            found, count = _solve_group(cells, eq, ineq, table, protection, exact, targets)
+            found, count = _solve_group(
+                cells, eq, ineq, table, protection, exact or only is not None, targets
+            )
             intervals += found
             solves += count
     for interval in intervals:

@@ -16,12 +16,16 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from renkei.disclosure.audit import AuditableTable, AuditResult, audit
+from renkei.disclosure.audit import AuditableTable, AuditResult, Interval, audit
 from renkei.disclosure.table import TOTAL, Cell, Relation
+
+WIDEN_TRIES = 8
+"""Candidate partners tried for a cell the audit found too narrow, per round."""
 
 
 @dataclass(frozen=True)
@@ -120,30 +124,43 @@ def _widen(
     result: AuditResult,
     previous: frozenset[Cell],
     unpublished: frozenset[Cell],
+    protection: float,
 ) -> set[Cell]:
-    """One more partner for each cell the audit found too narrow: a shown cell of a relation
-    of that cell, else any shown cell of its row that a relation ties to a suppressed one."""
+    """More partners for the cells the audit found too narrow. For the narrowest failure of
+    each row, the shown cells of its relations and of its row's relations are tried in cost
+    order (each with its closure): the first that gives it the protection interval is kept,
+    else the one that widens it most."""
     by_cell = _index((*table.equalities, *table.inequalities))
-    added: set[Cell] = set()
+    narrowest: dict[str, Interval] = {}
     for failure in result.failures:
-        near = {
+        held = narrowest.get(failure.cell[0])
+        if held is None or failure.width < held.width:
+            narrowest[failure.cell[0]] = failure
+    widened = set(hidden)
+    for failure in narrowest.values():
+        if failure.cell not in widened:
+            continue
+        row = failure.cell[0]
+        options = {
             c
-            for relation in by_cell.get(failure.cell, ())
-            for c, _ in relation
-            if c not in hidden and c not in unpublished
-        }
-        row = {
-            c
-            for s in hidden
-            if s[0] == failure.cell[0]
+            for s in (failure.cell, *(h for h in widened if h[0] == row))
             for relation in by_cell.get(s, ())
             for c, _ in relation
-            if c not in hidden and c not in unpublished and c[0] == failure.cell[0]
+            if c not in widened and c not in unpublished
         }
-        options = row or near
-        if options:
-            added.add(min(options, key=lambda c: _cost(c, table, previous)))
-    return hidden | added
+        ranked = sorted(options, key=lambda c: (c[0] != row, *_cost(c, table, previous)))
+        best: tuple[float, set[Cell]] | None = None
+        for option in ranked[:WIDEN_TRIES]:
+            trial = close_singletons(table, widened | {option}, previous, protection, unpublished)
+            check = audit(table, trial, protection, unpublished=unpublished, only={failure.cell})
+            width = check.intervals[0].width if check.intervals else math.inf
+            if best is None or width > best[0]:
+                best = (width, trial)
+            if width >= protection:
+                break
+        if best is not None:
+            widened = best[1]
+    return widened
 
 
 def suppress(
@@ -169,13 +186,7 @@ def suppress(
         result = audit(table, closed, protection, unpublished=unpublished)
         rounds = 1
         while not result.passed and rounds < max_rounds:
-            widened = close_singletons(
-                table,
-                _widen(table, closed, result, before, unpublished),
-                before,
-                protection,
-                unpublished,
-            )
+            widened = _widen(table, closed, result, before, unpublished, protection)
             if widened == closed:
                 break
             closed = widened
