@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from renkei.errors import StackError
@@ -34,6 +35,22 @@ class Cut:
     taken_at: dt.datetime
 
 
+async def _partitions(settings: Settings, topic: str) -> list[int]:
+    """The partitions of ``topic`` (empty when it does not exist; listed first, since
+    describing a missing topic could create it on a broker that auto-creates)."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    try:
+        await admin.start()
+        if topic not in set(await admin.list_topics()):
+            return []
+        [described] = await admin.describe_topics([topic])
+        if described.get("error_code"):
+            return []
+        return sorted(int(p["partition"]) for p in described["partitions"])
+    finally:
+        await admin.close()
+
+
 async def read_cut(
     settings: Settings, topic: str, decode: Callable[[bytes], Awaitable[Any]]
 ) -> Cut:
@@ -48,13 +65,10 @@ async def read_cut(
     )
     try:
         await consumer.start()
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            await consumer.topics()  # refresh the metadata once
-            partitions = consumer.partitions_for_topic(topic)
+        partitions = await _partitions(settings, topic)
         if not partitions:
             raise StackError(f"topic {topic} does not exist: run `renkei schemas apply` first")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        tps = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(tps)
         taken_at = dt.datetime.now(dt.UTC)
         ends = await consumer.end_offsets(tps)
