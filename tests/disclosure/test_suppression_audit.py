@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from renkei.disclosure.audit import AuditError, audit
+from renkei.disclosure.audit import AuditModelError, audit
 from renkei.disclosure.microdata import Person
 from renkei.disclosure.suppression import close_singletons, primary_cells, suppress
 from renkei.disclosure.table import (
@@ -115,7 +115,7 @@ def test_an_unbounded_cell_has_an_infinite_upper_bound() -> None:
 def test_relations_that_do_not_hold_are_an_error_not_a_release() -> None:
     broken = Grid({"r1": {"c1": 20, "c2": 3}, "r2": {"c1": 12, "c2": 25}})
     broken.values[("T", "T")] += 5
-    with pytest.raises(AuditError, match="relations do not hold"):
+    with pytest.raises(AuditModelError, match="relations do not hold"):
         audit(broken, {("r1", "c2"), ("r1", "c1"), ("r2", "c1"), ("r2", "c2")}, protection=1)
 
 

@@ -29,6 +29,7 @@ import highspy
 import numpy as np
 
 from renkei.disclosure.table import Cell, Relation
+from renkei.errors import RenkeiError
 
 BATCH_ROUNDS = 200
 
@@ -198,7 +199,7 @@ def _solve_group(
         )
         if sense == highspy.ObjSense.kMaximize and status in unbounded:
             return math.inf
-        raise AuditError(
+        raise AuditModelError(
             f"the audit's model of {cells[i]} is not solvable: {h.modelStatusToString(status)}"
         )
 
@@ -265,18 +266,18 @@ def _batches(
     h.changeColsCost(len(cells), everything, np.zeros(len(cells)))
 
 
-class AuditError(RuntimeError):
+class AuditModelError(RenkeiError):
     """The audit could not be computed (a model the solver rejects): nothing is released."""
 
 
 def _check_relations(table: AuditableTable) -> None:
-    """The true values satisfy every relation (else the model is wrong: AuditError)."""
+    """The true values satisfy every relation (else the model is wrong: AuditModelError)."""
     for kind, relations in (("=", table.equalities), ("<=", table.inequalities)):
         for relation in relations:
             total = sum(coef * table.value(cell) for cell, coef in relation)
             if (kind == "=" and total != 0) or (kind == "<=" and total > 0):
                 cells = ", ".join(f"{c[0]}|{c[1]}" for c, _ in relation[:3])
-                raise AuditError(
+                raise AuditModelError(
                     f"the table's relations do not hold ({cells}, …: {total:+} {kind} 0)"
                 )
 
@@ -292,7 +293,7 @@ def audit(
 ) -> AuditResult:
     """The feasible interval of every cell in ``suppressed``; failures: narrower than
     ``protection``. ``exact``: solve both LPs of every cell (otherwise a cell already shown to
-    span ``protection`` by other optima is not solved again). Raises :class:`AuditError` when
+    span ``protection`` by other optima is not solved again). Raises :class:`AuditModelError` when
     the true values are not feasible (the table's relations do not hold: a bug, never a
     release). ``unpublished``: cells no figure shows that need no protection of their own
     (variables of the LPs, without an interval of their own). ``only``: compute the exact
@@ -330,7 +331,7 @@ def audit(
             solves += count
     for interval in intervals:
         if not interval.low - 1e-6 <= interval.value <= interval.high + 1e-6:
-            raise AuditError(
+            raise AuditModelError(
                 f"cell {interval.cell} = {interval.value} lies outside its feasible interval "
                 f"[{interval.low}, {interval.high}]: the table's relations do not hold"
             )

@@ -46,7 +46,7 @@ from renkei.disclosure.release import (
     suppressed_cells,
 )
 from renkei.disclosure.table import build_tables
-from renkei.errors import ConfigurationError, StackError
+from renkei.errors import ConfigurationError, RenkeiError, StackError
 from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import cloudevent_headers
 from renkei.schemas.catalogue import Catalogue, load_catalogue, renamed
@@ -265,7 +265,7 @@ async def run_every(
         try:
             report = await take_snapshot(settings, rules)
             log.info("snapshot: %s", report.summary())
-        except (StackError, ConfigurationError) as exc:
+        except RenkeiError as exc:
             log.error("snapshot failed: %s", exc)
         elapsed = asyncio.get_running_loop().time() - started
         await asyncio.sleep(max(0.0, every.total_seconds() - elapsed))
