@@ -17,6 +17,7 @@ from renkei.disclosure.job import SnapshotReport, release_all, run_every, take_s
 from renkei.disclosure.perturbation import DEFAULT_ALPHA
 from renkei.disclosure.release import DisclosureRules, Release
 from renkei.disclosure.table import RATES, TOTAL, UNALLOCATED
+from renkei.errors import RenkeiError
 from renkei.privacy.protection import K_THRESHOLD
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
@@ -138,7 +139,14 @@ def run_periodic(ctx: click.Context, k: int, protection: int, alpha: float, ever
     interval = parse_every(every)
     rules = DisclosureRules(k=k, protection=protection, alpha=alpha)
     click.echo(f"taking a snapshot every {interval}; Ctrl-C stops")
-    asyncio.run(run_every(settings, rules, interval))
+
+    def report(outcome: SnapshotReport | RenkeiError) -> None:
+        if isinstance(outcome, SnapshotReport):
+            _print_report(outcome, as_json=False)
+        else:
+            click.secho(f"snapshot failed: {outcome}", fg="red", err=True)
+
+    asyncio.run(run_every(settings, rules, interval, on_report=report))
 
 
 @disclosure.command("measure")

@@ -25,6 +25,7 @@ import logging
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,9 +220,14 @@ async def take_snapshot(
     (facts_topic,) = spec.inputs
     async with RegistryClient(settings.schema_registry_url) as registry:
         decoder = AvroDecoder(registry, catalogue.get(facts_topic).schema)
-        cut = await read_cut(settings, names.topic(facts_topic), decoder.decode)
-        day = reference_date or cut.taken_at.astimezone(JST).date()
-        people = [p for v in cut.values.values() if (p := person_from_facts(v, day)) is not None]
+        day = reference_date or dt.datetime.now(JST).date()
+
+        async def person(value: bytes) -> Person | None:
+            # Kept compact while reading: a large city's facts do not fit in memory as dicts.
+            return person_from_facts(await decoder.decode(value), day)
+
+        cut = await read_cut(settings, names.topic(facts_topic), person)
+        people = [p for p in cut.values.values() if p is not None]
         previous = await _previous(settings, names, registry, catalogue)
         releases, refused = await asyncio.to_thread(
             release_all,
@@ -252,20 +258,27 @@ async def take_snapshot(
 
 
 async def run_every(
-    settings: Settings, rules: DisclosureRules, every: dt.timedelta, *, first_now: bool = True
+    settings: Settings,
+    rules: DisclosureRules,
+    every: dt.timedelta,
+    *,
+    on_report: Callable[[SnapshotReport | RenkeiError], None] | None = None,
 ) -> None:
-    """Take a snapshot every ``every`` until cancelled; a failed snapshot is logged and the
-    next one is taken on schedule (a refused table is never published)."""
+    """Take a snapshot now and every ``every`` after it until cancelled. A failed snapshot is
+    reported (``on_report`` gets the error; logged too) and the next one is taken on schedule;
+    a refused table is never published."""
     if every.total_seconds() <= 0:
         raise ConfigurationError("the snapshot interval must be positive")
-    if not first_now:
-        await asyncio.sleep(every.total_seconds())
+    loop = asyncio.get_running_loop()
     while True:
-        started = asyncio.get_running_loop().time()
+        started = loop.time()
+        outcome: SnapshotReport | RenkeiError
         try:
-            report = await take_snapshot(settings, rules)
-            log.info("snapshot: %s", report.summary())
+            outcome = await take_snapshot(settings, rules)
+            log.info("snapshot: %s", outcome.summary())
         except RenkeiError as exc:
             log.error("snapshot failed: %s", exc)
-        elapsed = asyncio.get_running_loop().time() - started
-        await asyncio.sleep(max(0.0, every.total_seconds() - elapsed))
+            outcome = exc
+        if on_report is not None:
+            on_report(outcome)
+        await asyncio.sleep(max(0.0, every.total_seconds() - (loop.time() - started)))
