@@ -105,12 +105,6 @@ def test_the_rate_attack_12_of_40_to_13_of_41() -> None:
     assert mass > 0.9
 
 
-def test_any_one_figure_is_at_most_one_over_alpha_times_likelier_either_way() -> None:
-    for value in range(-30, 31):
-        ratio = noise_probability(value) / noise_probability(value + 1)
-        assert 1 / (1 / DEFAULT_ALPHA) - 1e-12 <= ratio <= 1 / DEFAULT_ALPHA + 1e-12
-
-
 def test_which_cells_moved_does_not_point_at_the_one_who_changed() -> None:
     before, meets, _ = _hypotheses()
     first = _release([*_neighbourhood(), NEIGHBOUR])
