@@ -143,6 +143,7 @@ CONSUMED = {  # stage → {Kafka topic its agents consume: partitions}
         "unified.resident": 6,
         "unified.region": 3,
         "derived.evacuation-support": 3,
+        "derived.region-snapshot": 3,
     },
 }
 
@@ -174,6 +175,7 @@ AGENTS = {  # stage → faust agent names
     ),
     "views": (
         "views.derived.evacuation-support",
+        "views.derived.region-snapshot",
         "views.unified.region",
         "views.unified.resident",
     ),
@@ -193,7 +195,7 @@ OUTPUTS = {  # stage → contract output topics
     "views": (
         "view.evacuation-support.evacuation-support",
         "view.health-promotion.resident",
-        "view.regional-dashboard.region",
+        "view.regional-dashboard.region-snapshot",
         "view.resident-services.resident",
         "view.staff-overview.evacuation-support",
         "view.staff-overview.region",
@@ -257,6 +259,7 @@ DLQS = {  # stage → DLQ topics of the topics its agents consume
     ),
     "views": (
         "dlq.derived.evacuation-support",
+        "dlq.derived.region-snapshot",
         "dlq.unified.region",
         "dlq.unified.resident",
     ),
@@ -293,8 +296,8 @@ VIEWS = {  # view topic → (source topic, purpose, agreements, partitions)
         ("health-promotion",),
         6,
     ),
-    "view.regional-dashboard.region": (
-        "unified.region",
+    "view.regional-dashboard.region-snapshot": (
+        "derived.region-snapshot",
         "regional-dashboard",
         ("regional-dashboard",),
         3,
@@ -411,3 +414,31 @@ def test_the_stage_registry_declares_the_same_names() -> None:
         assert changelogs == dict(TABLES[stage].values()), stage
         internal = {spec.internal_topic(s): p for s, p in spec.internal_topics.items()}
         assert internal == INTERNAL_TOPICS[stage], stage
+
+
+JOBS = {  # job → (inputs, outputs, default interval, audit kind, CLI verb)
+    "disclosure": (
+        ("internal.resident.facts",),
+        ("derived.region-snapshot",),
+        "1d",
+        "disclosure.released",
+        "disclosure",
+    ),
+}
+
+
+def test_the_job_registry_declares_the_same_names() -> None:
+    """Scheduled jobs (not stages): their topics, schedule, audit kind and CLI verb."""
+    from renkei.cli import cli
+    from renkei.contracts.jobs import JOBS as REGISTRY
+
+    assert set(REGISTRY) == set(JOBS)
+    for name, (inputs, outputs, every, kind, verb) in JOBS.items():
+        spec = REGISTRY[name]
+        assert (spec.inputs, spec.outputs, spec.every_default, spec.audit_kind) == (
+            inputs,
+            outputs,
+            every,
+            kind,
+        ), name
+        assert verb in cli.commands, name

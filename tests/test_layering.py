@@ -9,7 +9,9 @@
   ``renkei.privacy``, ``renkei.normalize``) and the catalogue import no stage, framework,
   operations or CLI module, and no faust;
 - apps (``staff_view``, ``evacuation_notifier``) and publishers (``renkei.publish``) import no
-  stage and no framework module: they share contracts with the stages, not code.
+  stage and no framework module: they share contracts with the stages, not code;
+- the disclosure job (``renkei.disclosure``) imports no stage and no framework module: it reads
+  the stages' contract topics, never their code or tables.
 
 A new import that crosses a layer fails here with the file and line.
 """
@@ -84,7 +86,7 @@ def violation(importer: str, imported: str) -> str | None:
         )
     ):
         return "a low-level module (contracts, helpers, catalogue) imports a higher layer"
-    outside = ("staff_view", "evacuation_notifier", "renkei.publish")
+    outside = ("staff_view", "evacuation_notifier", "renkei.publish", "renkei.disclosure")
     if any(within(importer, p) for p in outside) and (
         within(imported, STAGES) or within(imported, "renkei.runtime")
     ):
@@ -134,6 +136,8 @@ def test_the_walk_sees_the_stage_packages_and_their_imports() -> None:
         ("renkei.contracts.stages", "renkei.runtime.builder", "low-level"),
         ("renkei.shared.routing", "faust", "low-level"),
         ("renkei.stages.resident.flow", "renkei.shared.values", None),
+        ("renkei.disclosure.job", "renkei.stages.region.state", "app"),
+        ("renkei.disclosure.job", "renkei.contracts.jobs", None),
     ],
 )
 def test_the_rules_catch_each_kind_of_crossing(

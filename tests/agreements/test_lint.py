@@ -31,6 +31,7 @@ def _lint(agreement: Agreement) -> list[Problem]:
         ("consumer-raw", "over-broad", "not of a raw topic"),
         ("provider-other", "over-broad", "owned by 市民課"),
         ("zone-down", "zone", "without a declared egress view"),
+        ("per-event-aggregate", "disclosure", "grant the audited snapshots"),
     ],
 )
 def test_each_lint_class_is_caught(stem: str, kind: str, words: str) -> None:
@@ -74,12 +75,13 @@ def test_check_command_prints_one_line_per_problem_and_fails() -> None:
     result = CliRunner().invoke(cli, ["agreements", "check", "--dir", str(BAD)])
     assert result.exit_code == 1
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert {line.split(": ")[1] for line in lines} == {
         "unknown-topic",
         "unknown-field",
         "over-broad",
         "zone",
+        "disclosure",
     }
 
 
@@ -105,3 +107,14 @@ def test_a_consumer_listing_every_field_asks_for_the_raw_topic() -> None:
     text = text.replace("zone: lgwan", "zone: lgwan\negress: false")
     [problem] = _lint(parse_agreement(text))
     assert problem.kind == "over-broad" and "which is the raw topic" in problem.message
+
+
+def test_per_event_aggregates_stay_with_the_platforms_own_zone() -> None:
+    text = (BAD / "per-event-aggregate.yaml").read_text(encoding="utf-8")
+    lgwan = text.replace("zone: internet", "zone: lgwan").replace("egress: true", "egress: false")
+    assert _lint(parse_agreement(lgwan)) == []
+    snapshots = text.replace("topic: unified.region", "topic: derived.region-snapshot").replace(
+        "[region_code, population, metabolic_syndrome_rate]",
+        "[municipality_code, regions.region_code, regions.population]",
+    )
+    assert _lint(parse_agreement(snapshots)) == []

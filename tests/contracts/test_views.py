@@ -48,7 +48,7 @@ def test_every_consumer_agreement_has_its_view_topics() -> None:
     assert {p.topic for p in PLANS} >= {
         "view.evacuation-support.evacuation-support",
         "view.health-promotion.resident",
-        "view.regional-dashboard.region",
+        "view.regional-dashboard.region-snapshot",
         "view.resident-services.resident",
     }
     for plan in PLANS:

@@ -11,7 +11,11 @@ non-zero when there is any. Classes of problems:
   department or by the platform;
 - ``zone``: a field flowing from a stricter network zone to a looser one (個人番号利用事務系 >
   LGWAN接続系 > インターネット接続系) outside a declared egress view, an egress skipping a zone,
-  or an egress declared where nothing leaves its zone.
+  or an egress declared where nothing leaves its zone;
+- ``disclosure``: an egress or internet-zone consumer granted a per-event aggregate
+  (``unified.region``, re-published on every change, so two records differ by one person):
+  region figures leave the platform's own staff only as audited snapshots
+  (``derived.region-snapshot``, docs/disclosure-control.md).
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ from renkei.agreements.model import ZONE_RANK, Agreement, TopicGrant, Zone, stri
 from renkei.errors import ConfigurationError
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 
-ProblemKind = Literal["invalid", "unknown-topic", "unknown-field", "over-broad", "zone"]
+ProblemKind = Literal[
+    "invalid", "unknown-topic", "unknown-field", "over-broad", "zone", "disclosure"
+]
 CONSUMER_SOURCE_PREFIXES = ("unified.", "derived.")
+PER_EVENT_AGGREGATES = {"unified.region": "derived.region-snapshot"}
+"""Aggregates published on every change → the audited snapshot topic to grant instead."""
 PLATFORM_OWNER = "Renkei platform"
 
 
@@ -164,6 +172,23 @@ def _zone_problems(agreement: Agreement, zones: dict[str, Zone]) -> list[Problem
     return found
 
 
+def _disclosure_problems(agreement: Agreement) -> list[Problem]:
+    """Per-event aggregates granted to a reader outside the platform's own zone."""
+    if agreement.role != "consumer" or not (agreement.egress or agreement.zone == "internet"):
+        return []
+    return [
+        Problem(
+            agreement.id,
+            "disclosure",
+            f"{grant.topic} is re-published on every change (two records differ by one "
+            f"person); outside the platform's own staff grant the audited snapshots "
+            f"{PER_EVENT_AGGREGATES[grant.topic]} instead",
+        )
+        for grant in agreement.topics
+        if grant.topic in PER_EVENT_AGGREGATES
+    ]
+
+
 def _topic_zones(catalogue: Catalogue) -> tuple[dict[str, Zone], list[Problem]]:
     zones: dict[str, Zone] = {}
     problems: list[Problem] = []
@@ -188,6 +213,7 @@ def lint_agreements(agreements: Sequence[Agreement], catalogue: Catalogue) -> li
                 continue
             problems += _topic_problems(agreement, grant, spec)
         problems += _zone_problems(agreement, zones)
+        problems += _disclosure_problems(agreement)
     return problems
 
 

@@ -12,6 +12,7 @@ from renkei.cli.audit_cmd import audit
 from renkei.cli.bench_cmd import bench
 from renkei.cli.cdc_cmd import cdc
 from renkei.cli.demo_cmd import demo
+from renkei.cli.disclosure_cmd import disclosure
 from renkei.cli.dlq_cmd import dlq
 from renkei.cli.normalize_cmd import normalize
 from renkei.cli.publish_cmd import publish
@@ -55,6 +56,7 @@ for command in (
     views,
     dlq,
     status,
+    disclosure,
 ):
     cli.add_command(command)
 

@@ -18,7 +18,7 @@ CHECKUP, ALERTS = "std.health.checkup.results", "std.disaster.area.alerts"
 HEALTH = "view.health-promotion.resident"
 STAFF = "view.resident-services.resident"
 NOTIFIER = "view.evacuation-support.evacuation-support"
-DASHBOARD = "view.regional-dashboard.region"
+DASHBOARD = "view.regional-dashboard.region-snapshot"
 A, B = "000000000000911", "000000000000912"
 
 
