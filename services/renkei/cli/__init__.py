@@ -14,6 +14,7 @@ from renkei.cli.demo_cmd import demo
 from renkei.cli.dlq_cmd import dlq
 from renkei.cli.normalize_cmd import normalize
 from renkei.cli.publish_cmd import publish
+from renkei.cli.ref_cmd import ref
 from renkei.cli.schemas_cmd import schemas
 from renkei.cli.simulate_cmd import simulate
 from renkei.cli.stack_cmd import stack
@@ -53,6 +54,7 @@ for command in (
     views,
     dlq,
     status,
+    ref,
 ):
     cli.add_command(command)
 
