@@ -25,6 +25,7 @@ from aiokafka.errors import KafkaError
 
 from renkei.errors import StackError
 from renkei.kafka_security import kafka_client_options
+from renkei.runtime.provision import _partition_counts as partition_counts
 from renkei.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -138,13 +139,10 @@ class ReplicatedTopics:
         return False
 
     async def _partitions(self) -> list[TopicPartition]:
-        consumer = self._started_consumer()
-        partitions: list[TopicPartition] = []
-        for topic in self._topics:
-            ids = consumer.partitions_for_topic(topic)
-            if not ids and topic in await consumer.topics():  # refreshes the metadata
-                ids = consumer.partitions_for_topic(topic)
-            if not ids:
-                raise StackError(f"topic {topic} does not exist: run `renkei schemas apply` first")
-            partitions += [TopicPartition(topic, p) for p in sorted(ids)]
-        return partitions
+        counts = await partition_counts(self._settings, list(self._topics))
+        missing = [topic for topic in self._topics if not counts.get(topic)]
+        if missing:
+            raise StackError(
+                f"topic(s) {', '.join(missing)} do not exist: run `renkei schemas apply` first"
+            )
+        return [TopicPartition(t, p) for t in self._topics for p in range(counts[t])]
