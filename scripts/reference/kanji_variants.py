@@ -1,7 +1,7 @@
 """Make services/renkei/normalize/data/kanji-variants.tsv from kyujipy's data files.
 
     pip download --no-deps kyujipy==0.6.8 -d /tmp/k && unzip /tmp/k/*.whl -d /tmp/k
-    python scripts/reference/kanji_variants.py /tmp/k/kyujipy/data > table.tsv  (then add the header)
+    python scripts/reference/kanji_variants.py /tmp/k/kyujipy/data > table.tsv  # add the header
 
 One line per 旧字体 / 異体字 that NFKC does not already fold: ``variant<TAB>canonical<TAB>source``.
 """

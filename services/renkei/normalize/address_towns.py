@@ -205,7 +205,4 @@ def _one_edit(written: str, name: str) -> bool:
     if len(written) == len(name):
         return sum(a != b for a, b in zip(written, name, strict=True)) == 1
     shorter, longer = sorted((written, name), key=len)
-    for i in range(len(longer)):
-        if longer[:i] + longer[i + 1 :] == shorter:
-            return True
-    return False
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
