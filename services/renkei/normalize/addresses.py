@@ -18,8 +18,8 @@ How an address is resolved:
    directions (上ル / 上る / 上がる, 下ル …, 西入 / 東入 with or without ル / る). When none fits as
    written, a name of three or more characters written with one typo (one character wrong,
    missing or added), if exactly one name fits that way. Where Japan Post spreads a 町域 over
-   several postal codes, the 丁目, 番地 or 小字 choose the row. No listed 町域 fits: the municipality's catch-all postal code
-   ("以下に掲載がない場合").
+   several postal codes, the 丁目, 番地 or 小字 choose the row. No listed 町域 fits: the
+   municipality's catch-all postal code ("以下に掲載がない場合").
 5. The rest: 丁目, 番地・号 as ``rest`` (``6-51``) and the building after the numbers. A
    building Japan Post gives a postal code per floor (中央アエル 5階) gets that floor's code;
    named without its floor, the code of its 地階・階層不明 row.
