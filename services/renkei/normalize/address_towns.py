@@ -176,12 +176,16 @@ _AFTER_TOWN: Final = re.compile(r"(?:$|[0-9]|-|字|番|丁目)")
 _MIN_FUZZY = 3  # shorter names differ from other names by one character too often
 
 
-def fuzzy_match_town(city: City, key: str, start: int) -> TownMatch | None:
-    """A 町域 written with one typo (a character wrong, missing or added), when exactly one
-    name of ``city`` fits that way and what follows looks like the 番地; else None.
+def fuzzy_match_towns(city: City, key: str, start: int) -> list[TownMatch]:
+    """The 町域 of ``city`` that fit ``key[start:]`` written with one typo (a character wrong,
+    missing or added) and followed by what looks like the 番地.
 
     Only tried when no name fits as written: a typo never overrides an exact match.
     """
+    if key.startswith("大字", start):
+        start += 2
+    elif key.startswith("字", start):
+        start += 1
     found: dict[str, int] = {}
     for town_key in city.towns:
         size = len(town_key)
@@ -192,10 +196,7 @@ def fuzzy_match_town(city: City, key: str, start: int) -> TownMatch | None:
             if _one_edit(written, town_key) and _AFTER_TOWN.match(key, end):
                 found.setdefault(town_key, end)
                 break
-    if len(found) != 1:
-        return None
-    ((town_key, end),) = found.items()
-    return TownMatch(city.towns[town_key], end)
+    return [TownMatch(city.towns[town_key], end) for town_key, end in found.items()]
 
 
 def _one_edit(written: str, name: str) -> bool:

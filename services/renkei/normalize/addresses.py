@@ -51,7 +51,7 @@ from renkei.normalize.address_text import (
     normalize_text,
     split_leading_postal,
 )
-from renkei.normalize.address_towns import fuzzy_match_town
+from renkei.normalize.address_towns import fuzzy_match_towns
 from renkei.normalize.errors import StandardizationError
 
 __all__ = ["AddressIndex", "StdAddress", "standardize_address"]
@@ -148,12 +148,26 @@ def _candidates(
         if (match := idx.match_town(city, address.key, end)) is not None
     ]
     if not matched:  # a typo in the 町域 (one character wrong, missing or added)?
-        matched = [
-            _Candidate(city, match, match.end)
-            for city in cities
-            if (match := fuzzy_match_town(city, address.key, end)) is not None
-        ]
+        matched = _typo_candidates(cities, address, end)
     return end, cities, matched or [_Candidate(city, None, end) for city in cities]
+
+
+def _typo_candidates(cities: tuple[City, ...], address: _Text, end: int) -> list[_Candidate]:
+    """The one 町域 a typo can stand for; where several can, the one using the postal code
+    given (as for exact matches, a postal code only decides what the text leaves open)."""
+    fits = [
+        _Candidate(city, match, match.end)
+        for city in cities
+        for match in fuzzy_match_towns(city, address.key, end)
+    ]
+    if len(fits) > 1 and address.hints:
+        fits = [
+            c
+            for c in fits
+            if c.match is not None
+            and any(code in address.hints for town in c.match.towns for code in town.postal_codes)
+        ]
+    return fits if len(fits) == 1 else []
 
 
 def _one_prefecture(
