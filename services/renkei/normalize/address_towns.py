@@ -173,7 +173,8 @@ def _koaza_end(match: TownMatch, key: str) -> int:
 
 # What may follow a 町域 name: the 番地 or 丁目 (digits), a dash, 字 / 番地, or nothing.
 _AFTER_TOWN: Final = re.compile(r"(?:$|[0-9]|-|字|番|丁目)")
-_MIN_FUZZY = 3  # shorter names differ from other names by one character too often
+_MIN_FUZZY = 3
+_DIGIT: Final = re.compile("[0-9]")  # shorter names differ from other names by one character too often
 
 
 def fuzzy_match_towns(city: City, key: str, start: int) -> list[TownMatch]:
@@ -193,6 +194,8 @@ def fuzzy_match_towns(city: City, key: str, start: int) -> list[TownMatch]:
             continue
         for end in (start + size, start + size - 1, start + size + 1):
             written = key[start:end]
+            if _DIGIT.search(written) and not _DIGIT.search(town_key):
+                continue  # the 番地 is no part of a mistyped name
             if _one_edit(written, town_key) and _AFTER_TOWN.match(key, end):
                 found.setdefault(town_key, end)
                 break
