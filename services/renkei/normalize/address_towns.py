@@ -173,8 +173,8 @@ def _koaza_end(match: TownMatch, key: str) -> int:
 
 # What may follow a 町域 name: the 番地 or 丁目 (digits), a dash, 字 / 番地, or nothing.
 _AFTER_TOWN: Final = re.compile(r"(?:$|[0-9]|-|字|番|丁目)")
-_MIN_FUZZY = 3
-_DIGIT: Final = re.compile("[0-9]")  # shorter names differ from other names by one character too often
+_MIN_FUZZY = 3  # shorter names differ from other names by one character too often
+_DIGIT: Final = re.compile("[0-9]")
 
 
 def fuzzy_match_towns(city: City, key: str, start: int) -> list[TownMatch]:
