@@ -34,6 +34,11 @@ def snapshot() -> ReferenceSnapshot:
         ("福岡県那珂川市中原1丁目1", "2017-01-01", "403059", "筑紫郡那珂川町", "402311"),
         ("兵庫県丹波篠山市北新町41", "2018-01-01", "282219", "篠山市", "282219"),
         ("兵庫県丹波篠山市北新町41", "2020-01-01", "282219", "丹波篠山市", "282219"),
+        # the retired municipality's own name, before and after the change
+        ("福岡県筑紫郡那珂川町中原1丁目1", "2017-01-01", "403059", "筑紫郡那珂川町", "402311"),
+        ("福岡県筑紫郡那珂川町中原1丁目1", "2019-01-01", "402311", "那珂川市", "402311"),
+        ("宮城県黒川郡富谷町富谷1", "2015-01-01", "044237", "黒川郡富谷町", "042161"),
+        ("兵庫県篠山市北新町41", "2018-01-01", "282219", "篠山市", "282219"),
         # no change at all
         ("北海道札幌市中央区旭ケ丘5丁目6番51号", "2001-01-01", "011011", "札幌市中央区", "011011"),
     ],
@@ -54,3 +59,12 @@ def test_codes_in_force_on_the_date_and_today(
 def test_an_unknown_municipality_is_still_refused(snapshot: ReferenceSnapshot) -> None:
     with pytest.raises(StandardizationError, match="municipality"):
         resolve_address("静岡県架空市元城町1", None, dt.date(2023, 1, 1), snapshot)
+
+
+def test_old_names_on_the_corpus(snapshot: ReferenceSnapshot) -> None:
+    from renkei.reference.corpus import evaluate_old_names, old_name_cases
+
+    cases = old_name_cases(snapshot.release)
+    correct, _ = evaluate_old_names(snapshot, cases)
+    assert len(cases) > 800
+    assert correct / len(cases) >= 0.995

@@ -159,3 +159,36 @@ def address(text: str, on: str | None, postal_code: str | None) -> None:
             ensure_ascii=False,
         )
     )
+
+
+@ref.command("corpus")
+@click.option("--show-failures", type=int, default=0, metavar="N", help="Print N failures.")
+def corpus(show_failures: int) -> None:
+    """Measure addresses written with retired municipality and ward names (浜松市中区 …),
+    resolved as of a date before and after each change, against the shipped release."""
+    import time
+
+    from renkei.reference.corpus import evaluate_old_names, old_name_cases
+    from renkei.reference.release import build_release
+    from renkei.reference.snapshot import ReferenceSnapshot
+
+    release = build_release()
+    snapshot = ReferenceSnapshot(release)
+    cases = old_name_cases(release)
+    started = time.perf_counter()
+    correct, failures = evaluate_old_names(snapshot, cases)
+    seconds = time.perf_counter() - started
+    rate = correct / len(cases) if cases else 0.0
+    click.echo(
+        f"release {release.version}: {len(cases)} addresses written with retired names "
+        f"(before and after each change)"
+    )
+    click.echo(
+        f"resolved to the code in force on the date and today's code: {correct}/{len(cases)}"
+        f" = {rate:.2%} ({seconds:.1f} s)"
+    )
+    for case, got in failures[:show_failures]:
+        click.echo(
+            f"  FAIL {case.text!r} on {case.on} expected={case.region_code} / "
+            f"{case.current_region_code} got={got}"
+        )

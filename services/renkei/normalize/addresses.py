@@ -103,13 +103,19 @@ class _Text:
 
 
 def standardize_address(
-    text: str, postal_code: str | None = None, index: AddressIndex | None = None
+    text: str,
+    postal_code: str | None = None,
+    index: AddressIndex | None = None,
+    *,
+    typos: bool = True,
 ) -> StdAddress:
     """Resolve ``text`` to prefecture, municipality, 町域 and codes (see the module docstring).
 
     ``postal_code`` (any common spelling; ignored when malformed) helps where the text is
-    ambiguous. Raises :class:`StandardizationError` (field ``address``) when the municipality
-    or the 町域 cannot be resolved.
+    ambiguous; ``typos=False`` takes 町域 names only as written (no one-typo guess). Raises
+    :class:`StandardizationError` (field ``address``) when the municipality or the 町域 cannot
+    be resolved. A pure function of its arguments: same text, postal code and index (one
+    reference release), same answer — a cache may key by them.
     """
     if len(text) > _MAX_LENGTH:
         raise StandardizationError(FIELD, f"longer than {_MAX_LENGTH} characters")
@@ -118,7 +124,7 @@ def standardize_address(
         raise StandardizationError(FIELD, "empty")
     idx = index or AddressIndex.default()
     prefecture, start = idx.match_prefecture(address.key, 0)
-    name_end, cities, candidates = _candidates(idx, address, prefecture, start)
+    name_end, cities, candidates = _candidates(idx, address, prefecture, start, typos)
     if prefecture is None and len({city.prefecture for city in cities}) > 1:
         candidates = _one_prefecture(idx, address, name_end, cities, candidates)
     candidate = _choose(candidates, address, idx)
@@ -128,7 +134,7 @@ def standardize_address(
 
 
 def _candidates(
-    idx: AddressIndex, address: _Text, prefecture: str | None, start: int
+    idx: AddressIndex, address: _Text, prefecture: str | None, start: int, typos: bool
 ) -> tuple[int, tuple[City, ...], list[_Candidate]]:
     """Where the municipality name ends, the municipalities it names and their readings: each
     with its 町域 match or, when none matches, none."""
@@ -147,7 +153,7 @@ def _candidates(
         for city in cities
         if (match := idx.match_town(city, address.key, end)) is not None
     ]
-    if not matched:  # a typo in the 町域 (one character wrong, missing or added)?
+    if not matched and typos:  # a typo in the 町域 (one character wrong, missing or added)?
         matched = _typo_candidates(cities, address, end)
     return end, cities, matched or [_Candidate(city, None, end) for city in cities]
 
