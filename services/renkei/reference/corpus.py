@@ -29,9 +29,15 @@ class OldNameCase:
 
 
 def old_name_cases(release: ReferenceRelease, seed: int = 20261207) -> list[OldNameCase]:
-    """Two cases (before and after the change) per retired 町域 row with a unique successor."""
+    """Two cases (before and after the change) per retired 町域 with one postal code that
+    today's rows also list."""
     rng = random.Random(seed)
     cases: list[OldNameCase] = []
+    codes_of: dict[tuple[str, str], set[str]] = {}
+    for postal_code, rows in release.postal.items():
+        for row in rows:
+            if row.valid_to is not None:
+                codes_of.setdefault((row.municipality_code, row.town), set()).add(postal_code)
     for postal_code, rows in release.postal.items():
         current = {r.town: r.municipality_code for r in rows if r.valid_to is None and r.town}
         for row in rows:
@@ -39,6 +45,8 @@ def old_name_cases(release: ReferenceRelease, seed: int = 20261207) -> list[OldN
                 continue
             if any(ch in row.town for ch in "()（）、〜") or "階" in (row.note or ""):
                 continue  # lists, ranges and building floors are written otherwise
+            if len(codes_of[(row.municipality_code, row.town)]) > 1:
+                continue  # a 町域 split by 番地 ranges: a random 番地 names no one row
             today = current[row.town]
             text = f"{row.prefecture}{row.city}{row.town}{rng.randint(1, 2000)}番地"
             before = row.valid_to - dt.timedelta(days=rng.randint(1, 3000))
