@@ -342,3 +342,80 @@ def test_corpus_resolution_rate_at_least_99_5_percent(index: AddressIndex) -> No
         "building",
     ):
         assert report.applied[category] > 0
+
+
+# --- the classes of gap of issue 15 ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "北海道札幌市中央區旭ケ丘5丁目6番51號",  # 區, 號: 旧字体 of the 常用漢字表
+        "東京都國分寺市本町2丁目1番1号",
+        "東京都国分寺市本町2丁目1番1号",
+    ],
+)
+def test_old_kanji_of_the_whole_table_fold_to_the_listed_name(
+    index: AddressIndex, text: str
+) -> None:
+    std = standardize_address(text, None, index)
+    assert std.municipality_code in {"011011", "132144"}
+    assert std.region_code != f"{std.municipality_code}:0600000"
+
+
+@pytest.mark.parametrize(
+    "direction",
+    ["上る", "上ル", "上がる", "上ガル", "ｱｶﾞﾙ"[:0] + "上ガル", "下る", "下がる", "下ル"],
+)
+def test_every_spelling_of_kyoto_directions(index: AddressIndex, direction: str) -> None:
+    std = standardize_address(f"京都市中京区河原町通三条{direction}恵比須町1", None, index)
+    assert std.region_code == "261041:6048005"
+
+
+@pytest.mark.parametrize("entry", ["西入", "西入ル", "西入る"])
+def test_west_and_east_with_or_without_ru(index: AddressIndex, entry: str) -> None:
+    std = standardize_address(f"京都市中京区竹屋町通柳馬場{entry}和久屋町1", None, index)
+    assert std.region_code == "261041:6040803"
+
+
+@pytest.mark.parametrize(
+    ("text", "postal"),
+    [
+        ("宮城県仙台市青葉区中央1丁目3-1 アエル 5階", "9806105"),
+        ("仙台市青葉区中央一丁目3番1号アエル28階", "9806128"),
+        ("仙台市青葉区中央1丁目3-1 アエル", "9806190"),  # no floor: 地階・階層不明
+        ("仙台市青葉区中央1丁目3-1 アエル地下1階", "9806190"),
+        ("仙台市青葉区中央1丁目3-1", "9800021"),  # not in the building: the 町域's code
+    ],
+)
+def test_per_floor_codes_of_high_rise_buildings(
+    index: AddressIndex, text: str, postal: str
+) -> None:
+    assert standardize_address(text, None, index).postal_code == postal
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "東京都新宿区西新窟2-8-1",  # one character wrong
+        "東京都新宿区西新2丁目8-1",  # one dropped
+        "東京都新宿区西西新宿2丁目8-1",  # one typed twice
+    ],
+)
+def test_a_typo_resolves_when_one_name_fits(index: AddressIndex, text: str) -> None:
+    std = standardize_address(text, None, index)
+    assert (std.region_code, std.town, std.chome) == ("131041:1600023", "西新宿", 2)
+
+
+def test_a_typo_that_two_names_fit_is_not_guessed(index: AddressIndex) -> None:
+    # 元域町 is one character from 元城町 and from 元浜町 (浜松市中央区): no guess
+    std = standardize_address("静岡県浜松市中央区元域町103-2", None, index)
+    assert std.postal_code not in {"4300946", "4300944"}
+
+
+def test_evaluation_and_tuning_rows_never_mix() -> None:
+    from renkei.normalize.address_corpus import part_of
+
+    parts = {part_of("011011", f"{n:07d}", "旭ケ丘") for n in range(200)}
+    assert parts == {"evaluation", "tuning"}
+    assert part_of("011011", "0640941", "旭ケ丘") == part_of("011011", "0640941", "旭ケ丘")

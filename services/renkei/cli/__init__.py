@@ -16,6 +16,7 @@ from renkei.cli.disclosure_cmd import disclosure
 from renkei.cli.dlq_cmd import dlq
 from renkei.cli.normalize_cmd import normalize
 from renkei.cli.publish_cmd import publish
+from renkei.cli.ref_cmd import ref
 from renkei.cli.schemas_cmd import schemas
 from renkei.cli.simulate_cmd import simulate
 from renkei.cli.stack_cmd import stack
@@ -57,6 +58,7 @@ for command in (
     dlq,
     status,
     disclosure,
+    ref,
 ):
     cli.add_command(command)
 

@@ -6,8 +6,14 @@ sampled row is written the way old registry systems write addresses (see
 it must resolve to. Rows that are no 町域 (catch-all rows, office-tower floors), garbled names,
 and rows of a split 町域 for which no address names that row alone are left out and counted.
 
-Run ``python -m renkei.normalize.address_corpus --size 20000`` for the resolution rate,
-failures by category and addresses per second.
+With ``variants`` the addresses are also written in the harder spellings of
+``address_corpus_variants`` (旧字体 from the whole variant table, every Kyoto direction form,
+typos, per-floor codes of high-rise buildings).
+
+Tuning and evaluation are kept apart by *row*: a fixed fifth of the Japan Post rows (by a hash
+of code, postal code and 町域) forms the evaluation part, never looked at while tuning the
+normalizer; the rest is the tuning part. ``renkei normalize corpus`` prints the figure of either
+(the evaluation part by default); ``python -m renkei.normalize.address_corpus`` does the same.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ import itertools
 import random
 import sys
 import time
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from renkei.normalize.address_corpus_forms import AddressWriter, CorpusAddress
 from renkei.normalize.address_corpus_rows import (
@@ -29,6 +37,7 @@ from renkei.normalize.address_corpus_rows import (
     load_rows,
     plan_street,
 )
+from renkei.normalize.address_corpus_variants import VariantWriter, tower_addresses
 from renkei.normalize.address_index import AddressIndex, iter_postal_rows
 from renkei.normalize.address_text import fold
 from renkei.normalize.addresses import standardize_address
@@ -37,6 +46,17 @@ from renkei.normalize.errors import StandardizationError
 __all__ = ["Corpus", "CorpusAddress", "CorpusReport", "build_corpus", "evaluate", "main"]
 
 DEFAULT_SEED = 20260401
+Part = Literal["tuning", "evaluation", "all"]
+_EVALUATION_SHARE = 5  # one row in five is evaluation
+TOWER_SHARE = 100  # one address in a hundred is in a per-floor building (with variants)
+
+
+def part_of(municipality_code: str, postal_code: str, town: str) -> Part:
+    """Which part a row belongs to: fixed by a hash, so the parts never mix."""
+    digest = zlib.crc32(f"{municipality_code}:{postal_code}:{town}".encode())
+    return "evaluation" if digest % _EVALUATION_SHARE == 0 else "tuning"
+
+
 _AMBIGUOUS = "split 町域: no address names this row alone"
 _SHADOWED = "row skipped: its name + 丁目 is another 町域 (稲荷町 + 3丁目)"
 
@@ -85,14 +105,24 @@ class CorpusReport:
         return self.total / self.seconds if self.seconds else 0.0
 
 
-def build_corpus(size: int, seed: int = DEFAULT_SEED, table: RowTable | None = None) -> Corpus:
-    """``size`` addresses from as many rows sampled across all prefectures (deterministic)."""
+def build_corpus(
+    size: int,
+    seed: int = DEFAULT_SEED,
+    table: RowTable | None = None,
+    *,
+    part: Part = "all",
+    variants: bool = False,
+) -> Corpus:
+    """``size`` addresses from as many rows sampled across all prefectures (deterministic),
+    from the rows of ``part``; ``variants``: also the harder spellings (module docstring)."""
     table = table or load_rows(iter_postal_rows())
     rng = random.Random(seed)
     left_out = Counter(table.skipped)
     writable: list[PostalRow] = []
     known_plans: dict[int, StreetPlan] = {}  # a plan that works, for rows of split 町域
     for row in table.rows:
+        if part != "all" and part_of(row.municipality_code, row.postal_code, row.town) != part:
+            continue
         siblings = table.siblings[(row.municipality_code, row.town)]
         if len({s.postal_code for s in siblings}) > 1:
             plan = plan_street(row, siblings, rng)
@@ -103,7 +133,16 @@ def build_corpus(size: int, seed: int = DEFAULT_SEED, table: RowTable | None = N
         writable.append(row)
     order = rng.sample(writable, len(writable))
     writer = AddressWriter(table, rng)
+    rewriter = VariantWriter(rng) if variants else None
     addresses: list[CorpusAddress] = []
+    if variants:
+        towers = tower_addresses(iter_postal_rows(), rng, 10 * (size // TOWER_SHARE))
+        towers = [
+            a
+            for a in towers
+            if part == "all" or part_of(a.municipality_code, a.region_code[-7:], "") == part
+        ]
+        addresses += towers[: size // TOWER_SHARE]
     for row in itertools.islice(itertools.cycle(order), 2 * size + 100):
         if len(addresses) == size:
             break
@@ -112,7 +151,10 @@ def build_corpus(size: int, seed: int = DEFAULT_SEED, table: RowTable | None = N
         if _shadowed(row, plan, table):
             writer.withheld[_SHADOWED] += 1
             continue
-        addresses.append(writer.write(row, plan))
+        address = writer.write(row, plan)
+        if rewriter is not None:
+            address = rewriter.rewrite(address, row.town)
+        addresses.append(address)
     return Corpus(tuple(addresses), len(writable), dict(left_out), dict(writer.withheld))
 
 
@@ -178,11 +220,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=20000, help="addresses (default 20000)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--show-failures", type=int, default=0, metavar="N")
+    parser.add_argument("--part", choices=("evaluation", "tuning", "all"), default="evaluation")
+    parser.add_argument("--plain", action="store_true", help="without the harder spellings")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     index = AddressIndex.default()
     load_seconds = time.perf_counter() - started
-    corpus = build_corpus(args.size, args.seed)
+    corpus = build_corpus(args.size, args.seed, part=args.part, variants=not args.plain)
     report = evaluate(corpus, index, keep_failures=args.show_failures)
     print(format_report(corpus, report, load_seconds))
     for address, got in report.failures[: args.show_failures]:

@@ -15,7 +15,8 @@ the code under ``alternates``). :class:`AddressIndex` reads it once and keeps:
 Japan Post's quirks handled while loading: the catch-all row; 町域 spread over several rows and
 codes (大通西 1〜19丁目 / 20〜28丁目: one 町域, two rules); names listing several 町域 (``甲、乙``);
 "X村の次に番地がくる場合" rows (the 番地 follows the village name directly); per-floor rows of
-office towers (skipped: nobody is registered on an office floor); a few garbled names (skipped).
+high-rise buildings (中央アエル 1階 … 地階・階層不明: kept on the 町域 the building stands in, so an
+address naming the building and floor gets the floor's code); a few garbled names (skipped).
 """
 
 from __future__ import annotations
@@ -28,18 +29,25 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, ClassVar, Final
 
 from renkei.identifiers.municipality import with_check_digit
 from renkei.normalize.address_rules import AreaRule, parse_note
 from renkei.normalize.address_text import fold, normalize_text
-from renkei.normalize.address_towns import City, PostalArea, Town, TownMatch, match_town
+from renkei.normalize.address_towns import (
+    City,
+    PostalArea,
+    TowerFloor,
+    Town,
+    TownMatch,
+    match_town,
+)
 
 __all__ = ["AddressIndex", "City", "PostalArea", "Town", "TownMatch", "iter_postal_rows"]
 
-_FLOOR_NOTE: Final = re.compile(r"^(?:高層棟)?(?:[0-9０-９]+階|地階・階層不明)$")
+_FLOOR_NOTE: Final = re.compile(r"^(?:高層棟)?(?:([0-9０-９]+)階|地階・階層不明)$")
 _NEXT_IS_BANCHI: Final = re.compile(r"^.+の次に(.+?)がくる場合$")
 _GUN_PREFIX: Final = re.compile(r"^.+?郡(.+[町村])$")
 # 東京都's island towns carry their island as Japan Post writes them: 八丈島八丈町 → 八丈町.
@@ -57,6 +65,7 @@ class _CityBuilder:
     bare_number: list[PostalArea] = field(default_factory=list)
     areas: dict[str, list[PostalArea]] = field(default_factory=lambda: defaultdict(list))
     chome_flags: dict[str, list[bool]] = field(default_factory=lambda: defaultdict(list))
+    floors: list[tuple[str, int | None, str]] = field(default_factory=list)
 
 
 def iter_postal_rows(dbpath: str | None = None) -> Iterator[dict[str, Any]]:
@@ -191,7 +200,9 @@ def _add_row(builder: _CityBuilder, row: Mapping[str, Any]) -> None:
         if note == _CATCH_ALL_NOTE and builder.catch_all is None:
             builder.catch_all = postal
         return
-    if note and _FLOOR_NOTE.match(note):
+    if note and (floor := _FLOOR_NOTE.match(note)):
+        number = floor.group(1)
+        builder.floors.append((normalize_text(raw_name), int(number) if number else None, postal))
         return
     if next_is := _NEXT_IS_BANCHI.match(unicodedata.normalize("NFKC", raw_name)):
         builder.bare_number.append(PostalArea(postal, _rule(next_is.group(1))))
@@ -199,6 +210,21 @@ def _add_row(builder: _CityBuilder, row: Mapping[str, Any]) -> None:
     for name in town_names_of(raw_name):
         builder.areas[name].append(PostalArea(postal, _rule(note, bool(row.get("chome")))))
         builder.chome_flags[name].append(bool(row.get("chome")))
+
+
+def _add_towers(by_key: dict[str, list[Town]], floors: list[tuple[str, int | None, str]]) -> None:
+    """Put each tower's floors on the 町域 its name starts with (中央アエル → 中央 + アエル)."""
+    found: dict[str, list[TowerFloor]] = defaultdict(list)
+    for name, floor, postal in floors:
+        key = fold(name)
+        towns = [k for k in by_key if key.startswith(k) and len(k) < len(key)]
+        if towns:
+            town_key = max(towns, key=len)
+            found[town_key].append(TowerFloor(key[len(town_key) :], floor, postal))
+    for town_key, towers in found.items():
+        by_key[town_key] = [
+            replace(town, towers=(*town.towers, *towers)) for town in by_key[town_key]
+        ]
 
 
 def _build_city(code: str, builder: _CityBuilder) -> City:
@@ -211,6 +237,7 @@ def _build_city(code: str, builder: _CityBuilder) -> City:
         koaza_words = tuple(sorted(words, key=len, reverse=True))
         town = Town(name, key, unique, any(flags), all(flags), koaza_words)
         by_key[key].append(town)
+    _add_towers(by_key, builder.floors)
     towns = {key: tuple(group) for key, group in by_key.items()}
     return City(
         code=code,

@@ -7,7 +7,9 @@ what was written and is where the 丁目・番地 part and the building name are
 its variants compare equal:
 
 - ケ / ヶ / ヵ / が / ガ (旭ケ丘, 旭ヶ丘, 旭が丘) → ケ; の / 之 / ノ → ノ; ツ / ッ / つ → ツ;
-- old or variant kanji (異体字) such as 澤 → 沢, 邊 → 辺, 濱 → 浜;
+- old or variant kanji (旧字体・異体字) → their 新字体: the whole table of the 常用漢字表 and
+  人名用漢字 (``data/kanji-variants.tsv``, 381 characters: 澤 → 沢, 國 → 国, 廣 → 広, 櫻 → 桜 …)
+  plus the JIS / vendor variants old systems type (髙 → 高, 﨑 → 崎, 𠮷 → 吉, 嶋 → 島 …);
 - 漢数字 (kanji numerals) before a counter (条, 線, 丁目, 番, 号, 地割, 区 …) → digits, so
   北一条東 and 北1条東 meet;
 - no spaces at all.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 from typing import Final
 
 KANJI_DIGITS: Final = "〇一二三四五六七八九"
@@ -83,12 +86,28 @@ _VARIANTS: Final = {
     "鉄": "鐵",
     "会": "會",
 }
-_FOLD: Final = str.maketrans(
-    {variant: canonical for canonical, variants in _VARIANTS.items() for variant in variants}
-)
+_VARIANT_TABLE: Final = Path(__file__).resolve().parent / "data" / "kanji-variants.tsv"
+
+
+def _table_variants() -> dict[str, str]:
+    """variant → canonical of ``data/kanji-variants.tsv`` (旧字体 and 異体字 → 新字体)."""
+    pairs: dict[str, str] = {}
+    for line in _VARIANT_TABLE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            variant, canonical, _source = line.split("\t")
+            pairs[variant] = canonical
+    return pairs
+
+
+_TABLE_FOLDS: Final = _table_variants()
+_HAND_FOLDS: Final = {
+    variant: canonical for canonical, variants in _VARIANTS.items() for variant in variants
+}
+_FOLD: Final = str.maketrans(_TABLE_FOLDS | _HAND_FOLDS)
 _KANA_FOLDS: Final = frozenset("ケノツ")
 _KANJI_FOLD: Final = str.maketrans(
-    {
+    _TABLE_FOLDS
+    | {
         variant: canonical
         for canonical, variants in _VARIANTS.items()
         if canonical not in _KANA_FOLDS

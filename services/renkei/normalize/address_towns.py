@@ -14,11 +14,14 @@ from typing import Final
 
 from renkei.normalize.address_rules import AreaRule
 
-_DIRECTION_END: Final = re.compile(r"(?:上る|下る|上ル|下ル|入る|入ル|入)")
+# Street directions in every spelling: 上ル / 上る / 上がる / 上ガル (the key folds が and ガ to
+# ケ: 上ケる), the same for 下, and 西入 / 東入 with or without ル / る.
+_DIRECTIONS: Final = r"上ケる|上ケル|下ケる|下ケル|上る|下る|上ル|下ル|入る|入ル|入"
+_DIRECTION_END: Final = re.compile(f"(?:{_DIRECTIONS})")
 # Where the 番地 starts: a number that is no part of a name (3条通, 2ノ宮, 5丁目 are).
 _BANCHI_START: Final = re.compile(r"(?<![0-9])[0-9]+(?![0-9]|条|ノ|線|区|番町|町内|丁目|筋目)")
 # With a street (…通), its 丁目 also ends the directions: 三条通白川橋東4丁目中之町.
-_STREET_END: Final = re.compile(r"(?:上る|下る|上ル|下ル|入る|入ル|入|(?<=[0-9])丁目)")
+_STREET_END: Final = re.compile(f"(?:{_DIRECTIONS}|(?<=[0-9])丁目)")
 _CHOME_IN_DIRECTIONS: Final = re.compile(r"([0-9]+(?:丁目|筋目))[東西]?")
 _AZA: Final = re.compile(r"大?字?")
 
@@ -32,6 +35,17 @@ class PostalArea:
 
 
 @dataclass(frozen=True, slots=True)
+class TowerFloor:
+    """A high-rise building Japan Post gives a postal code per floor (中央アエル 5階): its name
+    as a folded key (アエル), the floor (None: 地階・階層不明, basement or floor not known) and
+    the code."""
+
+    building_key: str
+    floor: int | None
+    postal_code: str
+
+
+@dataclass(frozen=True, slots=True)
 class Town:
     """A 町域 (town area) of one municipality, over all the rows that list it."""
 
@@ -41,6 +55,7 @@ class Town:
     has_chome: bool
     chome_only: bool
     koaza_words: tuple[str, ...]  # 小字 named by the rows' notes, folded, longest first
+    towers: tuple[TowerFloor, ...] = ()  # office towers with a postal code per floor
 
     @property
     def postal_codes(self) -> tuple[str, ...]:
@@ -154,3 +169,44 @@ def _koaza_end(match: TownMatch, key: str) -> int:
             if key.startswith(word, start):
                 return start + len(word)
     return match.end
+
+
+# What may follow a 町域 name: the 番地 or 丁目 (digits), a dash, 字 / 番地, or nothing.
+_AFTER_TOWN: Final = re.compile(r"(?:$|[0-9]|-|字|番|丁目)")
+_MIN_FUZZY = 3  # shorter names differ from other names by one character too often
+_DIGIT: Final = re.compile("[0-9]")
+
+
+def fuzzy_match_towns(city: City, key: str, start: int) -> list[TownMatch]:
+    """The 町域 of ``city`` that fit ``key[start:]`` written with one typo (a character wrong,
+    missing or added) and followed by what looks like the 番地.
+
+    Only tried when no name fits as written: a typo never overrides an exact match.
+    """
+    if key.startswith("大字", start):
+        start += 2
+    elif key.startswith("字", start):
+        start += 1
+    found: dict[str, int] = {}
+    for town_key in city.towns:
+        size = len(town_key)
+        if size < _MIN_FUZZY:
+            continue
+        for end in (start + size, start + size - 1, start + size + 1):
+            written = key[start:end]
+            if _DIGIT.search(written) and not _DIGIT.search(town_key):
+                continue  # the 番地 is no part of a mistyped name
+            if _one_edit(written, town_key) and _AFTER_TOWN.match(key, end):
+                found.setdefault(town_key, end)
+                break
+    return [TownMatch(city.towns[town_key], end) for town_key, end in found.items()]
+
+
+def _one_edit(written: str, name: str) -> bool:
+    """Whether ``written`` is ``name`` with exactly one character replaced, dropped or added."""
+    if written == name or abs(len(written) - len(name)) > 1:
+        return False
+    if len(written) == len(name):
+        return sum(a != b for a, b in zip(written, name, strict=True)) == 1
+    shorter, longer = sorted((written, name), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))

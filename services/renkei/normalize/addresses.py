@@ -15,10 +15,14 @@ How an address is resolved:
    city without its ward (the ward is then found by the 町域). A name shared by municipalities
    of several prefectures (府中市: 東京都, 広島県) needs the prefecture or a postal code.
 4. The 町域: the longest listed name that fits, with 大字 / 字 optional; in Kyoto after street
-   directions. Where Japan Post spreads a 町域 over several postal codes, the 丁目, 番地 or 小字
-   choose the row. No listed 町域 fits: the municipality's catch-all postal code
-   ("以下に掲載がない場合").
-5. The rest: 丁目, 番地・号 as ``rest`` (``6-51``) and the building after the numbers.
+   directions (上ル / 上る / 上がる, 下ル …, 西入 / 東入 with or without ル / る). When none fits as
+   written, a name of three or more characters written with one typo (one character wrong,
+   missing or added), if exactly one name fits that way. Where Japan Post spreads a 町域 over
+   several postal codes, the 丁目, 番地 or 小字 choose the row. No listed 町域 fits: the
+   municipality's catch-all postal code ("以下に掲載がない場合").
+5. The rest: 丁目, 番地・号 as ``rest`` (``6-51``) and the building after the numbers. A
+   building Japan Post gives a postal code per floor (中央アエル 5階) gets that floor's code;
+   named without its floor, the code of its 地階・階層不明 row.
 
 Postal codes: a hint never overrides text that resolves on its own to one postal code — the
 text is what the registry records and a stale or mistyped postal code is the more common error
@@ -32,18 +36,22 @@ the input.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Final
 
 from renkei.normalize.address_index import AddressIndex, City, Town, TownMatch
 from renkei.normalize.address_rules import AddressFacts, choose_postal_codes
 from renkei.normalize.address_tail import StreetPart, parse_street_part, split_unlisted_town
 from renkei.normalize.address_text import (
     clean_postal_code,
+    fold,
     fold_kanji_variants,
     fold_with_positions,
     normalize_text,
     split_leading_postal,
 )
+from renkei.normalize.address_towns import fuzzy_match_towns
 from renkei.normalize.errors import StandardizationError
 
 __all__ = ["AddressIndex", "StdAddress", "standardize_address"]
@@ -95,13 +103,19 @@ class _Text:
 
 
 def standardize_address(
-    text: str, postal_code: str | None = None, index: AddressIndex | None = None
+    text: str,
+    postal_code: str | None = None,
+    index: AddressIndex | None = None,
+    *,
+    typos: bool = True,
 ) -> StdAddress:
     """Resolve ``text`` to prefecture, municipality, 町域 and codes (see the module docstring).
 
     ``postal_code`` (any common spelling; ignored when malformed) helps where the text is
-    ambiguous. Raises :class:`StandardizationError` (field ``address``) when the municipality
-    or the 町域 cannot be resolved.
+    ambiguous; ``typos=False`` takes 町域 names only as written (no one-typo guess). Raises
+    :class:`StandardizationError` (field ``address``) when the municipality or the 町域 cannot
+    be resolved. A pure function of its arguments: same text, postal code and index (one
+    reference release), same answer — a cache may key by them.
     """
     if len(text) > _MAX_LENGTH:
         raise StandardizationError(FIELD, f"longer than {_MAX_LENGTH} characters")
@@ -110,7 +124,7 @@ def standardize_address(
         raise StandardizationError(FIELD, "empty")
     idx = index or AddressIndex.default()
     prefecture, start = idx.match_prefecture(address.key, 0)
-    name_end, cities, candidates = _candidates(idx, address, prefecture, start)
+    name_end, cities, candidates = _candidates(idx, address, prefecture, start, typos)
     if prefecture is None and len({city.prefecture for city in cities}) > 1:
         candidates = _one_prefecture(idx, address, name_end, cities, candidates)
     candidate = _choose(candidates, address, idx)
@@ -120,7 +134,7 @@ def standardize_address(
 
 
 def _candidates(
-    idx: AddressIndex, address: _Text, prefecture: str | None, start: int
+    idx: AddressIndex, address: _Text, prefecture: str | None, start: int, typos: bool
 ) -> tuple[int, tuple[City, ...], list[_Candidate]]:
     """Where the municipality name ends, the municipalities it names and their readings: each
     with its 町域 match or, when none matches, none."""
@@ -139,7 +153,27 @@ def _candidates(
         for city in cities
         if (match := idx.match_town(city, address.key, end)) is not None
     ]
+    if not matched and typos:  # a typo in the 町域 (one character wrong, missing or added)?
+        matched = _typo_candidates(cities, address, end)
     return end, cities, matched or [_Candidate(city, None, end) for city in cities]
+
+
+def _typo_candidates(cities: tuple[City, ...], address: _Text, end: int) -> list[_Candidate]:
+    """The one 町域 a typo can stand for; where several can, the one using the postal code
+    given (as for exact matches, a postal code only decides what the text leaves open)."""
+    fits = [
+        _Candidate(city, match, match.end)
+        for city in cities
+        for match in fuzzy_match_towns(city, address.key, end)
+    ]
+    if len(fits) > 1 and address.hints:
+        fits = [
+            c
+            for c in fits
+            if c.match is not None
+            and any(code in address.hints for town in c.match.towns for code in town.postal_codes)
+        ]
+    return fits if len(fits) == 1 else []
 
 
 def _one_prefecture(
@@ -206,6 +240,9 @@ def _in_listed_town(city: City, match: TownMatch, address: _Text) -> StdAddress:
         street=match.street,
         oaza=match.oaza,
     )
+    tower = _tower_code(town, address.after(match.end))
+    if tower is not None:
+        return _result(city, town.name, street, tower)
     codes = _postal_codes(town, facts)
     if len(codes) > 1:
         # The text leaves the row open; only then does a postal code choose.
@@ -215,6 +252,27 @@ def _in_listed_town(city: City, match: TownMatch, address: _Text) -> StdAddress:
             FIELD, "町域 spans several postal codes and the 丁目 / 番地 do not say which"
         )
     return _result(city, town.name, street, codes[0])
+
+
+_FLOOR: Final = re.compile(r"(?:地下|B)?([0-9]+)(?:階|F)", re.IGNORECASE)
+
+
+def _tower_code(town: Town, tail: str) -> str | None:
+    """The floor's postal code when ``tail`` names one of the 町域's per-floor buildings."""
+    if not town.towers:
+        return None
+    key = fold(tail)
+    for building in sorted({t.building_key for t in town.towers}, key=len, reverse=True):
+        at = key.find(building)
+        if at < 0:
+            continue
+        floors = {t.floor: t.postal_code for t in town.towers if t.building_key == building}
+        found = _FLOOR.search(key, at + len(building))
+        basement = found is not None and found.group(0)[0] in "地Bb"
+        if found is not None and not basement and int(found.group(1)) in floors:
+            return floors[int(found.group(1))]
+        return floors.get(None)
+    return None
 
 
 def _one_town(towns: tuple[Town, ...], address: _Text) -> Town:

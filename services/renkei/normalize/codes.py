@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, Literal
 
 from renkei.normalize.errors import StandardizationError
@@ -136,14 +137,26 @@ CARE_LEVELS: Final[tuple[tuple[str, str], ...]] = (
 )
 """(code, name) from least to most care needed; the index is the rank (0 非該当 … 8 要介護5)."""
 
-_CARE_BY_KEY: Final = {
-    key: (code, name, rank) for rank, (code, name) in enumerate(CARE_LEVELS) for key in (code, name)
-}
+CareLevels = tuple[tuple[str, str], ...]
+
+
+@lru_cache(maxsize=8)
+def _care_by_key(levels: CareLevels) -> dict[str, tuple[str, str, int]]:
+    return {
+        _compact(key).translate(_KANJI_DIGITS): (code, name, rank)
+        for rank, (code, name) in enumerate(levels)
+        for key in (code, name)
+    }
+
+
 _KANJI_DIGITS: Final = str.maketrans("一二三四五", "12345")
 
 
-def normalize_care_level(code: str) -> tuple[str, str, int]:
+def normalize_care_level(code: str, levels: CareLevels = CARE_LEVELS) -> tuple[str, str, int]:
     """``(code, name, rank)`` of a care level given as its code or name.
+
+    ``levels`` is the list in force, least care first (default: the built-in one; the
+    standardize stage passes the ``care_level`` list of its reference release).
 
     Accepts the two-digit code (``23``, ``２３``) or the name with any digits and spaces
     (``要介護3``, ``要介護３``, ``要介護 3``, ``要介護三``). Rank orders the levels: 0 非該当,
@@ -152,7 +165,7 @@ def normalize_care_level(code: str) -> tuple[str, str, int]:
     its zero lost or a level number).
     """
     key = _compact(code).translate(_KANJI_DIGITS)
-    level = _CARE_BY_KEY.get(key)
+    level = _care_by_key(levels).get(key)
     if level is not None:
         return level
     if re.fullmatch(r"[0-9]", key):

@@ -17,11 +17,23 @@ from renkei.serde.avro import schema_text
 
 PiiClass = Literal["none", "identifier", "personal", "sensitive", "location"]
 _PII_CLASSES = {"none", "identifier", "personal", "sensitive", "location"}
-TopicRole = Literal["department", "standardized", "unified", "derived", "internal", "audit", "view"]
-_ROLES = {"department", "standardized", "unified", "derived", "internal", "audit", "view"}
+TopicRole = Literal[
+    "department", "standardized", "unified", "derived", "internal", "audit", "view", "reference"
+]
+_ROLES = {
+    "department",
+    "standardized",
+    "unified",
+    "derived",
+    "internal",
+    "audit",
+    "view",
+    "reference",
+}
 """What a topic is for (``role`` in ``topic.yaml``): a department system's own events, their
 ``std.*`` twins, the unified streams, derived outputs, platform-internal topics, the audit log,
-purpose views. The department topics are the standardize stage's inputs."""
+purpose views, reference data (``ref.*``: municipality codes, postal codes, code lists). The
+department topics are the standardize stage's inputs."""
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,7 @@ def test_corrected_fields_are_exactly_the_changed_paths() -> None:
         "source_offset": -1,
         "corrected_fields": [],
         "standardized_at": "2026-10-20T18:00:00+09:00",
+        "reference_version": None,
     }
     value["detail"]["person"]["given_name"] = "健一 "
     value["detail"]["person"]["family_name_kana"] = "たかはし"

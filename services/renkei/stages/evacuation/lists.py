@@ -252,9 +252,7 @@ def list_mode(alert: dict[str, Any], disaster_override: bool) -> str:
     return "disaster" if disaster_override or int(alert["level"]) >= DISASTER_LEVEL else "normal"
 
 
-def _chosen(
-    region: EvacuationRegion, alert: dict[str, Any], mode: str
-) -> list[dict[str, Any]]:
+def _chosen(region: EvacuationRegion, alert: dict[str, Any], mode: str) -> list[dict[str, Any]]:
     """The candidates a list of this mode names (normal mode: those who consented); a
     protected person on a municipality list only when the 町域 she lives in is alerted."""
     return [

@@ -55,6 +55,14 @@ def _envelope(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def aggregate_region_code(address: dict[str, Any] | None) -> Any:
+    """The region a resident counts in: today's region code (``current_region_code``, after
+    later mergers or ward reorganisations) when standardization gave one, else the code of
+    the address's date (docs/reference-data.md, re-keying)."""
+    address = address or {}
+    return address.get("current_region_code") or address["region_code"]
+
+
 def _address(address: dict[str, Any] | None) -> dict[str, Any] | None:
     if address is None:
         return None
@@ -131,7 +139,7 @@ def build_unified_resident(state: ResidentState, trigger: dict[str, Any]) -> dic
     person, household = view.person or {}, view.household or {}
     covered, withheld = protection_for_output(state)
     address, region_code, redacted = redact_location(
-        _address(view.address), (view.address or {})["region_code"], withheld
+        _address(view.address), aggregate_region_code(view.address), withheld
     )
     facts = household_facts(state)
     reasons = candidate_reasons(state)
@@ -197,7 +205,7 @@ def build_facts(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any]
         "resident_key": state.resident_key,
         "status": view.status,
         "event_type": trigger.get("event_type"),
-        "region_code": (view.address or {})["region_code"],
+        "region_code": aggregate_region_code(view.address),
         "protected": withheld,
         "name": _joined(person["family_name"], person["given_name"]) or "",
         "kana": _joined(person.get("family_name_kana"), person.get("given_name_kana")),

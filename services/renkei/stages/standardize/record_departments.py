@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final
 
-from renkei.normalize.codes import normalize_care_level, normalize_sex
+from renkei.normalize.codes import CARE_LEVELS, CareLevels, normalize_care_level, normalize_sex
 from renkei.normalize.errors import StandardizationError
 from renkei.stages.standardize.record_common import (
     Corrections,
@@ -63,12 +63,19 @@ def standardize_checkup(value: Mapping[str, Any], fixes: Corrections) -> dict[st
     return out
 
 
-def standardize_care(value: Mapping[str, Any], fixes: Corrections) -> dict[str, Any]:
-    """A care certification with the canonical care level (code and name agree) and its rank."""
+def standardize_care(
+    value: Mapping[str, Any], fixes: Corrections, levels: CareLevels = CARE_LEVELS
+) -> dict[str, Any]:
+    """A care certification with the canonical care level (code and name agree) and its rank;
+    ``levels``: the care-level list in force (a reference release's ``care_level`` list)."""
     out = _envelope(value, fixes)
     resident_key("resident_key", value["resident_key"])
-    code, name, rank = located("care_level_code", normalize_care_level, value["care_level_code"])
-    _, _, name_rank = located("care_level_name", normalize_care_level, value["care_level_name"])
+
+    def level(text: str) -> tuple[str, str, int]:
+        return normalize_care_level(text, levels)
+
+    code, name, rank = located("care_level_code", level, value["care_level_code"])
+    _, _, name_rank = located("care_level_name", level, value["care_level_name"])
     if name_rank != rank:
         raise StandardizationError("care_level_name", "does not match care_level_code")
     fixes.note("care_level_code", value["care_level_code"], code)

@@ -4,7 +4,9 @@
 Person: names NFKC with one full-width space, kana in full-width katakana (an empty reading
 becomes null), birth date (和暦 or 西暦 text) as a date, sex as male / female / unknown.
 Household: 続柄 split into display, base, chain and unregistered. Address: split with the
-postal master data into a ``StdAddress``. Everything else is checked and copied.
+postal master data into a ``StdAddress``; with a reference release (``ref.*`` topics), with the
+codes in force on the event's ``effective_date`` and today's successor codes
+(``renkei.reference.snapshot``). Everything else is checked and copied.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from renkei.normalize.codes import normalize_sex, parse_relationship
 from renkei.normalize.dates import parse_date
 from renkei.normalize.errors import StandardizationError
 from renkei.normalize.names import normalize_kana, normalize_name
+from renkei.reference.snapshot import ReferenceSnapshot, resolve_address
 from renkei.stages.standardize.record_common import (
     Corrections,
     located,
@@ -40,18 +43,27 @@ _SEX_CODES: Final = {"1": "male", "2": "female", "9": "unknown", "0": "unknown"}
 ADDRESS_CACHE_SIZE = 65_536
 """Distinct (address text, postal code) pairs remembered per standardizer (~1 kB each)."""
 
+ReferenceSource = Callable[[], ReferenceSnapshot | None]
+"""The reference release in force now (the stage's replicated ``ref.*`` table), or None."""
+
 
 class RegistryStandardizer:
-    """Standardizes resident events; ``index`` is the postal master data (None: the default)."""
+    """Standardizes resident events; ``index`` is the postal master data (None: the default);
+    ``reference`` gives the reference release to use, read once per event (when it gives one,
+    addresses are resolved with it and ``index`` is not used)."""
 
-    def __init__(self, index: AddressIndex | None = None) -> None:
+    def __init__(
+        self, index: AddressIndex | None = None, reference: ReferenceSource | None = None
+    ) -> None:
         self._index = index
+        self._reference = reference
+        self._on: dt.date | None = None
+        self._snapshot: ReferenceSnapshot | None = None
         # One resolution per distinct (text, postal code): a city's records repeat a few
         # thousand addresses (households, re-sent profiles), and resolution is half of the
         # step's time. StdAddress is frozen; errors are not cached (rare, and re-raised fresh).
         # The cache lives with this standardizer and its index: a new index, a new cache.
         self._resolve = functools.lru_cache(maxsize=ADDRESS_CACHE_SIZE)(self._resolve_address)
-
         self._branches: dict[str, Callable[[Mapping[str, Any], Corrections], dict[str, Any]]] = {
             "moved_in": self._moved_in,
             "moved_out": self._moved_out,
@@ -75,6 +87,9 @@ class RegistryStandardizer:
             "municipality_code", value["municipality_code"], fixes
         )
         resident_key("resident_key", value["resident_key"])
+        self._snapshot = self._reference() if self._reference is not None else None
+        effective = value.get("effective_date")
+        self._on = effective if isinstance(effective, dt.date) else None
         event_type = value["event_type"]
         detail = value["detail"]
         if not _branch_matches(event_type, detail):
@@ -137,8 +152,17 @@ class RegistryStandardizer:
         if text is None:
             raise StandardizationError(f"{path}.address_text", "empty")
         postal = postal_code(f"{path}.postal_code", a["postal_code"], fixes)
+        current_code: str | None = None
+        current_region: str | None = None
         try:
-            std = self._resolve(text, postal)
+            if self._snapshot is not None:
+                on = self._on or dt.date.today()
+                resolved = resolve_address(text, postal, on, self._snapshot)
+                std = resolved.address
+                current_code = resolved.current_municipality_code
+                current_region = resolved.current_region_code
+            else:
+                std = self._resolve(text, postal)
         except StandardizationError as exc:
             leaf = "postal_code" if "postal" in exc.field else "address_text"
             raise exc.at(f"{path}.{leaf}") from None
@@ -157,6 +181,8 @@ class RegistryStandardizer:
             "postal_code": std.postal_code,
             "municipality_code": std.municipality_code,
             "region_code": std.region_code,
+            "current_municipality_code": current_code,
+            "current_region_code": current_region,
         }
 
 

@@ -32,10 +32,11 @@ from renkei.stages.standardize.record_departments import (
     standardize_checkup,
     standardize_indicators,
 )
-from renkei.stages.standardize.record_registry import RegistryStandardizer
+from renkei.stages.standardize.record_registry import ReferenceSource, RegistryStandardizer
 
 if TYPE_CHECKING:
     from renkei.normalize.addresses import AddressIndex
+    from renkei.reference.snapshot import ReferenceSnapshot
     from renkei.stages.standardize.code_maps import CodeMaps
 
 DepartmentStep = Callable[[Mapping[str, Any], Corrections], dict[str, Any]]
@@ -43,6 +44,7 @@ DepartmentStep = Callable[[Mapping[str, Any], Corrections], dict[str, Any]]
 ``std_meta``), noting each corrected path in ``fixes``; raises StandardizationError."""
 
 REGISTRY: Final = "registry.resident.events"
+CARE: Final = "welfare.care.certifications"
 DEPARTMENT_STEPS: Final[Mapping[str, DepartmentStep]] = MappingProxyType(
     {
         "health.checkup.results": standardize_checkup,
@@ -79,6 +81,8 @@ def standardize_event(
     address_index: AddressIndex | None = None,
     code_maps: CodeMaps | None = None,
     steps: Mapping[str, DepartmentStep] | None = None,
+    registry: RegistryStandardizer | None = None,
+    reference_version: str | None = None,
 ) -> StdResult:
     """Standardize ``value``, a decoded datum of the department topic ``topic``.
 
@@ -86,10 +90,15 @@ def standardize_event(
     ``std_meta`` (-1 when the record did not come from a stream); ``address_index`` is the
     postal master data (None: the default index); ``code_maps`` translate a source system's
     own codes first (``code_maps.py``); ``steps`` adds the steps of department topics that are
-    not built in. Raises ``StandardizationError`` for a bad record and ``ConfigurationError``
-    for a topic with no step.
+    not built in; ``registry`` is the 住民記録 step to use (one bound to a reference release);
+    ``reference_version`` names that release in ``std_meta``. Raises ``StandardizationError``
+    for a bad record and ``ConfigurationError`` for a topic with no step.
     """
-    step = _step(topic, address_index, steps)
+    step: DepartmentStep = (
+        registry
+        if registry is not None and topic == REGISTRY
+        else _step(topic, address_index, steps)
+    )
     refuse_my_numbers(value)
     fixes = Corrections()
     if code_maps:
@@ -102,6 +111,7 @@ def standardize_event(
         "source_offset": source_offset,
         "corrected_fields": list(corrected),
         "standardized_at": standardized_at or dt.datetime.now(dt.UTC),
+        "reference_version": reference_version,
     }
     return StdResult(out, corrected)
 
@@ -123,8 +133,13 @@ def _step(
 
 
 class Standardizer:
-    """``standardize_event`` bound to the stage's steps and code maps: ``(topic, value)`` →
-    :class:`StdResult`."""
+    """``standardize_event`` bound to the stage's steps, code maps and reference data:
+    ``(topic, value)`` → :class:`StdResult`.
+
+    ``reference`` returns the reference release in force (the stage's replicated ``ref.*``
+    table); each event is standardized with the release it returns at that moment, and
+    ``std_meta.reference_version`` names it.
+    """
 
     def __init__(
         self,
@@ -132,10 +147,21 @@ class Standardizer:
         *,
         code_maps: CodeMaps | None = None,
         address_index: AddressIndex | None = None,
+        reference: ReferenceSource | None = None,
     ):
         self.steps = dict(steps or {})
         self.code_maps = code_maps
         self.address_index = address_index
+        self.reference = reference
+        self._pinned: ReferenceSnapshot | None = None
+        self._registry = (
+            RegistryStandardizer(address_index, reference=self._current)
+            if reference is not None
+            else None
+        )
+
+    def _current(self) -> ReferenceSnapshot | None:
+        return self._pinned
 
     def check_topics(self, topics: Iterable[str]) -> None:
         """ConfigurationError unless every one of ``topics`` has a step."""
@@ -147,13 +173,39 @@ class Standardizer:
             )
 
     def __call__(self, topic: str, value: Mapping[str, Any]) -> StdResult:
+        # One release for the whole event: a release arriving meanwhile applies to the next.
+        self._pinned = self.reference() if self.reference is not None else None
+        steps = self.steps
+        if self._pinned is not None and topic == CARE and topic not in self.steps:
+            steps = {**self.steps, CARE: _care_step(self._pinned)}
         return standardize_event(
             topic,
             value,
             address_index=self.address_index,
             code_maps=self.code_maps,
-            steps=self.steps,
+            steps=steps,
+            registry=self._registry,
+            reference_version=self._pinned.version if self._pinned is not None else None,
         )
+
+
+def _care_step(snapshot: ReferenceSnapshot) -> DepartmentStep:
+    """The care step with the ``care_level`` list of ``snapshot`` (the built-in list when the
+    release has none)."""
+    levels = _release_care_levels(snapshot.release.code_lists.get("care_level"))
+
+    def step(value: Mapping[str, Any], fixes: Corrections) -> dict[str, Any]:
+        return standardize_care(value, fixes, levels)
+
+    return step
+
+
+def _release_care_levels(code_list: Any) -> tuple[tuple[str, str], ...]:
+    from renkei.normalize.codes import CARE_LEVELS
+
+    if code_list is None or not code_list.entries:
+        return CARE_LEVELS
+    return tuple((entry.code, entry.name) for entry in code_list.entries)
 
 
 @lru_cache(maxsize=1)

