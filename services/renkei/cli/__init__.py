@@ -10,6 +10,7 @@ from renkei import __version__
 from renkei.cli.agreements_cmd import agreements
 from renkei.cli.audit_cmd import audit
 from renkei.cli.bench_cmd import bench
+from renkei.cli.catalogue_cmd import catalogue
 from renkei.cli.demo_cmd import demo
 from renkei.cli.dlq_cmd import dlq
 from renkei.cli.normalize_cmd import normalize
@@ -53,6 +54,7 @@ for command in (
     views,
     dlq,
     status,
+    catalogue,
 ):
     cli.add_command(command)
 
