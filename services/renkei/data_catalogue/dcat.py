@@ -29,6 +29,7 @@ CONTEXT = {
     "adms": "http://www.w3.org/ns/adms#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
 }
 ACCESS_RIGHTS = "http://publications.europa.eu/resource/authority/access-right/"
 LANGUAGES = ("http://id.loc.gov/vocabulary/iso639-1/ja", "http://id.loc.gov/vocabulary/iso639-1/en")
@@ -111,7 +112,9 @@ def _dataset(
     }
     if history is not None and history.versions:
         latest = history.versions[-1]
-        dataset["dcat:version"] = str(latest.version)
+        # DCAT 3 / DCAT-AP 3 name it dcat:version; DCAT-AP 2 (ckanext-dcat's default profile)
+        # owl:versionInfo
+        dataset["dcat:version"] = dataset["owl:versionInfo"] = str(latest.version)
         notes = ", ".join(f"{c.kind} {c.path}" for c in latest.changes) or "first version"
         dataset["adms:versionNotes"] = notes
     if live is not None:

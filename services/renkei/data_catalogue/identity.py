@@ -9,7 +9,7 @@ An identity module is any importable callable named by ``RENKEI_CATALOGUE_IDENTI
 ``async identify(request) -> StaffIdentity | None``. ``None`` means "not signed in": the page
 answers 401 and, when the provider gives one, sends the browser to its ``login_url``. The web
 app asks the provider on every request except ``/health/*`` and puts the answer on the request
-(``request["staff"]``); ``/api/whoami`` returns it and the page shows the name. The staff view
+(``request[STAFF]``); ``/api/whoami`` returns it and the page shows the name. The staff view
 can take the same module through the same two names when it moves under the login.
 """
 
@@ -43,6 +43,10 @@ class StaffIdentity:
             "roles": list(self.roles),
             "signed_in": self.signed_in,
         }
+
+
+STAFF = web.RequestKey("staff", StaffIdentity)
+"""Where the web app puts the identity of a request."""
 
 
 @runtime_checkable
@@ -87,7 +91,12 @@ def load_identity(target: str) -> IdentityProvider:
     factory = getattr(module, attribute, None)
     if not callable(factory):
         raise ConfigurationError(f"identity module {target!r}: {attribute} is not callable")
-    provider = factory()
+    try:
+        provider = factory()
+    except Exception as exc:  # whatever a module's factory raises, name the module
+        raise ConfigurationError(
+            f"identity module {target!r}: {attribute}() failed: {exc}"
+        ) from exc
     if not isinstance(provider, IdentityProvider):
         raise ConfigurationError(
             f"identity module {target!r} returned {type(provider).__name__}, which has no "

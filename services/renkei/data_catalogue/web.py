@@ -22,7 +22,7 @@ from aiohttp import web
 from renkei.contracts.names import TopicNames
 from renkei.data_catalogue.dcat import dcat_document
 from renkei.data_catalogue.entries import CatalogueModel
-from renkei.data_catalogue.identity import IdentityProvider
+from renkei.data_catalogue.identity import STAFF, IdentityProvider
 from renkei.data_catalogue.lineage import build_graph
 from renkei.data_catalogue.live import LiveFigures, TopicReader, gather_live
 from renkei.data_catalogue.settings import CatalogueSettings
@@ -153,7 +153,7 @@ def build_app(page: CataloguePage) -> web.Application:
                 if login and "text/html" in request.headers.get("Accept", ""):
                     raise web.HTTPFound(login)
                 raise web.HTTPUnauthorized(text="staff login required / 職員ログインが必要です")
-            request["staff"] = staff
+            request[STAFF] = staff
         response = await handler(request)
         response.headers.update(SECURITY_HEADERS)
         return response
@@ -183,7 +183,7 @@ def build_app(page: CataloguePage) -> web.Application:
         return _json(await page.dcat(), JSONLD)
 
     async def whoami(request: web.Request) -> web.Response:
-        return _json(request["staff"].as_json())
+        return _json(request[STAFF].as_json())
 
     async def alive(_request: web.Request) -> web.Response:
         return web.json_response({"live": True})
