@@ -154,6 +154,8 @@ function renderStatus() {
   const status = document.getElementById("status");
   if (!catalogue || !live) { status.textContent = t("loading"); return; }
   status.dataset.loaded = "true";
+  status.dataset.generatedAt = String(live.generated_at_ms);
+  status.dataset.windowStart = String(live.window_start_ms);
   const lines = [t("loaded", { time: jst(live.generated_at_ms), n: catalogue.refresh_seconds })];
   if (live.kafka_error) lines.push(t("kafkaDown", { e: live.kafka_error }));
   if (catalogue.topics.some((x) => x.registry.error)) lines.push(t("registryDown"));
@@ -248,6 +250,7 @@ function liveTable(topic) {
   const fresh = figure.freshness_p50 === null
     ? [cell("freshness_p50", null, produced ? t("none") : t("notProduced")), cell("freshness_p99", null, "")]
     : [cell("freshness_p50", figure.freshness_p50, `${t("p50")} ${duration(figure.freshness_p50)}`), cell("freshness_p99", figure.freshness_p99, `${t("p99")} ${duration(figure.freshness_p99)}`)];
+  fresh[0].dataset.count = figure.freshness_count === null ? "" : String(figure.freshness_count);
   row(t("freshness"), ...fresh);
   row(t("dlqHeld"), cell("dlq_records", figure.dlq_records, figure.dlq_records === null ? t("none") : figure.dlq_records.toLocaleString()));
   const rate = figure.dlq_rate;
