@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # System tools some tests need, from Debian's packages: promtool (package prometheus) checks the
-# alert rules, chromium loads the staff web view headless. Installs what is missing when it can
-# (root + apt-get); otherwise says what to install. Safe to re-run.
+# alert rules, chromium loads the staff web view and the data catalogue headless, and a Japanese
+# font (fonts-ipafont-gothic) keeps their Japanese from rendering as boxes in screenshots.
+# Installs what is missing when it can (root + apt-get); otherwise says what to install.
+# Safe to re-run.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || missing+=(fonts-ipafont-gothic)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
