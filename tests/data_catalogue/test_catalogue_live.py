@@ -27,7 +27,12 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    ConsumerGroupTopicPartitions,
+    KafkaException,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
@@ -63,6 +68,17 @@ def _consumer(settings: Settings) -> Consumer:
     )
 
 
+def _offsets(consumer: Consumer, topic: str, partition: int) -> tuple[int, int]:
+    """(low, high) watermarks; a partition just created may have no leader for a moment."""
+    for _ in range(20):
+        try:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            return int(low), int(high)
+        except KafkaException:
+            time.sleep(0.5)
+    raise AssertionError(f"no watermarks for {topic}[{partition}]")
+
+
 def _partitions(consumer: Consumer, topic: str) -> list[int] | None:
     metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
     if metadata is None or metadata.error is not None:
@@ -83,7 +99,7 @@ def read_topic(
             return None
         records: dict[int, list[tuple[int, float | None]]] = {}
         for p in partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            low, high = _offsets(consumer, topic, p)
             records[p] = []
             if high <= low:
                 continue
@@ -93,7 +109,7 @@ def read_topic(
                 assert message is not None, f"{topic}[{p}]: stopped before {high}"
                 assert not message.error(), message.error()
                 recorded = None
-                if decode and message.value() is not None:
+                if decode and message.value() and message.value()[:1] == b"\x00":
                     context = SerializationContext(topic, MessageField.VALUE)
                     value = deserializer(message.value(), context)
                     stamp = value.get("recorded_at")  # a view may not carry it
@@ -110,10 +126,7 @@ def watermarks(settings: Settings, topics: list[str]) -> dict[str, int]:
         totals = {}
         for topic in topics:
             partitions = _partitions(consumer, topic) or []
-            totals[topic] = sum(
-                consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                for p in partitions
-            )
+            totals[topic] = sum(_offsets(consumer, topic, p)[1] for p in partitions)
         return totals
     finally:
         consumer.close()
@@ -147,6 +160,24 @@ def _quantile(values: list[float], q: float) -> float | None:
 
 
 # ---- the platform ------------------------------------------------------------------------
+
+
+def _ready(port_base: int, workers: WorkerProcess, timeout: float = 180) -> None:
+    """Every stage answers /health/ready (partitions assigned, tables recovered)."""
+    deadline = time.monotonic() + timeout
+    waiting = set(range(5))
+    while waiting:
+        assert workers.process.poll() is None, workers.output()
+        assert time.monotonic() < deadline, f"stages not ready: {waiting}\n{workers.output()}"
+        for n in sorted(waiting):
+            try:
+                url = f"http://127.0.0.1:{port_base + n}/health/ready"
+                with urllib.request.urlopen(url, timeout=3) as response:
+                    if response.status == 200:
+                        waiting.discard(n)
+            except OSError:
+                pass
+        time.sleep(1)
 
 
 async def _publish(applied: AppliedSchemas, events: list[tuple[str, dict[str, Any]]]) -> None:
@@ -357,6 +388,7 @@ def test_catalogue_page_shows_what_the_topics_and_the_registry_hold(
     workers = WorkerProcess("all", tmp_path / "workers.log", env)
     page = CatalogueProcess(env, tmp_path / "catalogue.log")
     try:
+        _ready(port_base, workers)
         simulation = Simulation("011011", residents=80, events=40, seed=20261207)
         asyncio.run(_publish(applied, [(e.topic, e.value) for e in simulation]))
         page.wait_ready()

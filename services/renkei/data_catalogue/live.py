@@ -26,7 +26,9 @@ from aiokafka.errors import KafkaError
 
 from renkei.contracts.names import TopicNames
 from renkei.contracts.stages import STAGES, default_web_port
+from renkei.errors import StackError
 from renkei.kafka_security import kafka_client_options
+from renkei.ops.offsets import OffsetReader
 from renkei.ops.scrape import Sample, histogram_quantile, samples
 from renkei.settings import Settings
 
@@ -98,13 +100,20 @@ class LiveFigures:
 
 
 class TopicReader:
-    """Offsets and newest records of topics, with a group-less consumer of its own."""
+    """Offsets and newest records of topics: the topics' partitions from an admin client (a
+    consumer's metadata would miss topics created after it started, e.g. a DLQ), offsets and
+    records from a group-less consumer; both its own, as ``renkei status`` does."""
 
     def __init__(self, settings: Settings):
         self._settings = settings
+        self._offsets: OffsetReader | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
-    async def _client(self) -> AIOKafkaConsumer:
+    async def _clients(self) -> tuple[OffsetReader, AIOKafkaConsumer]:
+        if self._offsets is None:
+            offsets = OffsetReader(self._settings)
+            await offsets.start()
+            self._offsets = offsets
         if self._consumer is None:
             consumer = AIOKafkaConsumer(
                 **kafka_client_options(self._settings),
@@ -118,12 +127,15 @@ class TopicReader:
                 await consumer.stop()
                 raise
             self._consumer = consumer
-        return self._consumer
+        return self._offsets, self._consumer
 
     async def close(self) -> None:
         if self._consumer is not None:
             consumer, self._consumer = self._consumer, None
             await consumer.stop()
+        if self._offsets is not None:
+            offsets, self._offsets = self._offsets, None
+            await offsets.close()
 
     async def read(
         self, names: TopicNames, topics: Iterable[str], since_ms: int
@@ -132,7 +144,7 @@ class TopicReader:
         call reconnects) and is raised."""
         try:
             return await self._read(names, list(topics), since_ms)
-        except (KafkaError, OSError):
+        except (KafkaError, StackError, OSError):
             with contextlib.suppress(Exception):
                 await self.close()
             raise
@@ -140,17 +152,14 @@ class TopicReader:
     async def _read(
         self, names: TopicNames, topics: list[str], since_ms: int
     ) -> dict[str, TopicFigures]:
-        consumer = await self._client()
-        present = await consumer.topics()
+        offsets, consumer = await self._clients()
         wanted = [names.topic(t) for t in topics] + [names.dlq(t) for t in topics]
+        counts = await offsets.partition_counts(wanted)
+        present = set(counts)
         partitions = [
-            TopicPartition(kafka, p)
-            for kafka in wanted
-            if kafka in present
-            for p in sorted(consumer.partitions_for_topic(kafka) or ())
+            TopicPartition(kafka, p) for kafka in wanted for p in range(counts.get(kafka, 0))
         ]
-        starts = await consumer.beginning_offsets(partitions) if partitions else {}
-        ends = await consumer.end_offsets(partitions) if partitions else {}
+        starts, ends = await offsets.log_range(partitions)
         recent_from = (
             await consumer.offsets_for_times({tp: since_ms for tp in partitions})
             if partitions
@@ -272,7 +281,7 @@ async def gather_live(
     kafka_error = None
     try:
         figures = await reader.read(names, topics, since_ms)
-    except (KafkaError, OSError) as exc:
+    except (KafkaError, StackError, OSError) as exc:
         kafka_error = f"Kafka at {settings.kafka_bootstrap} did not answer ({type(exc).__name__})"
         figures = {t: TopicFigures(t) for t in topics}
     probes, parsed = await probe_stages(settings)
