@@ -208,6 +208,11 @@ function fit(node, width) {
   let n = full.length;
   while (n > 1 && node.getComputedTextLength() > width) node.textContent = full.slice(0, --n) + "…";
 }
+function stageLabel(title) {
+  // "標準化 (standardize): department topic → std.<topic>" → "標準化: …" or "standardize: …"
+  const [, ...rest] = title.split(": ");
+  return rest.length ? `${stageTitle(title)}: ${rest.join(": ")}` : stageTitle(title);
+}
 function stageTitle(title) {
   // "標準化 (standardize): …" → the language's half
   const [head] = title.split(":");
@@ -224,7 +229,7 @@ function facts(topic) {
     ["retention", retention(topic)],
     ["cleanup", topic.cleanup_policy.includes("compact") ? t("compact") : t("delete")],
     ["compat", `${T[lang].compatNames[topic.compatibility] || topic.compatibility} (${topic.compatibility})`],
-    ["registryCompat", topic.registry.compatibility || t("none")],
+    ["registryCompat", topic.registry.compatibility ? `${T[lang].compatNames[topic.registry.compatibility] || topic.registry.compatibility} (${topic.registry.compatibility})` : t("none")],
     ["key", topic.key],
     ["partitions", topic.partitions],
     ["kafkaTopic", topic.kafka_topic],
@@ -295,7 +300,8 @@ function accessBlock(topic) {
     if (!parties.length) { box.append(el("p", { "data-access": side }, t("noParty"))); continue; }
     const table = el("table", { "data-access": side }, el("tr", {}, ...["who", "purpose", "legal", "zone", "retention", "fieldsAllowed"].map((k) => el("th", {}, t(k)))));
     for (const p of parties) {
-      const who = el("td", {}, el("strong", {}, p.title), el("br"), `${T[lang].kinds[p.kind]}${p.department ? " · " + p.department : ""}${p.principal ? " · " + p.principal : ""}`);
+      const title = p.kind === "stage" ? stageLabel(p.title) : p.title;
+      const who = el("td", {}, el("strong", {}, title), el("br"), `${T[lang].kinds[p.kind]}${p.department ? " · " + p.department : ""}${p.principal ? " · " + p.principal : ""}`);
       if (p.via) who.append(el("br"), `${t("via")}: ${p.via}`);
       const fields = p.fields.includes("*") ? t("allFields") : p.fields.join(", ");
       table.append(el("tr", { "data-party-kind": p.kind, "data-party-id": p.id },
@@ -369,6 +375,8 @@ function openTopic(name) {
   const section = document.getElementById(`topic-${name}`);
   if (!section) return;
   section.hidden = false;
+  const fields = section.querySelector("details.fields");
+  if (fields) fields.open = true;
   section.scrollIntoView();
   history.replaceState(null, "", `#topic=${encodeURIComponent(name)}`);
 }
@@ -407,6 +415,8 @@ async function start() {
     localStorage.setItem("catalogue-lang", lang);
     renderAll();
   });
+  // ?q=<text> fills the filter box (a link to one dataset: ?q=<topic>, its fields open)
+  document.getElementById("filter").value = params.get("q") || "";
   document.getElementById("filter").addEventListener("input", applyFilter);
   document.getElementById("role-filter").addEventListener("change", applyFilter);
   renderHeader();
@@ -421,6 +431,8 @@ async function start() {
   renderAll();
   const hash = decodeURIComponent(location.hash.replace(/^#topic=/, ""));
   if (hash && hash !== location.hash) openTopic(hash);
+  const named = document.getElementById(`topic-${params.get("q")}`);
+  if (named) named.querySelector("details.fields").open = true;
   setInterval(refreshLive, catalogue.refresh_seconds * 1000);
 }
 
