@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime as dt
 import json
 import os
 import shutil
@@ -459,6 +460,24 @@ def test_catalogue_page_shows_what_the_topics_and_the_registry_hold(
         nonempty = {t for t in topics if counts[t]["records"]}
         assert len(nonempty) >= 15, sorted(set(topics) - nonempty)
         check_edges(dom, settings, prefix, nonempty)
+        # the DCAT export: newest record and newest version, as read independently (the views
+        # stage may have written an audit record since the page was read: re-read what moved)
+        for _attempt in range(5):
+            marks = watermarks(settings, kafka_topics)
+            with urllib.request.urlopen(page.url + "catalogue.jsonld", timeout=60) as response:
+                assert response.headers["Content-Type"].startswith("application/ld+json")
+                datasets = {d["dct:identifier"]: d for d in json.load(response)["dcat:dataset"]}
+            if watermarks(settings, kafka_topics) == marks:
+                break
+        assert set(datasets) == set(topics)
+        for t in nonempty:
+            read = reads[t]
+            if marks[prefix + t] != before[prefix + t]:
+                read = read_topic(settings, prefix + t, registry, decode=False)
+            newest = max(ts for r in (read or {}).values() for ts, _ in r)
+            moment = dt.datetime.fromtimestamp(newest / 1000, dt.UTC).isoformat(timespec="seconds")
+            assert datasets[t]["dct:modified"]["@value"] == moment, t
+        assert datasets[CHANGED]["dcat:version"] == "2"
         # owner, PII and documentation of a field, as the catalogue files say
         spec = catalogue.get("registry.resident.events")
         assert events.one(data_fact="owner").text() == spec.metadata["owner_department"]
