@@ -45,3 +45,21 @@ def test_serve_refuses_a_bad_setting() -> None:
         cli, ["catalogue", "serve"], env={"RENKEI_CATALOGUE_PORT": "not-a-port"}
     )
     assert result.exit_code == 2 and "RENKEI_CATALOGUE" in result.output
+
+
+def test_serve_on_a_taken_port_exits_1() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = CliRunner().invoke(cli, ["catalogue", "serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in result.output
+
+
+def test_serve_with_an_unusable_identity_module_exits_1() -> None:
+    result = CliRunner().invoke(
+        cli, ["catalogue", "serve", "--port", "1"], env={"RENKEI_CATALOGUE_IDENTITY": "nope:x"}
+    )
+    assert result.exit_code == 1
+    assert "identity module 'nope:x' cannot be imported" in str(result.exception or result.output)
