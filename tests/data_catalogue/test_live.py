@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
-from renkei.data_catalogue.live import TopicFigures, apply_metrics
+from renkei.data_catalogue.live import TopicFigures, TopicReader, apply_metrics, gather_live
 from renkei.ops.scrape import samples
+from renkei.settings import Settings
 
 EXPOSITION = """
 # TYPE renkei_events_in_total counter
@@ -50,3 +53,20 @@ def test_two_workers_of_one_stage_add_up() -> None:
     apply_metrics(figures, samples(EXPOSITION) + samples(EXPOSITION))
     assert figures["registry.resident.events"].read_by == {"standardize": 400}
     assert figures["registry.resident.events"].dlq_routed == 20
+
+
+async def test_kafka_down_is_reported_and_the_metrics_still_read(settings: Settings) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = settings.model_copy(
+        update={"kafka_bootstrap": f"127.0.0.1:{port}", "worker_web_port_base": port}
+    )
+    reader = TopicReader(down)
+    try:
+        live = await gather_live(down, reader, ["registry.resident.events"], 3600)
+    finally:
+        await reader.close()
+    assert live.kafka_error and f"127.0.0.1:{port}" in live.kafka_error
+    assert live.topics["registry.resident.events"].records is None
+    assert [s.up for s in live.stages] == [False] * 5
