@@ -1,4 +1,4 @@
-.PHONY: help install stack-up stack-down stack-status demo test lint unit staff-view deploy-generate fault
+.PHONY: help install stack-up stack-down stack-status demo test lint unit staff-view catalogue deploy-generate fault
 
 help:  ## List the common tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ demo: install  ## The main job: the whole platform with a live summary for 2 min
 
 staff-view: install  ## Staff web page (regions, evacuation lists) at http://127.0.0.1:8090/
 	.venv/bin/python -m staff_view
+
+catalogue: install  ## Data catalogue for staff (データカタログ) at http://127.0.0.1:8094/
+	.venv/bin/renkei catalogue serve
 
 test:  ## The test command: starts the stack, runs lint, unit and integration tests
 	scripts/test.sh

@@ -8,8 +8,9 @@
 - contracts (``renkei.contracts``), the shared pure helpers (``renkei.shared``,
   ``renkei.privacy``, ``renkei.normalize``) and the catalogue import no stage, framework,
   operations or CLI module, and no faust;
-- apps (``staff_view``, ``evacuation_notifier``) and publishers (``renkei.publish``) import no
-  stage and no framework module: they share contracts with the stages, not code;
+- apps (``staff_view``, ``evacuation_notifier``), publishers (``renkei.publish``) and the data
+  catalogue page (``renkei.data_catalogue``) import no stage and no framework module: they
+  share contracts with the stages, not code;
 - the disclosure job (``renkei.disclosure``) imports no stage and no framework module: it reads
   the stages' contract topics, never their code or tables.
 
@@ -86,7 +87,13 @@ def violation(importer: str, imported: str) -> str | None:
         )
     ):
         return "a low-level module (contracts, helpers, catalogue) imports a higher layer"
-    outside = ("staff_view", "evacuation_notifier", "renkei.publish", "renkei.disclosure")
+    outside = (
+        "staff_view",
+        "evacuation_notifier",
+        "renkei.publish",
+        "renkei.disclosure",
+        "renkei.data_catalogue",
+    )
     if any(within(importer, p) for p in outside) and (
         within(imported, STAGES) or within(imported, "renkei.runtime")
     ):
@@ -133,6 +140,8 @@ def test_the_walk_sees_the_stage_packages_and_their_imports() -> None:
         ("renkei.cli.worker_cmd", "renkei.stages.views.pseudonym", None),
         ("staff_view.sources", "renkei.stages.views.stage", "app"),
         ("renkei.publish.rejects", "renkei.runtime.dlq", "app"),
+        ("renkei.data_catalogue.live", "renkei.stages.views.stage", "app"),
+        ("renkei.data_catalogue.live", "renkei.ops.scrape", None),
         ("renkei.contracts.stages", "renkei.runtime.builder", "low-level"),
         ("renkei.shared.routing", "faust", "low-level"),
         ("renkei.stages.resident.flow", "renkei.shared.values", None),

@@ -10,6 +10,7 @@ from renkei import __version__
 from renkei.cli.agreements_cmd import agreements
 from renkei.cli.audit_cmd import audit
 from renkei.cli.bench_cmd import bench
+from renkei.cli.catalogue_cmd import catalogue
 from renkei.cli.cdc_cmd import cdc
 from renkei.cli.demo_cmd import demo
 from renkei.cli.disclosure_cmd import disclosure
@@ -59,6 +60,7 @@ for command in (
     status,
     disclosure,
     ref,
+    catalogue,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,66 @@
+"""Serve the catalogue page until cancelled (``renkei catalogue serve``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+
+from renkei.data_catalogue.entries import CatalogueModel, build_model
+from renkei.data_catalogue.identity import load_identity
+from renkei.data_catalogue.live import TopicReader
+from renkei.data_catalogue.settings import CatalogueSettings
+from renkei.data_catalogue.web import CataloguePage, build_app
+from renkei.schemas.catalogue import load_catalogue
+from renkei.serde.registry import RegistryClient
+from renkei.settings import Settings
+
+log = logging.getLogger("renkei.catalogue")
+
+
+def load_model(settings: Settings) -> CatalogueModel:
+    """The catalogue and agreements of ``settings`` as the page's model (ConfigurationError
+    naming the file when one is unreadable)."""
+    return build_model(load_catalogue(settings.schemas_dir), settings.agreements_dir)
+
+
+async def serve(settings: Settings, page_settings: CatalogueSettings) -> None:
+    """1. the model (catalogue, views, stages, agreements) and the identity module, before the
+    port opens (a bad file or module exits at once); 2. the web server (fails if the port is
+    taken); 3. Kafka, the registry and the workers are read per request (cached a few
+    seconds): the page works, and says so, while any of them is down."""
+    model = load_model(settings)
+    identity = load_identity(page_settings.identity)
+    reader = TopicReader(settings)
+    registry = RegistryClient(settings.schema_registry_url)
+    page = CataloguePage(settings, page_settings, model, identity, reader, registry)
+    runner = web.AppRunner(build_app(page), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, page_settings.bind, page_settings.port).start()
+        log.info(
+            "data catalogue at http://%s:%d/ (%d topics, identity %s)",
+            page_settings.bind,
+            page_settings.port,
+            len(model.entries),
+            page_settings.identity,
+        )
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await reader.close()
+        await registry.aclose()
+
+
+async def serve_until_signal(settings: Settings, page_settings: CatalogueSettings) -> None:
+    """:func:`serve` until SIGTERM or SIGINT (a clean stop, exit code 0)."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await serve(settings, page_settings)
