@@ -28,7 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from renkei.agreements.kafka_admin import CLUSTER_RESOURCE, Acl, KafkaAccessAdmin
-from renkei.agreements.model import Agreement
+from renkei.agreements.model import Agreement, is_platform_principal
 from renkei.errors import ConfigurationError, StackError
 from renkei.kafka_security import kafka_client_options
 from renkei.settings import Settings
@@ -146,6 +146,10 @@ async def _apply_users(
             )
         new_state[principal] = {"agreement": agreement.id, "password_sha256": fingerprint}
     for principal in sorted(set(state) - set(new_state)):
+        if is_platform_principal(principal):
+            # A state file from before reserved names were refused (or edited by hand) must
+            # never make a withdrawal delete the super user, a stage or its password file.
+            continue
         if principal in existing:
             await access.delete_scram_user(principal)
             report.users_deleted.append(principal)
@@ -160,7 +164,7 @@ async def _apply_acls(
     report: ApplyReport,
 ) -> None:
     wanted = {agreement.principal: desired_acls(agreement) for agreement in agreements}
-    for principal in sorted(managed):
+    for principal in sorted(p for p in managed if not is_platform_principal(p)):
         desired = wanted.get(principal, set())
         current = await access.acls_of(f"User:{principal}")
         missing, stale = desired - current, current - desired
@@ -186,6 +190,9 @@ async def apply_agreements(
             "RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL and the super user's credentials "
             "(printed by `renkei stack up --secure`)"
         )
+    reserved = sorted(a.principal for a in agreements if is_platform_principal(a.principal))
+    if reserved:  # Agreement's validator refuses these; a constructed list must not slip by
+        raise ConfigurationError(f"agreements name platform principals: {', '.join(reserved)}")
     report = ApplyReport()
     path = state_file(settings)
     state = _load_state(path)
