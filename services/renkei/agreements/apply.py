@@ -8,6 +8,9 @@ Phases of :func:`apply_agreements`:
    the state file tells), deleted when their agreement is gone;
 3. ACLs of every managed principal (current agreements and those applied before, from
    ``$RENKEI_HOME/agreements/applied.json``): missing bindings created, others removed;
+   platform principals (``renkei*``) are never managed through agreements;
+3b. the stage principals ``renkei-<stage>`` (``stage_principals.py``), when given: users
+   created when missing, ACLs made exactly those the stage registry implies;
 4. the state file, then audit records (``agreements.applied``, one ``acl.changed`` per principal
    whose bindings changed).
 
@@ -174,13 +177,40 @@ async def _apply_acls(
         report.acls_removed += sorted(stale)
 
 
+async def _apply_stage_principals(
+    access: KafkaAccessAdmin,
+    settings: Settings,
+    wanted: dict[str, set[Acl]],
+    password_dir: Path | None,
+    report: ApplyReport,
+) -> None:
+    """Stage principals (``renkei.agreements.stage_principals``): each SCRAM user created
+    when missing (password as for agreements), its ACLs made exactly ``wanted``."""
+    existing = await access.scram_users()
+    for principal in sorted(wanted):
+        if not is_platform_principal(principal):
+            raise ConfigurationError(f"{principal} is not a platform (stage) principal")
+        if principal not in existing:
+            await access.upsert_scram_user(principal, _password(settings, principal, password_dir))
+            report.users_created.append(principal)
+        current = await access.acls_of(f"User:{principal}")
+        missing, stale = wanted[principal] - current, current - wanted[principal]
+        await access.create_acls(missing)
+        await access.delete_acls(stale)
+        report.acls_added += sorted(missing)
+        report.acls_removed += sorted(stale)
+
+
 async def apply_agreements(
     settings: Settings,
     agreements: Sequence[Agreement],
     *,
     password_dir: Path | None = None,
+    stage_acls: dict[str, set[Acl]] | None = None,
 ) -> ApplyReport:
-    """Make the cluster's SCRAM users and ACLs match ``agreements`` (see module docstring).
+    """Make the cluster's SCRAM users and ACLs match ``agreements`` (see module docstring),
+    and, when ``stage_acls`` is given (principal → bindings, from
+    ``renkei.agreements.stage_principals.platform_stage_acls``), the stage principals'.
 
     The settings' Kafka user must be a super user (``renkei-admin`` of the secure stack).
     """
@@ -210,6 +240,8 @@ async def apply_agreements(
         access = KafkaAccessAdmin(admin)
         new_state = await _apply_users(access, settings, agreements, state, password_dir, report)
         await _apply_acls(access, agreements, set(state) | set(new_state), report)
+        if stage_acls is not None:
+            await _apply_stage_principals(access, settings, stage_acls, password_dir, report)
     finally:
         await admin.close()
     _save_state(path, new_state)
