@@ -7,8 +7,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaError,
+    TopicAuthorizationFailedError,
+)
 from click.testing import CliRunner, Result
 
 from renkei.agreements.kafka_admin import Acl
@@ -85,23 +89,25 @@ def test_stage_acls_are_printed_by_the_cli() -> None:
     assert f"User:renkei-region READ TOPIC {RESIDENT_FACTS} (LITERAL)" in result.output
 
 
-async def _read_one(settings: Settings, topic: str, group: str | None) -> None:
+async def _first_record(settings: Settings, topic: str, group: str) -> bytes | None:
+    """The first record of ``topic`` read in ``group`` (the stage's own group, which its ACLs
+    allow: so a refusal is about the topic)."""
     consumer = AIOKafkaConsumer(
-        **kafka_client_options(settings), group_id=group, auto_offset_reset="earliest"
+        topic, **kafka_client_options(settings), group_id=group, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
-        consumer.assign([TopicPartition(topic, 0)])
-        await consumer.getmany(timeout_ms=3000)
+        message = await asyncio.wait_for(consumer.getone(), 90)
+        return bytes(message.value) if message.value is not None else None
     finally:
         await consumer.stop()
 
 
-async def _write_one(settings: Settings, topic: str) -> None:
+async def _write_one(settings: Settings, topic: str, value: bytes = b"x") -> None:
     producer = AIOKafkaProducer(**kafka_client_options(settings), request_timeout_ms=10000)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, b"x", key=b"k")
+        await asyncio.wait_for(producer.send_and_wait(topic, value, key=b"k"), 60)
     finally:
         await producer.stop()
 
@@ -115,17 +121,20 @@ def test_the_broker_refuses_a_stage_principal_a_topic_it_does_not_own(
     assert "user    renkei-region" in first.stdout
     region = stack.as_user("renkei-region")
     views = stack.as_user("renkei-views")
-    # allowed: region reads its input (no error, even if empty)
-    asyncio.run(_read_one(region, RESIDENT_FACTS, None))
-    # refused: an input of another stage, the internal facts for views, a view, a DLQ
-    for settings, topic in (
-        (region, "unified.resident"),
-        (views, RESIDENT_FACTS),
-        (region, VIEW),
-        (views, "dlq.registry.resident.events"),
+    # allowed: the region stage reads its input in its group
+    asyncio.run(_write_one(stack.admin, RESIDENT_FACTS, b"facts-record"))
+    assert asyncio.run(_first_record(region, RESIDENT_FACTS, "renkei-region")) == b"facts-record"
+    # refused: another stage's output, the internal facts for views, a view, a DLQ
+    for settings, group, topic in (
+        (region, "renkei-region", "unified.resident"),
+        (views, "renkei-views", RESIDENT_FACTS),
+        (region, "renkei-region", VIEW),
+        (views, "renkei-views", "dlq.registry.resident.events"),
     ):
         with pytest.raises(TopicAuthorizationFailedError):
-            asyncio.run(_read_one(settings, topic, None))
-    # refused: writing another stage's output
+            asyncio.run(_first_record(settings, topic, group))
+    # refused: writing another stage's output, or joining another stage's group
     with pytest.raises(KafkaError):
         asyncio.run(_write_one(region, "unified.resident"))
+    with pytest.raises(GroupAuthorizationFailedError):
+        asyncio.run(_first_record(region, RESIDENT_FACTS, "renkei-evacuation"))
