@@ -21,9 +21,14 @@ from renkei.agreements.stage_principals import platform_stage_acls, stage_princi
 from renkei.cli import cli
 from renkei.contracts.stages import RESIDENT_FACTS, STAGES
 from renkei.kafka_security import kafka_client_options
+from renkei.publish import Publisher
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
+from renkei.stack.secure import password_file
+from renkei.stages.standardize.stage import std_topic
+from tests.runtime.kafka_helpers import WorkerProcess
 from tests.security.conftest import VIEW, SecureStack
+from tests.security.test_secure_stage import _count
 
 REPO = Path(__file__).resolve().parents[2]
 AGREEMENTS = REPO / "deploy" / "agreements"
@@ -138,3 +143,37 @@ def test_the_broker_refuses_a_stage_principal_a_topic_it_does_not_own(
         asyncio.run(_write_one(region, "unified.resident"))
     with pytest.raises(GroupAuthorizationFailedError):
         asyncio.run(_first_record(region, RESIDENT_FACTS, "renkei-evacuation"))
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(420)
+def test_the_standardize_stage_runs_under_its_own_principal(
+    applied: tuple[SecureStack, Result], tmp_path: Path
+) -> None:
+    """The generated ACLs are enough for a real faust stage: it provisions its DLQs, joins
+    its group, reads department topics and writes std.* as renkei-standardize."""
+    stack, _ = applied
+    env = {k: v for k, v in stack.environment.items() if k != "RENKEI_HOME"}
+    env["RENKEI_KAFKA_SASL_USERNAME"] = stage_principal("standardize")
+    env["RENKEI_KAFKA_SASL_PASSWORD_FILE"] = str(
+        password_file(stack.admin.home, stage_principal("standardize"))
+    )
+    source = "health.checkup.results"
+    checkup = stack.as_user("dept-checkup")
+    examples = list(CATALOGUE.get(source).examples.values())
+
+    async def publish() -> None:
+        async with Publisher(checkup, CATALOGUE) as publisher:
+            for example in examples:
+                await publisher.publish(source, example)
+
+    asyncio.run(publish())
+    worker = WorkerProcess("standardize", tmp_path / "worker.log", env)  # a free web port
+    try:
+        seen = asyncio.run(_count(stack.admin, std_topic(source), len(examples), timeout=150))
+    finally:
+        code = worker.stop()
+    output = worker.output()
+    assert code == 0, output
+    assert seen >= len(examples), output
+    assert "AuthorizationFailed" not in output and "SaslAuthenticationFailed" not in output
