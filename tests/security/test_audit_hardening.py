@@ -107,3 +107,27 @@ def test_an_open_pseudonym_key_folder_is_refused(tmp_path: Path) -> None:
     folder.chmod(0o755)
     with pytest.raises(ConfigurationError, match="chmod 700"):
         load_or_create_key(folder, "p")
+
+
+def test_a_failed_append_raises_an_alert_and_is_kept_until_the_file_accepts_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "a.jsonl"
+    audit = AuditLog.open(Settings(home=tmp_path), path=path, produce=False)
+    data = [_release("A1", 1), _release("A2", 2)]
+    asyncio.run(audit_releases(audit, "stage:evacuation", data[:1], operator_override=False))
+    good = path.read_bytes()
+    path.write_bytes(good + b'{"damaged')  # a torn write: the chain cannot be extended
+    written = asyncio.run(
+        audit_releases(audit, "stage:evacuation", data[1:], operator_override=False)
+    )
+    assert written == 0  # the list went out; its record is pending, not lost
+    assert "OPERATOR ALERT" in caplog.text
+    assert audit.pending_path.read_text(encoding="utf-8").count('"A2"') == 1
+    path.write_bytes(good)  # the operator repairs the file (renkei audit verify)
+    later = asyncio.run(audit.record("dlq.replay", actor="cli", details={"records": 1}))
+    records = audit.file.records()
+    assert [r["details"].get("alert_id") for r in records] == ["A1", "A2", None]
+    assert "delayed_from" in records[1]["details"] and later["sequence"] == 2
+    assert audit.pending_path.read_text(encoding="utf-8") == ""
+    assert audit.file.verify().ok
