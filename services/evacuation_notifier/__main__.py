@@ -97,7 +97,9 @@ async def serve(board: Board, port: int, audit: AuditLog) -> web.AppRunner:
 
 async def main_async(group: str, port: int, settings: Settings | None = None) -> None:
     board = Board()
-    audit = AuditLog.open(settings or load_settings())
+    # The local hash-chained file only: the app's principal may not write audit.access, and a
+    # /lists answer must not wait for a broker round trip.
+    audit = AuditLog.open(settings or load_settings(), produce=False)
     runner = await serve(board, port, audit)
     try:
         await follow(board, group)
