@@ -24,6 +24,7 @@ from renkei.audit import AuditLog
 from renkei.errors import RenkeiError
 from renkei.schemas import load_catalogue
 from renkei.settings import Settings, load_settings
+from renkei.staff_login import FileStaffLogin
 from staff_view.follow import CatchUp, Source, follow
 from staff_view.served import ServedWindow, audit_served
 from staff_view.settings import StaffViewSettings
@@ -80,7 +81,15 @@ async def run(settings: Settings, view_settings: StaffViewSettings) -> None:
     window = _served_window(found)
     view = StaffView(view_settings, state, sources, served=window)
     audit = AuditLog.open(settings, produce=view_settings.audit_produce)
-    runner = web.AppRunner(build_app(view), access_log=None)
+    login = None
+    if view_settings.users_file is not None:
+        login = FileStaffLogin.from_file(view_settings.users_file)
+    else:
+        log.warning(
+            "no staff login (RENKEI_STAFF_VIEW_USERS_FILE unset): anyone reaching the port sees "
+            "the lists; development only"
+        )
+    runner = web.AppRunner(build_app(view, login), access_log=None)
     await runner.setup()
     token = uuid.uuid4().hex[:12]
     actor = f"app:staff_view ({found.agreement.principal})"

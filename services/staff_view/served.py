@@ -5,8 +5,9 @@ is the next step, what the staff view handed to browsers. Every ``/api/state`` a
 carried evacuation-support lists is counted (the page itself, ``/``, is static and holds no
 data). Once per window a ``view.served`` record says how many such answers went out, to how
 many distinct clients, how many listed persons they held in total and at most, and which
-alerts and how many lists they covered. Counts, agreement, purpose, view topics and alert ids
-only: never a name, an address or a key.
+alerts and how many lists they covered, and who received them (``users``: the signed-in staff
+user once the login is in place, the client address until then). Counts, agreement, purpose,
+view topics, alert ids and staff identities only: never a resident's name, address or key.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from renkei.audit import AuditLog
 from renkei.errors import AuditError
 
 KIND = "view.served"
+MAX_USERS_NAMED = 32
+"""At most this many users/clients are named in one record (the count is always exact)."""
 log = logging.getLogger("staff_view")
 
 
@@ -76,6 +79,7 @@ class ServedWindow:
                 "window_end": _iso(now),
                 "responses": self.responses,
                 "clients": len(self.clients),
+                "users": sorted(self.clients)[:MAX_USERS_NAMED],
                 "persons_total": self.persons_total,
                 "persons_max": self.persons_max,
                 "alerts": sorted(self.alerts),

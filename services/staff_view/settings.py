@@ -6,6 +6,8 @@ Kafka, the registry, the schema catalogue and the topic prefix come from the com
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -55,6 +57,14 @@ class StaffViewSettings(BaseSettings):
         description=(
             "A source counts as loaded when it reached the end offsets seen at start, or when "
             "nothing arrived for this long (an unreadable record at the end of a partition)."
+        ),
+    )
+    users_file: Path | None = Field(
+        default=None,
+        description=(
+            "Staff users file (YAML, 0600; renkei.staff_login): every page and /api/state then "
+            "need a signed-in user (HTTP Basic, serve behind TLS), who is named in view.served. "
+            "Unset: no login (development only; the start-up log says so)."
         ),
     )
     title: str = Field(

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from renkei.staff_login import STAFF, FileStaffLogin, login_middleware
 from staff_view.follow import Source
 from staff_view.places import RegionNames
 from staff_view.served import ServedWindow
@@ -87,8 +88,11 @@ async def security_headers(
     return response
 
 
-def build_app(view: StaffView) -> web.Application:
-    """The aiohttp application: ``/``, ``/static/*``, ``/api/state``, ``/health/*``."""
+def build_app(view: StaffView, login: FileStaffLogin | None = None) -> web.Application:
+    """The aiohttp application: ``/``, ``/static/*``, ``/api/state``, ``/health/*``.
+
+    With ``login`` every path but ``/health/*`` needs a signed-in staff member, who is named
+    in the ``view.served`` record; without it the client address is named instead."""
     files = {name: _static(name) for name in STATIC_TYPES}
 
     async def page(_request: web.Request) -> web.Response:
@@ -103,7 +107,8 @@ def build_app(view: StaffView) -> web.Application:
     async def state(request: web.Request) -> web.Response:
         document = view.document()
         if view.served is not None:
-            view.served.add(document, request.remote or "unknown")
+            staff = request.get(STAFF)
+            view.served.add(document, staff.id if staff else request.remote or "unknown")
         body = json.dumps(document, ensure_ascii=False)
         return web.Response(text=body, content_type="application/json")
 
@@ -114,7 +119,10 @@ def build_app(view: StaffView) -> web.Application:
         loaded = view.loaded()
         return web.json_response({"ready": loaded}, status=200 if loaded else 503)
 
-    app = web.Application(middlewares=[security_headers])
+    middlewares: list[Any] = [security_headers]
+    if login is not None:
+        middlewares.append(login_middleware(login))
+    app = web.Application(middlewares=middlewares)
     app.router.add_get("/", page)
     app.router.add_get("/static/{name}", static)
     app.router.add_get("/api/state", state)

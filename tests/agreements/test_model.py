@@ -88,7 +88,7 @@ def test_file_name_must_match_id(tmp_path: Path) -> None:
 
 def test_a_principal_belongs_to_one_agreement(tmp_path: Path) -> None:
     (tmp_path / "evac.yaml").write_text(CONSUMER, encoding="utf-8")
-    twin = CONSUMER.replace("id: evac", "id: twin").replace("group: app-evac", "group: g2")
+    twin = CONSUMER.replace("id: evac", "id: twin").replace("group: app-evac", "group: app-evac-2")
     (tmp_path / "twin.yaml").write_text(twin, encoding="utf-8")
     with pytest.raises(ConfigurationError, match="principal 'app-evac' is also used"):
         load_agreements(tmp_path)

@@ -48,6 +48,7 @@ def test_a_window_counts_answers_with_lists_only() -> None:
         "window_end": "2026-09-21T14:14:20Z",
         "responses": 2,
         "clients": 2,
+        "users": ["10.0.0.1", "10.0.0.2"],
         "persons_total": 5,
         "persons_max": 3,
         "alerts": ["A1"],
@@ -75,6 +76,7 @@ async def test_state_answers_are_audited_without_personal_data(
     assert record["details"]["persons_total"] == 4  # two answers of two listed persons
     assert record["details"]["alerts"] == ["141500-20260908-001"]
     assert record["details"]["lists"] == 1 and record["details"]["clients"] == 1
+    assert record["details"]["users"] == ["127.0.0.1"]  # who received the lists
     assert audit.file.verify().ok
     text = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
     persons = answers[0]["alerts"][0]["lists"][0]["persons"]

@@ -8,6 +8,9 @@ Phases of :func:`apply_agreements`:
    the state file tells), deleted when their agreement is gone;
 3. ACLs of every managed principal (current agreements and those applied before, from
    ``$RENKEI_HOME/agreements/applied.json``): missing bindings created, others removed;
+   platform principals (``renkei*``) are never managed through agreements;
+3b. the stage principals ``renkei-<stage>`` (``stage_principals.py``), when given: users
+   created when missing, ACLs made exactly those the stage registry implies;
 4. the state file, then audit records (``agreements.applied``, one ``acl.changed`` per principal
    whose bindings changed).
 
@@ -28,7 +31,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from renkei.agreements.kafka_admin import CLUSTER_RESOURCE, Acl, KafkaAccessAdmin
-from renkei.agreements.model import Agreement
+from renkei.agreements.model import Agreement, is_platform_principal
 from renkei.contracts.names import TopicNames
 from renkei.errors import ConfigurationError, StackError
 from renkei.kafka_security import kafka_client_options
@@ -151,6 +154,10 @@ async def _apply_users(
             )
         new_state[principal] = {"agreement": agreement.id, "password_sha256": fingerprint}
     for principal in sorted(set(state) - set(new_state)):
+        if is_platform_principal(principal):
+            # A state file from before reserved names were refused (or edited by hand) must
+            # never make a withdrawal delete the super user, a stage or its password file.
+            continue
         if principal in existing:
             await access.delete_scram_user(principal)
             report.users_deleted.append(principal)
@@ -165,10 +172,34 @@ async def _apply_acls(
     report: ApplyReport,
 ) -> None:
     wanted = {agreement.principal: desired_acls(agreement) for agreement in agreements}
-    for principal in sorted(managed):
+    for principal in sorted(p for p in managed if not is_platform_principal(p)):
         desired = wanted.get(principal, set())
         current = await access.acls_of(f"User:{principal}")
         missing, stale = desired - current, current - desired
+        await access.create_acls(missing)
+        await access.delete_acls(stale)
+        report.acls_added += sorted(missing)
+        report.acls_removed += sorted(stale)
+
+
+async def _apply_stage_principals(
+    access: KafkaAccessAdmin,
+    settings: Settings,
+    wanted: dict[str, set[Acl]],
+    password_dir: Path | None,
+    report: ApplyReport,
+) -> None:
+    """Stage principals (``renkei.agreements.stage_principals``): each SCRAM user created
+    when missing (password as for agreements), its ACLs made exactly ``wanted``."""
+    existing = await access.scram_users()
+    for principal in sorted(wanted):
+        if not is_platform_principal(principal):
+            raise ConfigurationError(f"{principal} is not a platform (stage) principal")
+        if principal not in existing:
+            await access.upsert_scram_user(principal, _password(settings, principal, password_dir))
+            report.users_created.append(principal)
+        current = await access.acls_of(f"User:{principal}")
+        missing, stale = wanted[principal] - current, current - wanted[principal]
         await access.create_acls(missing)
         await access.delete_acls(stale)
         report.acls_added += sorted(missing)
@@ -180,8 +211,11 @@ async def apply_agreements(
     agreements: Sequence[Agreement],
     *,
     password_dir: Path | None = None,
+    stage_acls: dict[str, set[Acl]] | None = None,
 ) -> ApplyReport:
-    """Make the cluster's SCRAM users and ACLs match ``agreements`` (see module docstring).
+    """Make the cluster's SCRAM users and ACLs match ``agreements`` (see module docstring),
+    and, when ``stage_acls`` is given (principal → bindings, from
+    ``renkei.agreements.stage_principals.platform_stage_acls``), the stage principals'.
 
     The settings' Kafka user must be a super user (``renkei-admin`` of the secure stack).
     """
@@ -191,6 +225,9 @@ async def apply_agreements(
             "RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL and the super user's credentials "
             "(printed by `renkei stack up --secure`)"
         )
+    reserved = sorted(a.principal for a in agreements if is_platform_principal(a.principal))
+    if reserved:  # Agreement's validator refuses these; a constructed list must not slip by
+        raise ConfigurationError(f"agreements name platform principals: {', '.join(reserved)}")
     report = ApplyReport()
     path = state_file(settings)
     state = _load_state(path)
@@ -208,6 +245,8 @@ async def apply_agreements(
         access = KafkaAccessAdmin(admin)
         new_state = await _apply_users(access, settings, agreements, state, password_dir, report)
         await _apply_acls(access, agreements, set(state) | set(new_state), report)
+        if stage_acls is not None:
+            await _apply_stage_principals(access, settings, stage_acls, password_dir, report)
     finally:
         await admin.close()
     _save_state(path, new_state)

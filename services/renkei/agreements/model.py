@@ -39,7 +39,27 @@ _CATALOGUE_ZONES: dict[str, Zone] = {
     "lgwan": "lgwan",
     "internet": "internet",
 }
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
+"""Principals, ids and consumer groups: no trailing separator (``app-`` reads as a prefix)."""
+PLATFORM_PREFIX = "renkei"
+"""Principals and consumer groups starting with this are the platform's: the super user
+``renkei-admin``, the stage principals ``renkei-<stage>`` and groups ``renkei-<stage>``, the
+schema and audit principals. No agreement may name one (docs/security.md)."""
+RESERVED_PRINCIPALS = frozenset({"anonymous", "admin", "root", "kafka"})
+"""Further names no agreement may take (Kafka's ``User:ANONYMOUS``, common super users)."""
+
+
+def is_platform_principal(name: str) -> bool:
+    """True for a principal reserved for the platform (never created or deleted by agreements)."""
+    lowered = name.lower()
+    return lowered.startswith(PLATFORM_PREFIX) or lowered in RESERVED_PRINCIPALS
+
+
+def groups_overlap(a: str, b: str) -> bool:
+    """True when a PREFIXED group ACL on one of ``a``/``b`` covers the other's groups."""
+    return a.startswith(b) or b.startswith(a)
+
+
 _FIELD = re.compile(r"^(\*|[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*)$")
 
 
@@ -113,12 +133,22 @@ class Agreement(BaseModel):
     def _check_shape(self) -> Agreement:
         for label, value in (("id", self.id), ("principal", self.principal)):
             if not _NAME.match(value):
-                raise ValueError(f"{label} {value!r}: use lower-case letters, digits, . _ -")
+                raise ValueError(
+                    f"{label} {value!r}: use lower-case letters, digits, . _ - "
+                    "(starting and ending with a letter or digit)"
+                )
+        if is_platform_principal(self.principal):
+            raise ValueError(
+                f"principal {self.principal!r} is reserved for the platform "
+                f"({PLATFORM_PREFIX}*, {', '.join(sorted(RESERVED_PRINCIPALS))}); "
+                "an agreement names its own department or app principal"
+            )
         if self.role == "consumer":
             if not self.purpose or not _NAME.match(self.purpose) or "." in self.purpose:
                 raise ValueError("a consumer needs a purpose (lower-case, digits, - _; no dots)")
             if not self.consumer_group:
                 raise ValueError("a consumer needs a consumer_group")
+            self._check_group(self.consumer_group)
         else:
             if self.purpose or self.consumer_group or self.egress:
                 raise ValueError("purpose, consumer_group and egress are for consumers only")
@@ -126,6 +156,27 @@ class Agreement(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError("a topic is listed twice")
         return self
+
+    def _check_group(self, group: str) -> None:
+        """The group is the principal's own: its name, or its name + ``-``/``.`` + a suffix
+        (the ACL is PREFIXED on it, so a short group would cover other apps' groups)."""
+        if not _NAME.match(group):
+            raise ValueError(
+                f"consumer_group {group!r}: use lower-case letters, digits, . _ - "
+                "(starting and ending with a letter or digit)"
+            )
+        if groups_overlap(group, PLATFORM_PREFIX):
+            raise ValueError(
+                f"consumer_group {group!r} overlaps the platform's groups ({PLATFORM_PREFIX}-*)"
+            )
+        own = group == self.principal or group.startswith(
+            (f"{self.principal}-", f"{self.principal}.")
+        )
+        if not own:
+            raise ValueError(
+                f"consumer_group {group!r} must be the principal's own: {self.principal!r} "
+                f"or {self.principal!r} followed by - or . and a suffix"
+            )
 
     @property
     def kafka_principal(self) -> str:
@@ -188,20 +239,33 @@ def agreement_files(folder: Path) -> list[Path]:
 
 
 def check_unique(agreements: Iterable[Agreement]) -> list[str]:
-    """Problems across files: a principal or consumer group used by two agreements."""
+    """Problems across files: a principal used by two agreements, a consumer group equal to or
+    a prefix of another agreement's (its PREFIXED ACL would cover the other's groups)."""
     problems: list[str] = []
-    seen: dict[tuple[str, str], str] = {}
+    principals: dict[str, str] = {}
+    groups: dict[str, str] = {}
     for agreement in agreements:
-        keys = [("principal", agreement.principal)]
-        if agreement.consumer_group:
-            keys.append(("consumer_group", agreement.consumer_group))
-        for key in keys:
-            if key in seen:
+        if agreement.principal in principals:
+            problems.append(
+                f"{agreement.id}: principal {agreement.principal!r} is also used by agreement "
+                f"{principals[agreement.principal]}"
+            )
+        else:
+            principals[agreement.principal] = agreement.id
+        group = agreement.consumer_group
+        if not group:
+            continue
+        for other, owner in groups.items():
+            if group == other:
                 problems.append(
-                    f"{agreement.id}: {key[0]} {key[1]!r} is also used by agreement {seen[key]}"
+                    f"{agreement.id}: consumer_group {group!r} is also used by agreement {owner}"
                 )
-            else:
-                seen[key] = agreement.id
+            elif groups_overlap(group, other):
+                problems.append(
+                    f"{agreement.id}: consumer_group {group!r} overlaps {other!r} of agreement "
+                    f"{owner} (one is a prefix of the other, so its ACL covers the other's groups)"
+                )
+        groups.setdefault(group, agreement.id)
     return problems
 
 

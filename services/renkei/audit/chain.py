@@ -31,6 +31,13 @@ FIELDS = (
     "prev_hash",
     "hash",
 )
+MAX_TEXT = 256
+"""Longest string kept verbatim in a record (actor, detail values); a longer one is replaced by
+its first characters, its length and its sha256, so one oversized id (a 70 kB ``alert_id``)
+cannot bloat the chain, yet the record still identifies it."""
+MAX_DETAILS_BYTES = 8 * 1024
+"""Largest canonical JSON of ``details`` kept as is; above it the details are replaced by their
+sha256, size and top-level keys (the record is written all the same)."""
 # Details describe releases (counts, ids of alerts and agreements, principals), never people.
 _PERSONAL_KEYS = ("resident_key", "name", "kana", "address", "birth", "phone", "my_number")
 
@@ -50,8 +57,10 @@ def record_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
 
 
 def check_details(details: Mapping[str, Any]) -> dict[str, Any]:
-    """``details`` as a plain JSON object; ValueError when a key looks personal or the value is
-    not JSON. Keys are checked recursively; values cannot be (counts and ids are fine)."""
+    """``details`` as a plain JSON object, bounded; ValueError when a key looks personal or the
+    value is not JSON. Keys are checked recursively; values cannot be (counts and ids are fine).
+    Strings over :data:`MAX_TEXT` and details over :data:`MAX_DETAILS_BYTES` are replaced by
+    bounded stand-ins (:func:`bound_text`), never refused: an audit record is always written."""
     plain = json.loads(canonical_json(dict(details)))
 
     def walk(value: Any, path: str) -> None:
@@ -66,7 +75,37 @@ def check_details(details: Mapping[str, Any]) -> dict[str, Any]:
                 walk(inner, path)
 
     walk(plain, "")
-    return dict(plain)
+    bounded = _bound(plain)
+    size = len(canonical_json(bounded).encode("utf-8"))
+    if size > MAX_DETAILS_BYTES:
+        digest = hashlib.sha256(canonical_json(plain).encode("utf-8")).hexdigest()
+        return {
+            "oversized": {
+                "bytes": size,
+                "sha256": digest,
+                "keys": [bound_text(str(key)) for key in sorted(bounded)[:32]],
+            }
+        }
+    return dict(bounded)
+
+
+def bound_text(value: str) -> str:
+    """``value`` if at most :data:`MAX_TEXT` characters, else a bounded stand-in naming its
+    length and sha256 (the same input always gives the same stand-in)."""
+    if len(value) <= MAX_TEXT:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{value[:64]}…[{len(value)} chars, sha256:{digest}]"
+
+
+def _bound(value: Any) -> Any:
+    if isinstance(value, str):
+        return bound_text(value)
+    if isinstance(value, dict):
+        return {bound_text(str(key)): _bound(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_bound(inner) for inner in value]
+    return value
 
 
 def new_record(
@@ -87,7 +126,7 @@ def new_record(
         "event_id": str(uuid.uuid4()),
         "recorded_at": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "kind": kind,
-        "actor": actor,
+        "actor": bound_text(actor),
         "details": check_details(details),
         "municipality_code": municipality_code,
         "prev_hash": prev_hash,

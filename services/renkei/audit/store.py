@@ -126,18 +126,33 @@ class AuditFile:
         return value if isinstance(value, dict) else {}
 
 
+def _last_line(fd: int, size: int) -> bytes:
+    """The file's last line (without its newline), however long: read backwards chunk by chunk
+    until the newline before it (or the start of the file)."""
+    end = size - 1  # the final newline
+    parts: list[bytes] = []
+    position = end
+    while position > 0:
+        start = max(0, position - _TAIL_CHUNK)
+        chunk = os.pread(fd, position - start, start)
+        cut = chunk.rfind(b"\n")
+        if cut >= 0:
+            parts.append(chunk[cut + 1 :])
+            break
+        parts.append(chunk)
+        position = start
+    return b"".join(reversed(parts))
+
+
 def _last_record(fd: int) -> dict[str, Any] | None:
     """The last record of the file (None when empty); AuditError when the tail is damaged,
     so nobody extends a broken chain silently."""
     size = os.lseek(fd, 0, os.SEEK_END)
     if size == 0:
         return None
-    start = max(0, size - _TAIL_CHUNK)
-    tail = os.pread(fd, size - start, start)
-    if not tail.endswith(b"\n"):
+    if os.pread(fd, 1, size - 1) != b"\n":
         raise AuditError("audit file does not end with a complete line; run `renkei audit verify`")
-    last_line = tail[:-1].rsplit(b"\n", 1)[-1]
-    record = parse_line(last_line)
+    record = parse_line(_last_line(fd, size))
     if record is None:
         raise AuditError("last line of the audit file is damaged; run `renkei audit verify`")
     return record

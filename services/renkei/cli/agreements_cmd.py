@@ -14,8 +14,10 @@ from renkei.agreements.apply import (
     apply_agreements,
     audit_details,
 )
+from renkei.agreements.kafka_admin import Acl
 from renkei.agreements.lint import Problem, lint_agreements
 from renkei.agreements.model import Agreement, agreement_files, check_unique, load_agreement
+from renkei.agreements.stage_principals import platform_stage_acls
 from renkei.audit import AuditLog
 from renkei.cli.common import catalogue_of, run, settings_of
 from renkei.errors import ConfigurationError
@@ -73,26 +75,39 @@ def check(ctx: click.Context, folder: Path | None) -> None:
     help="Take <principal>.password from this folder when present (else the generated one "
     "under $RENKEI_HOME/secrets/users/).",
 )
+@click.option(
+    "--stage-principals/--no-stage-principals",
+    default=True,
+    show_default=True,
+    help="Also create the stage principals renkei-<stage> with the ACLs the stage registry "
+    "implies (see `renkei agreements stage-acls`).",
+)
 @click.pass_context
-def apply(ctx: click.Context, folder: Path | None, password_dir: Path | None) -> None:
+def apply(
+    ctx: click.Context, folder: Path | None, password_dir: Path | None, stage_principals: bool
+) -> None:
     """Create SCRAM users and least-privilege ACLs from the agreements (idempotent).
 
     Runs `check` first and refuses to apply when it finds problems. Needs the settings of a
     super user of the secure stack (RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL, renkei-admin).
     Prints one line per change; users and ACLs of agreements removed since the last apply are
     revoked. Writes agreements.applied and acl.changed audit records. Passwords are stored 0600
-    under $RENKEI_HOME/secrets/users/ and never printed.
+    under $RENKEI_HOME/secrets/users/ and never printed. Each stage then runs as its own
+    principal: RENKEI_KAFKA_SASL_USERNAME=renkei-<stage> and
+    RENKEI_KAFKA_SASL_PASSWORD_FILE=$RENKEI_HOME/secrets/users/renkei-<stage>.password.
     """
     settings = settings_of(ctx)
     folder = folder or settings.agreements_dir
     loaded, problems = _load_all(folder)
-    problems += lint_agreements(loaded, catalogue_of(settings))
+    catalogue = catalogue_of(settings)
+    problems += lint_agreements(loaded, catalogue)
     if problems:
         for problem in problems:
             click.echo(str(problem), err=True)
         click.secho(f"{len(problems)} problem(s): nothing applied", fg="red", err=True)
         sys.exit(1)
-    report = run(_apply(settings, loaded, password_dir))
+    stage_acls = platform_stage_acls(catalogue, folder) if stage_principals else None
+    report = run(_apply(settings, loaded, password_dir, stage_acls))
     for line in report.lines():
         click.echo(line)
     users = len(loaded)
@@ -101,9 +116,14 @@ def apply(ctx: click.Context, folder: Path | None, password_dir: Path | None) ->
 
 
 async def _apply(
-    settings: Settings, loaded: list[Agreement], password_dir: Path | None
+    settings: Settings,
+    loaded: list[Agreement],
+    password_dir: Path | None,
+    stage_acls: dict[str, set[Acl]] | None,
 ) -> ApplyReport:
-    report = await apply_agreements(settings, loaded, password_dir=password_dir)
+    report = await apply_agreements(
+        settings, loaded, password_dir=password_dir, stage_acls=stage_acls
+    )
     audit = AuditLog.open(settings)
     try:
         await audit.record("agreements.applied", actor=ACTOR, details=audit_details(loaded, report))
@@ -114,3 +134,20 @@ async def _apply(
     finally:
         await audit.aclose()
     return report
+
+
+@agreements.command("stage-acls")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), help=_DIR_HELP)
+@click.pass_context
+def stage_acls_cmd(ctx: click.Context, folder: Path | None) -> None:
+    """Print the ACLs of every stage principal renkei-<stage>, one binding a line.
+
+    Generated from the stage registry (inputs, outputs, internal topics, tables) and, for the
+    views stage, the consumer agreements; `agreements apply` creates exactly these.
+    """
+    settings = settings_of(ctx)
+    folder = folder or settings.agreements_dir
+    for principal, acls in platform_stage_acls(catalogue_of(settings), folder).items():
+        click.echo(f"# {principal}: {len(acls)} binding(s)")
+        for acl in sorted(acls):
+            click.echo(acl.describe())

@@ -46,6 +46,8 @@ RATE_FIELDS = ("checkup_participation_rate", "metabolic_syndrome_rate")
 RESIDENT_TOPIC = "unified.resident"
 EVACUATION_TOPIC = "derived.evacuation-support"
 REGION_TOPIC = "unified.region"
+PROTECTED_TOPICS = (RESIDENT_TOPIC, EVACUATION_TOPIC, REGION_TOPIC)
+"""The topics :func:`protect_output` has a rule for; a view of any other is refused."""
 
 
 def redact_location(
@@ -165,11 +167,17 @@ def redact_persons(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def protect_output(topic: str, record: dict[str, Any], k: int = K_THRESHOLD) -> dict[str, Any]:
-    """Both rules applied to one built record of a contract ``topic`` (other topics unchanged)."""
+    """Both rules applied to one built record of a contract ``topic``.
+
+    Default deny: a topic with no rule here (a raw, internal or new topic) raises ValueError
+    rather than pass through unredacted; a new consumer-facing topic gets its rule first."""
     if topic == RESIDENT_TOPIC:
         return redact_resident(record)
     if topic == EVACUATION_TOPIC:
         return redact_persons(record)
     if topic == REGION_TOPIC:
         return enforce_suppression(record, k)
-    return record
+    raise ValueError(
+        f"no protection rule for topic {topic!r}: only {', '.join(PROTECTED_TOPICS)} "
+        "may be projected to a view"
+    )

@@ -80,6 +80,16 @@ def _check_private(path: Path) -> None:
         )
 
 
+def check_folder(folder: Path) -> None:
+    """The key folder must be 0700: a group- or world-accessible folder lets others list,
+    replace or plant key files (ConfigurationError naming the fix)."""
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigurationError(
+            f"pseudonym key folder {folder} is open to others (mode {mode:o}); chmod 700 it"
+        )
+
+
 def read_key(path: Path, purpose: str) -> PseudonymKey:
     """The key in ``path`` (hex text, must be 0600), e.g. a retired one during an overlap."""
     _check_private(path)
@@ -100,8 +110,9 @@ def load_or_create_key(folder: Path, purpose: str) -> PseudonymKey:
     if not _PURPOSE.match(purpose):
         raise ConfigurationError(f"purpose {purpose!r} cannot name a key file")
     path = folder / f"{purpose}.key"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    check_folder(folder)
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:

@@ -12,15 +12,18 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Unpack
 
+from renkei.agreements.lint import format_problems, lint_agreements
+from renkei.agreements.model import load_agreements
 from renkei.audit import AuditLog
 from renkei.contracts.stages import stage_spec
 from renkei.contracts.view_projection import project_value
-from renkei.contracts.views import ViewPlan, load_view_plans
-from renkei.privacy.protection import protect_output
+from renkei.contracts.views import ViewPlan, plan_views
+from renkei.errors import ConfigurationError
+from renkei.privacy.protection import PROTECTED_TOPICS, protect_output
 from renkei.runtime.app import StageApp
 from renkei.runtime.builder import StageBuilder, StageOptions, stage_settings
 from renkei.runtime.records import Output, SourceRecord
-from renkei.schemas.catalogue import TopicSpec, load_catalogue
+from renkei.schemas.catalogue import Catalogue, TopicSpec, load_catalogue
 from renkei.settings import Settings
 from renkei.shared.values import municipality_of
 from renkei.stages.views.deliveries import DeliveryWindow, audit_window
@@ -82,6 +85,26 @@ def view_output(plan: ViewPlan, key: PseudonymKey, record: SourceRecord, value: 
     return Output(plan.topic, out_key, datum, headers=view_headers(plan, key, record))
 
 
+def checked_plans(settings: Settings, catalogue: Catalogue) -> list[ViewPlan]:
+    """The views of ``settings.agreements_dir`` once every agreement passes
+    ``renkei agreements check`` (ConfigurationError listing the problems otherwise): the stage
+    projects nothing an agreement could not have been applied for, e.g. a raw or internal
+    topic, a ``*`` grant or a zone step-down without egress."""
+    agreements = load_agreements(settings.agreements_dir)
+    problems = lint_agreements(agreements, catalogue)
+    if problems:
+        raise ConfigurationError(
+            f"the views stage refuses the agreements in {settings.agreements_dir} "
+            "(`renkei agreements check` lists the same):\n" + "\n".join(format_problems(problems))
+        )
+    plans = plan_views(agreements, catalogue)
+    if not plans:
+        raise ConfigurationError(
+            f"no consumer agreement in {settings.agreements_dir}: no view to build"
+        )
+    return plans
+
+
 def build_views(
     settings: Settings,
     *,
@@ -93,8 +116,9 @@ def build_views(
     """The views worker's App (group ``renkei-views``, web port 6070 by default).
 
     Phases:
-    1. plans: the consumer agreements → one :class:`ViewPlan` per view topic (projected
-       schema, source, purpose, agreements);
+    1. plans: the consumer agreements, linted as ``renkei agreements check`` does (refused on
+       any problem) → one :class:`ViewPlan` per view topic (projected schema, source,
+       purpose, agreements);
     2. keys: the per-purpose pseudonym secrets (generated 0600 when missing);
     3. stage: inputs = the source topics, outputs = the view topics (created when missing,
        source partitions and cleanup policy); no tables (a view is a pure function of one
@@ -106,7 +130,13 @@ def build_views(
     """
     settings = stage_settings(settings, options.get("topic_prefix"))
     catalogue = load_catalogue(settings.schemas_dir)
-    plans = plans if plans is not None else load_view_plans(settings.agreements_dir, catalogue)
+    plans = plans if plans is not None else checked_plans(settings, catalogue)
+    unprotected = sorted({p.source.topic for p in plans} - set(PROTECTED_TOPICS))
+    if unprotected:  # default deny: fail at start, not on the first record
+        raise ConfigurationError(
+            f"the views stage has no protection rule for {', '.join(unprotected)}; "
+            f"views are built from {', '.join(PROTECTED_TOPICS)} only"
+        )
     folder = secrets_folder(settings)
     keys = {purpose: load_or_create_key(folder, purpose) for purpose in {p.purpose for p in plans}}
     by_source: dict[str, list[ViewPlan]] = defaultdict(list)
