@@ -46,7 +46,8 @@ RATE_FIELDS = ("checkup_participation_rate", "metabolic_syndrome_rate")
 RESIDENT_TOPIC = "unified.resident"
 EVACUATION_TOPIC = "derived.evacuation-support"
 REGION_TOPIC = "unified.region"
-PROTECTED_TOPICS = (RESIDENT_TOPIC, EVACUATION_TOPIC, REGION_TOPIC)
+SNAPSHOT_TOPIC = "derived.region-snapshot"
+PROTECTED_TOPICS = (RESIDENT_TOPIC, EVACUATION_TOPIC, REGION_TOPIC, SNAPSHOT_TOPIC)
 """The topics :func:`protect_output` has a rule for; a view of any other is refused."""
 
 
@@ -166,6 +167,14 @@ def redact_persons(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "persons": persons}
 
 
+def audited_snapshot(record: dict[str, Any]) -> dict[str, Any]:
+    """A region snapshot is suppressed, audited and perturbed where it is produced (the
+    disclosure job, docs/disclosure-control.md); a view passes it only when its audit passed."""
+    if not (record.get("audit") or {}).get("passed"):
+        raise ValueError("a region snapshot whose disclosure audit did not pass is never projected")
+    return record
+
+
 def protect_output(topic: str, record: dict[str, Any], k: int = K_THRESHOLD) -> dict[str, Any]:
     """Both rules applied to one built record of a contract ``topic``.
 
@@ -177,6 +186,8 @@ def protect_output(topic: str, record: dict[str, Any], k: int = K_THRESHOLD) -> 
         return redact_persons(record)
     if topic == REGION_TOPIC:
         return enforce_suppression(record, k)
+    if topic == SNAPSHOT_TOPIC:
+        return audited_snapshot(record)
     raise ValueError(
         f"no protection rule for topic {topic!r}: only {', '.join(PROTECTED_TOPICS)} "
         "may be projected to a view"

@@ -28,6 +28,8 @@ def correction(
         "person": parts.get("person"),
         "address": parts.get("address"),
         "household": parts.get("household"),
+        # an address correction states its 支援措置 status, as the registry does (issue 12)
+        "protection": f.NOT_PROTECTED if parts.get("address") is not None else None,
     }
     return f.registry(key, "corrected", detail, eff, seq, recorded=recorded)
 

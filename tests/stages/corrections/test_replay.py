@@ -137,7 +137,10 @@ def test_the_scenario_exercises_every_kind_of_change() -> None:
     lists = [d for t, _, d in platform.log if t == LISTS]
     corrections = [d["correction"] for d in lists if d["correction"]]
     assert {(c["added"], c["removed"]) for c in corrections} == {(0, 1), (1, 0)}
-    (final,) = platform.latest(LISTS).values()
+    # the 町域 list (every alert also gets its municipality list for protected persons, empty here)
+    (final,) = [d for k, d in platform.latest(LISTS).items() if k.endswith(f":{f.REGION_A}")]
+    municipality = [d for k, d in platform.latest(LISTS).items() if k.endswith(f":{f.MUNI}")]
+    assert [d["persons"] for d in municipality] == [[]]
     assert {p["resident_key"] for p in final["persons"]} == {key(3), key(4), key(5)}
     daily = platform.latest(DAILY_TOPIC)
     assert daily[f"{f.REGION_A}:2026-04-10"]["move_ins"] == 1  # only resident 10 left there
