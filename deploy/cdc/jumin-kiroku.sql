@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS public.jumin_kiroku (
   tenshutsu_cd     varchar(6),                        -- 転出先 市町村コード (転出)
   tenshutsu_jusho  varchar(200),                      -- 転出先住所 (転出)
   joutai           char(1)      NOT NULL DEFAULT '1', -- 状態 1 住民 2 転出 3 死亡
+  shien_sochi      char(1)      DEFAULT '0',          -- 支援措置 1 対象 0 対象外 (NULL: not recorded)
   koushin_tanmatsu varchar(20)                        -- 更新端末 (not mapped: an UPDATE of it alone is no 異動)
 );
 -- UPDATE events must carry the old row: without it an UPDATE cannot be told from a new 異動.

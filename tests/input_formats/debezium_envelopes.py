@@ -28,6 +28,7 @@ COLUMNS = {
     "tenshutsu_cd": "string",
     "tenshutsu_jusho": "string",
     "joutai": "string",
+    "shien_sochi": "string",
     "koushin_tanmatsu": "string",
 }
 
@@ -72,6 +73,7 @@ def row(key: str, reason: str, date: str, renban: int = 1, **changes: Any) -> di
         "tenshutsu_cd": None,
         "tenshutsu_jusho": None,
         "joutai": "1",
+        "shien_sochi": "0",
         "koushin_tanmatsu": "T01",
     }
     values.update(changes)

@@ -186,3 +186,19 @@ def test_bad_cells_are_refused_with_the_field(
     assert mapped.outcome == "rejected"
     assert mapped.problems[0][0] == field
     assert mapped.value == {"resident_key": KEY}
+
+
+@pytest.mark.parametrize(("cell", "protected"), [("1", True), ("0", False), (None, None)])
+def test_the_支援措置_column_states_protection_with_the_address(
+    catalogue: Catalogue, cell: str | None, protected: bool | None
+) -> None:
+    """The status comes with the address (docs/privacy.md): a NULL cell is "not stated", which
+    makes the platform withhold the address everywhere until a status arrives."""
+    event = _valid(
+        catalogue,
+        _map(catalogue, change("c", None, row(KEY, "転入", "2026-10-01", shien_sochi=cell))),
+    )
+    stated = event["detail"].get("protection")
+    assert (stated or {}).get("protected") == protected
+    if protected is None:
+        assert stated is None

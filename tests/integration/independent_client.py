@@ -54,9 +54,28 @@ def end_offsets(settings: Settings, topic: str, partitions: int) -> int:
     """Total records in ``topic`` (sum of high watermarks)."""
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "renkei-probe"})
     try:
+        _await_leaders(consumer, topic, partitions)
         return sum(
             consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
             for p in range(partitions)
         )
     finally:
         consumer.close()
+
+
+def _await_leaders(consumer: Consumer, topic: str, partitions: int, timeout: float = 30.0) -> None:
+    """Wait until the client's metadata knows every partition of ``topic`` with a leader.
+
+    A topic a stage has just created can be listed before its partitions have leaders; asking
+    for watermarks then fails with "Unknown partition" instead of waiting.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        known = {} if meta is None or meta.error is not None else meta.partitions
+        if all(p in known and known[p].leader >= 0 for p in range(partitions)):
+            return
+        if time.monotonic() > deadline:
+            error = None if meta is None else meta.error
+            raise AssertionError(f"{topic}: partitions {sorted(known)} ({error}) after {timeout:.0f} s")
+        time.sleep(0.5)
