@@ -77,5 +77,7 @@ def _await_leaders(consumer: Consumer, topic: str, partitions: int, timeout: flo
             return
         if time.monotonic() > deadline:
             error = None if meta is None else meta.error
-            raise AssertionError(f"{topic}: partitions {sorted(known)} ({error}) after {timeout:.0f} s")
+            raise AssertionError(
+                f"{topic}: partitions {sorted(known)} ({error}) after {timeout:.0f} s"
+            )
         time.sleep(0.5)

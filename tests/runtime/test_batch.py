@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from faust.exceptions import PartitionsMismatch
 from faust.streams import _current_event
 
 from renkei.runtime.batch import BatchLimits, CachedTable, CommitBatch, coalesce
@@ -285,3 +286,50 @@ async def test_the_interval_flushes_a_batch_that_never_goes_idle() -> None:
         offset += 1
         await asyncio.sleep(0.001)
     assert batch.flushes == 1 and rec.acked == list(range(len(rec.acked)))
+
+
+class StaleMetadataStore(Store):
+    """A faust table whose first writes fail faust's partition-count check, as they do while
+    the consumer's metadata snapshot still holds an older count of a changelog just created."""
+
+    def __init__(self, batch: CommitBatch, mismatches: int):
+        super().__init__(batch)
+        self.mismatches = mismatches
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if self.mismatches:
+            self.mismatches -= 1
+            raise PartitionsMismatch("source 6 partitions, changelog 1")
+        super().__setitem__(key, value)
+
+
+async def test_a_table_write_waits_for_metadata_instead_of_failing_the_records() -> None:
+    producer, rec = Producer(), Recorder()
+    refreshed: list[int] = []
+
+    async def refresh() -> None:
+        refreshed.append(1)
+
+    batch = make_batch(producer, rec, refresh_metadata=refresh)
+    store = StaleMetadataStore(batch, mismatches=2)
+    table = CachedTable("t", store, batch)
+    ev = event(0)
+    with processing(ev):
+        table["k"] = 1
+    await batch.add(ev, "in", [out(FACTS, "k", "f")], [])
+    await batch.flush()
+    assert store == {"k": 1} and rec.acked == [0] and rec.failed == []
+    assert len(refreshed) == 2
+
+
+async def test_a_partition_mismatch_that_stays_stops_the_worker_and_acks_nothing() -> None:
+    producer, rec = Producer(), Recorder()
+    batch = make_batch(producer, rec, metadata_wait_s=0.6)
+    store = StaleMetadataStore(batch, mismatches=1_000)
+    table = CachedTable("t", store, batch)
+    ev = event(0)
+    with processing(ev):
+        table["k"] = 1
+    await batch.add(ev, "in", [], [])
+    await batch.flush()
+    assert rec.acked == [] and isinstance(rec.failed[0], PartitionsMismatch)

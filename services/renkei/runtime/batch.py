@@ -39,11 +39,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from faust.exceptions import PartitionsMismatch
 from faust.streams import _current_event, current_event
 from faust.types import EventT
 
@@ -161,6 +163,8 @@ class CommitBatch:
         state_topics: frozenset[str] = frozenset(),
         urgent_topics: frozenset[str] = frozenset(),
         await_changelog: bool = True,
+        refresh_metadata: Callable[[], Awaitable[None]] | None = None,
+        metadata_wait_s: float = 60.0,
     ):
         self._send = send
         self._ack = ack
@@ -169,6 +173,8 @@ class CommitBatch:
         self.state_topics = state_topics
         self.urgent_topics = urgent_topics
         self.await_changelog = await_changelog
+        self._refresh_metadata = refresh_metadata
+        self.metadata_wait_s = metadata_wait_s
         self.writes: dict[tuple[str, int, str], _Write] = {}
         """Table changes of the open batch."""
         self._sealed: dict[tuple[str, int, str], _Write] = {}
@@ -286,7 +292,7 @@ class CommitBatch:
                 for topic, key, value, headers in sent:
                     futures.append(await self._send(topic, key, value, None, headers))
                 await _delivered(futures)
-                await _delivered(self._write_tables())
+                await _delivered(await self._write_tables_once_known())
             except Exception as exc:  # not the records' fault: stop, nothing acked
                 self.failed = exc
                 await self._fail(exc)
@@ -300,6 +306,28 @@ class CommitBatch:
             self._flushing = None
         if self._due:
             self._start_flush()
+
+    async def _write_tables_once_known(self) -> list[Any]:
+        """Write the batch's table changes; wait for metadata faust has not seen yet.
+
+        faust checks, at a table's first write from a source topic, that the topic and the
+        table's changelog have as many partitions — from its consumer's metadata snapshot.
+        Right after a stage created its changelog the snapshot can still hold an older count
+        and the check raises PartitionsMismatch: not a record's fault, and not yet a worker's.
+        The write is retried (a change rewritten is the same change) while the metadata is
+        refreshed, for ``metadata_wait_s``; a mismatch that stays is real and stops the worker.
+        """
+        deadline = time.monotonic() + self.metadata_wait_s
+        while True:
+            try:
+                return self._write_tables()
+            except PartitionsMismatch as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                log.warning("table write waits for topic metadata: %s", exc)
+                if self._refresh_metadata is not None:
+                    await self._refresh_metadata()
+                await asyncio.sleep(0.5)
 
     def _write_tables(self) -> list[Any]:
         self._changelog = []

@@ -157,6 +157,7 @@ class StageBuilder:
             urgent_topics=frozenset(self.spec.urgent_inputs),
             # a replaced producer (tests without a broker) cannot deliver changelog writes
             await_changelog=self.send is None,
+            refresh_metadata=self._refresh_consumer_metadata,
         )
         self.app.on_partitions_revoked.connect(self._flush_before_revoke)
 
@@ -214,6 +215,22 @@ class StageBuilder:
 
     def _step(self, record: SourceRecord, value: Any) -> Iterable[Output] | Awaitable[Any]:
         return self.handlers[record.contract_topic](record, value)
+
+    async def _refresh_consumer_metadata(self) -> None:
+        """Ask faust's consumer (in its own thread) to fetch cluster metadata now; its
+        coordinator's partition-count snapshot follows (see CommitBatch)."""
+        thread = getattr(self.app.consumer, "_thread", None)
+        ensure = getattr(thread, "_ensure_consumer", None)
+        if thread is None or ensure is None:
+            return
+
+        async def refresh() -> None:
+            await ensure()._client.force_metadata_update()
+
+        try:
+            await thread.call_thread(refresh)
+        except Exception as exc:  # best effort: the caller retries on a timer anyway
+            log.debug("metadata refresh failed: %r", exc)
 
     async def _send_output(
         self,
