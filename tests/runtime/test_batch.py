@@ -333,3 +333,20 @@ async def test_a_partition_mismatch_that_stays_stops_the_worker_and_acks_nothing
     await batch.add(ev, "in", [], [])
     await batch.flush()
     assert rec.acked == [] and isinstance(rec.failed[0], PartitionsMismatch)
+
+
+async def test_the_delivered_records_are_reported_after_coalescing() -> None:
+    producer, rec = Producer(), Recorder()
+    told: list[tuple[int, list[Any]]] = []
+    batch = make_batch(
+        producer,
+        rec,
+        state_topics=frozenset({RESIDENT}),
+        on_sent=lambda outputs, sent: told.append((len(outputs), list(sent))),
+    )
+    outputs = [out(RESIDENT, "k", "v1"), out(FACTS, "k", "f"), out(RESIDENT, "k", "v2")]
+    await batch.add(event(0), "in", outputs, [])
+    await batch.flush()
+    [(count, sent)] = told
+    assert count == 3
+    assert sent == [outputs[1], outputs[2]] and sent[1] is outputs[2]  # the same records

@@ -165,6 +165,7 @@ class CommitBatch:
         await_changelog: bool = True,
         refresh_metadata: Callable[[], Awaitable[None]] | None = None,
         metadata_wait_s: float = 60.0,
+        on_sent: Callable[[list[Encoded], list[Encoded]], None] | None = None,
     ):
         self._send = send
         self._ack = ack
@@ -175,6 +176,9 @@ class CommitBatch:
         self.await_changelog = await_changelog
         self._refresh_metadata = refresh_metadata
         self.metadata_wait_s = metadata_wait_s
+        self._on_sent = on_sent
+        """Told (batch outputs, those delivered after coalescing) once the delivery is acked:
+        the output metrics count what reached the topics, not what coalescing dropped."""
         self.writes: dict[tuple[str, int, str], _Write] = {}
         """Table changes of the open batch."""
         self._sealed: dict[tuple[str, int, str], _Write] = {}
@@ -292,6 +296,8 @@ class CommitBatch:
                 for topic, key, value, headers in sent:
                     futures.append(await self._send(topic, key, value, None, headers))
                 await _delivered(futures)
+                if self._on_sent is not None:
+                    self._on_sent(outputs, sent)
                 await _delivered(await self._write_tables_once_known())
             except Exception as exc:  # not the records' fault: stop, nothing acked
                 self.failed = exc

@@ -158,6 +158,7 @@ class StageBuilder:
             # a replaced producer (tests without a broker) cannot deliver changelog writes
             await_changelog=self.send is None,
             refresh_metadata=self._refresh_consumer_metadata,
+            on_sent=lambda outputs, sent: self.processor.outputs_sent(outputs, sent),
         )
         self.app.on_partitions_revoked.connect(self._flush_before_revoke)
 

@@ -72,6 +72,8 @@ class StageProcessor:
         self._send = send
         self._router = router
         self._registry_url = registry_url.rstrip("/")
+        self._unsent: dict[int, Output] = {}
+        """Outputs of the open batches by ``id`` of their encoded record, until delivered."""
         self._dataschema: dict[str, bytes] = {}
 
     def on_prepared(self) -> None:
@@ -105,12 +107,23 @@ class StageProcessor:
         batch; a record routed to the DLQ is sent at once. Raises as :meth:`process` does."""
         self.metrics.record_in(record.contract_topic)
         try:
-            encoded = await self._transform(record)
+            encoded = await self._transform(record, deferred=True)
         except _Rejected as rejected:
             kept = rejected.kept or record
             return [], [await self._router.route(kept, rejected.rejection)]
         self._router.record_success()
         return encoded, []
+
+    def outputs_sent(self, outputs: list[Encoded], sent: list[Encoded]) -> None:
+        """The batch delivered ``sent`` of its ``outputs`` (the rest coalesced away): count and
+        time what reached the topics (events out, freshness at delivery)."""
+        delivered = {id(encoded) for encoded in sent}
+        reached = []
+        for encoded in outputs:
+            output = self._unsent.pop(id(encoded), None)
+            if output is not None and id(encoded) in delivered:
+                reached.append(output)
+        self.metrics.record_outputs(reached)
 
     async def _send_all(
         self, encoded: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]
@@ -123,7 +136,7 @@ class StageProcessor:
         return futures
 
     async def _transform(
-        self, record: SourceRecord
+        self, record: SourceRecord, *, deferred: bool = False
     ) -> list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]:
         try:
             value = await self._decoders[record.contract_topic].decode(record.value)
@@ -145,7 +158,11 @@ class StageProcessor:
             encoded = [self._encode(record, output) for output in outputs]
         except Exception as exc:
             raise _Rejected(Rejection.of(exc, "processing"), masked_refused(record, value)) from exc
-        self.metrics.record_outputs(outputs)
+        if deferred:  # counted when the batch delivers them (outputs_sent)
+            for item, output in zip(encoded, outputs, strict=True):
+                self._unsent[id(item)] = output
+        else:
+            self.metrics.record_outputs(outputs)
         return encoded
 
     def _encode(
