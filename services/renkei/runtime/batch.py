@@ -177,8 +177,9 @@ class CommitBatch:
         self._refresh_metadata = refresh_metadata
         self.metadata_wait_s = metadata_wait_s
         self._on_sent = on_sent
-        """Told (batch outputs, those delivered after coalescing) once the delivery is acked:
-        the output metrics count what reached the topics, not what coalescing dropped."""
+        """Told (batch outputs, those sent after coalescing) as they are handed to the producer
+        (which stamps them): the output metrics count what goes to the topics, not what
+        coalescing dropped, and time it as Kafka does."""
         self.writes: dict[tuple[str, int, str], _Write] = {}
         """Table changes of the open batch."""
         self._sealed: dict[tuple[str, int, str], _Write] = {}
@@ -295,9 +296,9 @@ class CommitBatch:
             try:
                 for topic, key, value, headers in sent:
                     futures.append(await self._send(topic, key, value, None, headers))
-                await _delivered(futures)
                 if self._on_sent is not None:
                     self._on_sent(outputs, sent)
+                await _delivered(futures)
                 await _delivered(await self._write_tables_once_known())
             except Exception as exc:  # not the records' fault: stop, nothing acked
                 self.failed = exc

@@ -115,8 +115,8 @@ class StageProcessor:
         return encoded, []
 
     def outputs_sent(self, outputs: list[Encoded], sent: list[Encoded]) -> None:
-        """The batch delivered ``sent`` of its ``outputs`` (the rest coalesced away): count and
-        time what reached the topics (events out, freshness at delivery)."""
+        """The batch sends ``sent`` of its ``outputs`` (the rest coalesced away): count and
+        time what goes to the topics (events out, freshness when handed to the producer)."""
         delivered = {id(encoded) for encoded in sent}
         reached = []
         for encoded in outputs:
