@@ -22,6 +22,7 @@ from renkei.cli import cli
 from renkei.contracts.stages import RESIDENT_FACTS, STAGES
 from renkei.kafka_security import kafka_client_options
 from renkei.publish import Publisher
+from renkei.reference.records import REFERENCE_TOPICS
 from renkei.schemas.catalogue import load_catalogue
 from renkei.settings import Settings
 from renkei.stack.secure import password_file
@@ -71,6 +72,15 @@ def test_each_stage_reads_its_inputs_and_writes_its_outputs() -> None:
             assert {"READ", "WRITE"} <= _ops(principal, spec.internal_topic(suffix))
         for table in spec.tables:
             assert {"READ", "WRITE"} <= _ops(principal, spec.changelog_topic(table))
+
+
+def test_the_standardize_principal_reads_the_reference_data_it_replicates() -> None:
+    """Every standardize worker reads the ref.* topics whole before serving (issue 15); without
+    READ on them its principal sees no such topics and the worker cannot start."""
+    assert STAGES["standardize"].replicated_inputs == REFERENCE_TOPICS
+    for topic in REFERENCE_TOPICS:
+        assert _ops("renkei-standardize", topic) == {"READ", "DESCRIBE"}
+        assert _ops("renkei-region", topic) == set()
 
 
 def test_a_stage_principal_gets_nothing_it_does_not_own() -> None:

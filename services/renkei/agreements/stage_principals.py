@@ -3,7 +3,8 @@
 Every streaming stage logs in as its own SCRAM user instead of the super user, and may do only
 what ``renkei.contracts.stages`` says it does (docs/security.md has the table):
 
-- **inputs** (``StageSpec.contract_inputs``): READ, DESCRIBE;
+- **inputs** (``StageSpec.contract_inputs``) and the topics it replicates
+  (``replicated_inputs``: the reference data): READ, DESCRIBE;
 - **outputs** (``contract_outputs``; the views stage's come from the consumer agreements):
   WRITE, DESCRIBE, CREATE (the stage creates a missing output from the catalogue);
 - **the DLQ of each input** ``dlq.<input>``: WRITE, DESCRIBE, CREATE;
@@ -55,6 +56,8 @@ def stage_acls(spec: StageSpec, catalogue: Catalogue, agreements_dir: Path | Non
     for topic in spec.contract_inputs(catalogue, agreements_dir):
         acls |= _topic(who, topic, "READ", "DESCRIBE")
         acls |= _topic(who, _NAMES.dlq(topic), "WRITE", "DESCRIBE", "CREATE")
+    for topic in spec.replicated_inputs:  # read whole by every worker, no group
+        acls |= _topic(who, topic, "READ", "DESCRIBE")
     for topic in spec.contract_outputs(catalogue, agreements_dir):
         acls |= _topic(who, topic, "WRITE", "DESCRIBE", "CREATE")
     if spec.internal_topics or spec.tables:

@@ -91,6 +91,10 @@ class StageSpec:
     urgent_inputs: tuple[str, ...] = ()
     """Inputs (contract names) whose records end the open batch at once: a lane that must not
     wait for the batch interval (docs/design/streaming-core.md, Lanes)."""
+    replicated_inputs: tuple[str, ...] = ()
+    """Topics every worker of the stage reads whole, without a consumer group, before serving
+    (runtime/replicated.py: the reference data of the standardize stage). Its principal may
+    read them (agreements/stage_principals.py)."""
 
     def group(self, prefix: str = "") -> str:
         """Consumer group and faust app id: ``renkei-<name>`` (after a test prefix)."""
@@ -169,6 +173,7 @@ _SPECS = (
         web_port_offset=0,
         topics_from="department_topics",
         store="memory://",
+        replicated_inputs=("ref.municipalities", "ref.postal", "ref.codes", "ref.releases"),
     ),
     StageSpec(
         name="resident",
