@@ -438,7 +438,10 @@ def test_catalogue_page_shows_what_the_topics_and_the_registry_hold(
             readers = {name for name, (ins, _) in stage_io.items() if t in ins}
             writers = {name for name, (_, outs) in stage_io.items() if t in outs}
             records, dlq = counts[t]["records"], counts[t].get("dlq", 0)
-            assert read_by == dict.fromkeys(sorted(readers), records) or not records, (t, read_by)
+            # at least once: a record redelivered after a rebalance (a loaded machine) is read
+            # again, so each reader read every record and may show a few more
+            assert set(read_by) == readers or not records, (t, read_by)
+            assert all(n >= records for n in read_by.values()), (t, read_by)
             assert set(written_by) <= writers, (t, written_by)
             if writers and records:
                 assert sum(written_by.values()) == records, (t, written_by)
@@ -447,7 +450,7 @@ def test_catalogue_page_shows_what_the_topics_and_the_registry_hold(
                     assert _value(sections[t], "freshness_p50") != "", t
             if readers and records:
                 rate = _value(sections[t], "dlq_rate")
-                assert float(rate) == pytest.approx(dlq / (records * len(readers))), t
+                assert float(rate) == pytest.approx(dlq / sum(read_by.values())), t
         events = sections["registry.resident.events"]
         assert (
             float(_value(events, "dlq_rate")) > 0

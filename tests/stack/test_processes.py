@@ -51,6 +51,12 @@ def sleeper(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         cwd=tmp_path,
         log_path=tmp_path / "logs" / "sleeper.out",
     )
+    # Until its exec completes the child's command line is still this process's (no markers):
+    # wait for it to run the sleeper's code, as a pid read back from a pid file would be.
+    log = tmp_path / "logs" / "sleeper.out"
+    deadline = time.monotonic() + 30
+    while "sleeper up" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
     yield process
     if process.poll() is None:
         process.kill()
