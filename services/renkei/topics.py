@@ -61,7 +61,8 @@ async def reconcile_topic_configs(settings: Settings, specs: list[TopicSpec]) ->
                         f"{resource['error_code']} {resource['error_message'] or ''}"
                     )
                 current[resource["resource_name"]] = {
-                    entry["config_name"]: entry["config_value"]
+                    # aiokafka names the field "config_names" (the protocol: config_name)
+                    entry.get("config_name", entry.get("config_names")): entry["config_value"]
                     for entry in resource["config_entries"]
                 }
         outcomes, changed = [], []
