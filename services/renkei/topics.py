@@ -33,12 +33,17 @@ def topic_config(spec: TopicSpec) -> dict[str, str]:
     return config
 
 
+DYNAMIC_TOPIC_CONFIG = 1
+"""DescribeConfigs ``config_source`` of a setting made on the topic itself."""
+
+
 async def reconcile_topic_configs(settings: Settings, specs: list[TopicSpec]) -> list[TopicOutcome]:
     """Bring the configs of existing topics to what their metadata names (``topic_config``):
     e.g. a view topic whose agreement's ``retention_days`` changed. Only a topic whose value
     differs is altered (action ``updated``, detail: what changed); a missing topic is left
-    to :func:`ensure_topics`. The topics must be owned by the caller: AlterConfigs replaces
-    every topic-level setting with those given."""
+    to :func:`ensure_topics`. AlterConfigs replaces every topic-level setting, so the
+    topic's other settings (e.g. ``min.insync.replicas`` from the cluster's topic files) are
+    sent along unchanged."""
     admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     try:
         await admin.start()
@@ -47,24 +52,25 @@ async def reconcile_topic_configs(settings: Settings, specs: list[TopicSpec]) ->
         if not wanted:
             return []
         responses = await admin.describe_configs(
-            [
-                ConfigResource(ConfigResourceType.TOPIC, topic, dict.fromkeys(configs))
-                for topic, configs in wanted.items()
-            ]
+            [ConfigResource(ConfigResourceType.TOPIC, topic) for topic in wanted]
         )
         current: dict[str, dict[str, str | None]] = {}
+        own: dict[str, dict[str, str]] = {}  # the settings made on each topic itself
         for response in responses:
             for resource in response.to_object()["resources"]:
+                name = resource["resource_name"]
                 if resource["error_code"]:
                     raise StackError(
-                        f"describing topic {resource['resource_name']} failed: error "
+                        f"describing topic {name} failed: error "
                         f"{resource['error_code']} {resource['error_message'] or ''}"
                     )
-                current[resource["resource_name"]] = {
+                current[name], own[name] = {}, {}
+                for entry in resource["config_entries"]:
                     # aiokafka names the field "config_names" (the protocol: config_name)
-                    entry.get("config_name", entry.get("config_names")): entry["config_value"]
-                    for entry in resource["config_entries"]
-                }
+                    key = entry.get("config_name", entry.get("config_names"))
+                    current[name][key] = entry["config_value"]
+                    if entry.get("config_source") == DYNAMIC_TOPIC_CONFIG:
+                        own[name][key] = entry["config_value"]
         outcomes, changed = [], []
         for topic, configs in wanted.items():
             differing = sorted(
@@ -73,7 +79,8 @@ async def reconcile_topic_configs(settings: Settings, specs: list[TopicSpec]) ->
                 if current.get(topic, {}).get(name) != value
             )
             if differing:
-                changed.append(ConfigResource(ConfigResourceType.TOPIC, topic, configs))
+                kept = {**own.get(topic, {}), **configs}
+                changed.append(ConfigResource(ConfigResourceType.TOPIC, topic, kept))
                 outcomes.append(TopicOutcome(topic, "updated", ", ".join(differing)))
             else:
                 outcomes.append(TopicOutcome(topic, "exists", "configs as declared"))

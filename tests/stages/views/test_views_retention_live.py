@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from renkei.contracts.views import DAY_MS
@@ -69,8 +71,17 @@ def _latest(records: list[Any]) -> dict[str, Any]:
 
 
 def _configs(admin: AdminClient, topic: str) -> dict[str, str]:
-    (future,) = admin.describe_configs([ConfigResource("topic", topic)]).values()
-    return {name: str(entry.value) for name, entry in future.result(timeout=10).items()}
+    """The topic's configs (a topic just created may be unknown to the broker briefly)."""
+    deadline = time.monotonic() + 30
+    while True:
+        (future,) = admin.describe_configs([ConfigResource("topic", topic)]).values()
+        try:
+            return {name: str(entry.value) for name, entry in future.result(timeout=10).items()}
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise
+            assert time.monotonic() < deadline, f"{topic} never became known"
+            time.sleep(0.5)
 
 
 @pytest.mark.timeout(600)
@@ -161,3 +172,34 @@ def test_a_resident_who_moves_out_ends_with_a_tombstone_in_each_resident_view(
         if mine:
             for future in admin.delete_topics(mine).values():
                 future.result(timeout=30)
+
+
+@pytest.mark.timeout(120)
+def test_reconciling_a_view_topic_keeps_its_other_settings(live_stack: Settings) -> None:
+    """AlterConfigs replaces every topic-level setting: the reconciliation sends the topic's
+    own other settings (here ``segment.ms``, set by an operator or a topic file) along."""
+    from renkei.schemas.catalogue import renamed
+    from renkei.topics import reconcile_topic_configs
+
+    plan = {p.topic: p for p in view_plans()}["view.resident-services.resident"]
+    spec = renamed(plan.spec, f"test-{uuid.uuid4().hex[:10]}.{plan.topic}")
+    admin = AdminClient({"bootstrap.servers": live_stack.kafka_bootstrap})
+    own = {"cleanup.policy": "compact", "segment.ms": "3600000"}
+    for future in admin.create_topics([NewTopic(spec.topic, 1, 1, config=own)]).values():
+        future.result(timeout=30)
+    try:
+        deadline = time.monotonic() + 30
+        while not (outcomes := asyncio.run(reconcile_topic_configs(live_stack, [spec]))):
+            assert time.monotonic() < deadline, "the new topic never appeared in the metadata"
+            time.sleep(0.5)  # a topic just created may be missing from the metadata briefly
+        (first,) = outcomes
+        assert first.action == "updated" and "delete.retention.ms" in first.detail
+        configs = _configs(admin, spec.topic)
+        assert configs["delete.retention.ms"] == str(7 * DAY_MS)
+        assert configs["max.compaction.lag.ms"] == str(DAY_MS)
+        assert configs["segment.ms"] == "3600000"  # kept
+        (second,) = asyncio.run(reconcile_topic_configs(live_stack, [spec]))
+        assert second.action == "exists"
+    finally:
+        for future in admin.delete_topics([spec.topic]).values():
+            future.result(timeout=30)
