@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +20,10 @@ REPO = Path(__file__).resolve().parents[2]
 IDOU = REPO / "deploy" / "mappings" / "jumin-kiroku-idou.yaml"
 SNAPSHOT = REPO / "deploy" / "mappings" / "jumin-kiroku-snapshot.yaml"
 TOPIC = "registry.resident.events"
+SNAPSHOT_HEADER = (
+    "統合宛名番号,氏,名,氏カナ,名カナ,生年月日,性別,住民種別,郵便番号,住所,方書,世帯番号,続柄,"
+    "支援措置"
+)
 
 HEADER = (
     "統合宛名番号,異動日,処理日時,異動事由,氏,名,氏カナ,名カナ,生年月日,性別,住民種別,郵便番号,"
@@ -82,13 +87,11 @@ def test_the_same_file_imported_twice_gives_the_same_event_ids(catalogue: Catalo
 def test_snapshot_diff_derives_the_changes(catalogue: Catalogue) -> None:
     import io
 
-    header = (
-        "統合宛名番号,氏,名,氏カナ,名カナ,生年月日,性別,住民種別,郵便番号,住所,方書,世帯番号,続柄"
-    )
-    stay = "000000000000101,山田,太郎,ﾔﾏﾀﾞ,ﾀﾛｳ,S50.1.1,男,日本人,0640941,北海道札幌市中央区旭ケ丘1丁目1番1号,,0000000011,世帯主"
-    moves = "000000000000102,山田,花子,ﾔﾏﾀﾞ,ﾊﾅｺ,S52.2.2,女,日本人,0640941,北海道札幌市中央区旭ケ丘1丁目1番1号,,0000000011,妻"
-    leaves = "000000000000103,佐藤,一郎,ｻﾄｳ,ｲﾁﾛｳ,H1.3.3,男,日本人,0640941,北海道札幌市中央区旭ケ丘2丁目2番2号,,0000000022,世帯主"
-    arrives = "000000000000104,鈴木,次郎,ｽｽﾞｷ,ｼﾞﾛｳ,H2.4.4,男,日本人,0640941,北海道札幌市中央区旭ケ丘3丁目3番3号,,0000000033,世帯主"
+    header = SNAPSHOT_HEADER
+    stay = "000000000000101,山田,太郎,ﾔﾏﾀﾞ,ﾀﾛｳ,S50.1.1,男,日本人,0640941,北海道札幌市中央区旭ケ丘1丁目1番1号,,0000000011,世帯主,無"
+    moves = "000000000000102,山田,花子,ﾔﾏﾀﾞ,ﾊﾅｺ,S52.2.2,女,日本人,0640941,北海道札幌市中央区旭ケ丘1丁目1番1号,,0000000011,妻,無"
+    leaves = "000000000000103,佐藤,一郎,ｻﾄｳ,ｲﾁﾛｳ,H1.3.3,男,日本人,0640941,北海道札幌市中央区旭ケ丘2丁目2番2号,,0000000022,世帯主,無"
+    arrives = "000000000000104,鈴木,次郎,ｽｽﾞｷ,ｼﾞﾛｳ,H2.4.4,男,日本人,0640941,北海道札幌市中央区旭ケ丘3丁目3番3号,,0000000033,世帯主,無"
     moved = moves.replace("1丁目1番1号,,0000000011,妻", "4丁目4番4号,,0000000044,世帯主")
     renamed = stay.replace("山田,太郎,ﾔﾏﾀﾞ,ﾀﾛｳ", "山田,太朗,ﾔﾏﾀﾞ,ﾀﾛｳ")
     old = "\n".join([header, stay, moves, leaves]).encode("cp932")
@@ -156,3 +159,77 @@ def catalogue() -> Catalogue:
     from renkei.schemas.catalogue import load_catalogue
 
     return load_catalogue(REPO / "schemas" / "avro")
+
+
+def _snapshot_row(key: str, address: str, shien: str, name: str = "太郎") -> str:
+    return (
+        f"{key},山田,{name},ﾔﾏﾀﾞ,ﾀﾛｳ,S50.1.1,男,日本人,0640941,北海道札幌市中央区旭ケ丘{address},,"
+        f"00000{key[-5:]},世帯主,{shien}"
+    )
+
+
+def _diff(catalogue: Catalogue, old: list[str], new: list[str]) -> list[Any]:
+    import datetime as dt
+    import io
+
+    spec = catalogue.get(TOPIC)
+    builder = CsvEventBuilder(load_mapping(SNAPSHOT), spec, imported_at=_now())
+    lines = diff_snapshots(
+        builder,
+        read_csv_rows(io.BytesIO("\n".join([SNAPSHOT_HEADER, *old]).encode("cp932")), "cp932"),
+        read_csv_rows(io.BytesIO("\n".join([SNAPSHOT_HEADER, *new]).encode("cp932")), "cp932"),
+        dt.date(2026, 10, 1),
+    )
+    return list(lines)
+
+
+def test_snapshot_diff_states_the_protection_of_every_address_it_introduces(
+    catalogue: Catalogue,
+) -> None:
+    """The snapshot mapping's 支援措置 column fills ``protection`` like the change export's
+    (issue 12: a protected address is never published before its status)."""
+    old = [
+        _snapshot_row("000000000000201", "1丁目1番1号", "無"),
+        _snapshot_row("000000000000202", "2丁目2番2号", "有"),
+        _snapshot_row("000000000000203", "3丁目3番3号", "無"),
+        _snapshot_row("000000000000204", "4丁目4番4号", ""),
+    ]
+    new = [
+        _snapshot_row("000000000000201", "1丁目1番1号", "有"),  # measure set, same address
+        _snapshot_row("000000000000202", "2丁目2番2号", "無"),  # measure ended
+        _snapshot_row("000000000000203", "5丁目5番5号", "有"),  # 転居 to a protected address
+        _snapshot_row("000000000000204", "4丁目4番4号", "無"),  # stated later: no event
+        _snapshot_row("000000000000205", "6丁目6番6号", "有"),  # 転入, protected
+        _snapshot_row("000000000000206", "7丁目7番7号", ""),  # 転入, not stated
+        _snapshot_row("000000000000207", "8丁目8番8号", "無"),  # 転入, stated: not protected
+    ]
+    validator = RecordValidator(catalogue.get(TOPIC).schema)
+    events = {
+        (e["resident_key"][-3:], e["event_type"]): e
+        for e in (validator.validate(line.value) for line in _diff(catalogue, old, new))
+    }
+    assert set(events) == {
+        ("201", "protection_set"),
+        ("202", "protection_lifted"),
+        ("203", "moved_within"),
+        ("205", "moved_in"),
+        ("206", "moved_in"),
+        ("207", "moved_in"),
+    }
+    measure = events[("201", "protection_set")]["detail"]
+    assert measure["measure"] == "その他" and measure["named_resident_keys"] == []
+    assert measure["valid_until"].isoformat() == "2027-09-30"  # one year from the export
+    assert events[("203", "moved_within")]["detail"]["protection"]["protected"] is True
+    assert events[("205", "moved_in")]["detail"]["protection"]["protected"] is True
+    assert events[("206", "moved_in")]["detail"]["protection"] is None  # not stated
+    assert events[("207", "moved_in")]["detail"]["protection"]["protected"] is False
+
+
+def test_snapshot_diff_refuses_a_key_listed_twice_in_the_new_export(
+    catalogue: Catalogue,
+) -> None:
+    twice = _snapshot_row("000000000000301", "1丁目1番1号", "無")
+    lines = _diff(catalogue, [], [twice, twice.replace("太郎", "次郎")])
+    assert [line.value["event_type"] for line in lines if line.value] == ["moved_in"]
+    (problem,) = [line for line in lines if line.value is None]
+    assert problem.number == 3 and "already on line 2" in problem.problems[0][1]

@@ -97,6 +97,18 @@ def test_a_stage_principal_gets_nothing_it_does_not_own() -> None:
     assert _ops("renkei-standardize", "audit.access") == set()
 
 
+def test_only_the_views_stage_may_set_the_configs_of_its_own_outputs() -> None:
+    """The views stage reconciles its view topics' retention with the agreements at start."""
+    configs = {"DESCRIBE_CONFIGS", "ALTER_CONFIGS"}
+    views = STAGES["views"].contract_outputs(CATALOGUE, AGREEMENTS)
+    assert views and all(configs <= _ops("renkei-views", topic) for topic in views)
+    for principal in WANTED:
+        assert not configs & _ops(principal, "unified.resident"), principal
+        assert not configs & _ops(principal, "dlq.registry.resident.events"), principal
+        if principal != "renkei-views":
+            assert not any(configs & _ops(principal, topic) for topic in views), principal
+
+
 def test_stage_acls_are_printed_by_the_cli() -> None:
     result = CliRunner().invoke(cli, ["agreements", "stage-acls", "--dir", str(AGREEMENTS)])
     assert result.exit_code == 0, result.output

@@ -47,7 +47,10 @@ class RecordingSend:
     """Stands in for the producer: records sends, returns already-delivered futures."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes, int | None]] = []
+        self.sent: list[tuple[str, bytes, bytes | None, int | None]] = []
+        """(topic, key, value, partition); value None for a tombstone."""
+        self.headers: list[list[tuple[str, bytes]]] = []
+        """The headers of each record in ``sent``."""
 
     async def __call__(
         self,
@@ -57,7 +60,8 @@ class RecordingSend:
         partition: int | None,
         headers: Any,
     ) -> asyncio.Future[None]:
-        self.sent.append((topic, key or b"", value or b"", partition))
+        self.sent.append((topic, key or b"", value, partition))
+        self.headers.append(list(headers or []))
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         future.set_result(None)
         return future

@@ -6,7 +6,9 @@ what ``renkei.contracts.stages`` says it does (docs/security.md has the table):
 - **inputs** (``StageSpec.contract_inputs``) and the topics it replicates
   (``replicated_inputs``: the reference data): READ, DESCRIBE;
 - **outputs** (``contract_outputs``; the views stage's come from the consumer agreements):
-  WRITE, DESCRIBE, CREATE (the stage creates a missing output from the catalogue);
+  WRITE, DESCRIBE, CREATE (the stage creates a missing output from the catalogue); the views
+  stage also DESCRIBE_CONFIGS, ALTER_CONFIGS on its view topics (their retention follows the
+  agreements and is reconciled at every start);
 - **the DLQ of each input** ``dlq.<input>``: WRITE, DESCRIBE, CREATE;
 - **its own internal topics and table changelogs** (``renkei-<stage>-*``, PREFIXED on the
   stage's own name) and their DLQs (``dlq.renkei-<stage>-*``): READ, WRITE, DESCRIBE, CREATE;
@@ -34,6 +36,8 @@ from renkei.schemas.catalogue import Catalogue
 AUDIT_TOPIC = "audit.access"
 AUDITING_STAGES = frozenset({"evacuation", "views"})
 """Stages that write audit records (``evacuation.released``, ``view.delivered``)."""
+CONFIGURING_STAGES = frozenset({"views"})
+"""Stages that keep their outputs' topic configs in line (the views' retention per agreement)."""
 _NAMES = TopicNames("")
 
 
@@ -60,6 +64,8 @@ def stage_acls(spec: StageSpec, catalogue: Catalogue, agreements_dir: Path | Non
         acls |= _topic(who, topic, "READ", "DESCRIBE")
     for topic in spec.contract_outputs(catalogue, agreements_dir):
         acls |= _topic(who, topic, "WRITE", "DESCRIBE", "CREATE")
+        if spec.name in CONFIGURING_STAGES:
+            acls |= _topic(who, topic, "DESCRIBE_CONFIGS", "ALTER_CONFIGS")
     if spec.internal_topics or spec.tables:
         own = f"{spec.group()}-"
         acls |= _topic(who, own, "READ", "WRITE", "DESCRIBE", "CREATE", pattern="PREFIXED")

@@ -1,12 +1,18 @@
-"""``renkei publish TOPIC FILE``: publish a department's JSON Lines file, reporting bad lines."""
+"""``renkei publish TOPIC FILE``: publish a department's JSON Lines file, reporting bad lines.
+
+The input is streamed: lines (JSON Lines) and rows (CSV, fixed-width, any encoding) are read,
+validated and sent one at a time, and deliveries are awaited per window of
+:data:`ACK_WINDOW` records, so memory stays flat whatever the file's size. Only the
+snapshot diff (``--diff-against``) keeps the *previous* export in memory, indexed by key.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +32,10 @@ from renkei.schemas.jsonform import JST
 from renkei.schemas.models import RecordValidator
 from renkei.settings import Settings
 
+ACK_WINDOW = 5000
+"""Records sent before their deliveries are awaited (and their futures dropped): bounds the
+memory ``renkei publish`` holds for a file of any size."""
+
 
 @dataclass
 class PublishReport:
@@ -34,10 +44,10 @@ class PublishReport:
     published: int = 0
     dead_lettered: int = 0
     dlq_topic: str = ""
-    invalid_lines: list[int] = field(default_factory=list)
+    invalid: int = 0
 
     def reject(self, line: JsonLine, problems: Sequence[tuple[str, str]]) -> None:
-        self.invalid_lines.append(line.number)
+        self.invalid += 1
         for path, reason in problems:
             click.secho(f"line {line.number}: {path}: {reason}", fg="red", err=True)
 
@@ -104,15 +114,16 @@ def publish(
             raise click.UsageError(
                 f"--format {input_format}, but the mapping is for format {loaded.format!r}"
             )
+        if loaded.topic != spec.topic:
+            raise click.UsageError(f"the mapping is for {loaded.topic!r}, not {spec.topic!r}")
         lines = csv_lines(spec, loaded, file, diff_against, as_of)
     else:
-        with open_input(file) as stream:
-            lines = list(read_json_lines(stream))
+        lines = json_lines(file)
     if dry_run:
         report = _validate_only(spec, lines)
         click.echo(
             f"{topic}: {report.read} lines, {report.valid} valid, "
-            f"{len(report.invalid_lines)} invalid (dry run: nothing published)"
+            f"{report.invalid} invalid (dry run: nothing published)"
         )
     else:
         source = "stdin" if file == "-" else Path(file).name
@@ -120,10 +131,16 @@ def publish(
         dlq = f" (kept in {report.dlq_topic})" if report.dead_lettered else ""
         click.echo(
             f"{topic}: {report.read} lines, {report.published} published, "
-            f"{len(report.invalid_lines)} invalid{dlq}"
+            f"{report.invalid} invalid{dlq}"
         )
-    if report.invalid_lines:
+    if report.invalid:
         sys.exit(1)
+
+
+def json_lines(file: str) -> Iterator[JsonLine]:
+    """The lines of a JSON Lines file ('-' for stdin), read one at a time."""
+    with open_input(file) as stream:
+        yield from read_json_lines(stream)
 
 
 def csv_lines(
@@ -132,26 +149,26 @@ def csv_lines(
     file: str,
     diff_against: Path | None,
     as_of: dt.datetime | None,
-) -> list[JsonLine]:
+) -> Iterator[JsonLine]:
     """Events from a CSV or fixed-width export (or from two, in snapshot-diff mode) as
-    numbered lines."""
-    if mapping.topic != spec.topic:
-        raise click.UsageError(f"the mapping is for {mapping.topic!r}, not {spec.topic!r}")
+    numbered lines, read row by row (the previous export of a diff is indexed first)."""
     builder = CsvEventBuilder(mapping, spec, imported_at=dt.datetime.now(dt.UTC))
-    with open_input(file) as stream:
-        rows = list(read_export_rows(stream, mapping))
     if diff_against is None:
-        return [builder.build(row) for row in rows]
-    with diff_against.open("rb") as old_stream:
-        old_rows = list(read_export_rows(old_stream, mapping))
+        with open_input(file) as stream:
+            for row in read_export_rows(stream, mapping):
+                yield builder.build(row)
+        return
     day = (as_of or dt.datetime.now(JST)).date()
-    return list(diff_snapshots(builder, old_rows, rows, day))
+    with diff_against.open("rb") as old_stream, open_input(file) as stream:
+        old_rows = read_export_rows(old_stream, mapping)
+        yield from diff_snapshots(builder, old_rows, read_export_rows(stream, mapping), day)
 
 
-def _validate_only(spec: TopicSpec, lines: list[JsonLine]) -> PublishReport:
+def _validate_only(spec: TopicSpec, lines: Iterable[JsonLine]) -> PublishReport:
     validator = RecordValidator(spec.schema)
-    report = PublishReport(read=len(lines))
+    report = PublishReport()
     for line in lines:
+        report.read += 1
         if line.problems:
             report.reject(line, line.problems)
             continue
@@ -165,13 +182,25 @@ def _validate_only(spec: TopicSpec, lines: list[JsonLine]) -> PublishReport:
 
 
 async def _publish(
-    settings: Settings, catalogue: Catalogue, spec: TopicSpec, lines: list[JsonLine], source: str
+    settings: Settings,
+    catalogue: Catalogue,
+    spec: TopicSpec,
+    lines: Iterable[JsonLine],
+    source: str,
 ) -> PublishReport:
-    report = PublishReport(read=len(lines))
+    report = PublishReport()
     async with Publisher(settings, catalogue) as publisher:
+        report.dlq_topic = publisher.dlq_topic(spec.topic)
         futures: list[asyncio.Future[Any]] = []
         rejected: list[asyncio.Future[Any]] = []
         for line in lines:
+            report.read += 1
+            if len(futures) >= ACK_WINDOW:  # wait for a window, keep nothing of it
+                report.published += await wait_acked(futures, spec.topic)
+                futures.clear()
+            if len(rejected) >= ACK_WINDOW:
+                report.dead_lettered += await wait_acked(rejected, report.dlq_topic)
+                rejected.clear()
             problems = line.problems
             if not problems:
                 try:
@@ -189,7 +218,6 @@ async def _publish(
             rejected.append(
                 await publisher.dead_letter(spec.topic, line.value, problems, origin=origin)
             )
-        report.published = await wait_acked(futures, spec.topic)
-        report.dlq_topic = publisher.dlq_topic(spec.topic)
-        report.dead_lettered = await wait_acked(rejected, report.dlq_topic)
+        report.published += await wait_acked(futures, spec.topic)
+        report.dead_lettered += await wait_acked(rejected, report.dlq_topic)
     return report

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from renkei.cli.common import catalogue_of, settings_of
-from renkei.contracts.views import load_view_plans
+from renkei.contracts.views import ViewPlan, load_view_plans
 from renkei.stages.views.pseudonym import read_key, rotate_key, secrets_folder
+from renkei.topics import topic_config
 
 
 @click.group("views")
@@ -17,7 +18,8 @@ def views() -> None:
 @views.command("list")
 @click.pass_context
 def list_views(ctx: click.Context) -> None:
-    """Each view topic: its source, the agreements reading it, its fields, its key id."""
+    """Each view topic: its source, the agreements reading it, its fields, its retention (the
+    topic configs the views stage sets from the agreements), its key id."""
     settings = settings_of(ctx)
     folder = secrets_folder(settings)
     for plan in load_view_plans(settings.agreements_dir, catalogue_of(settings)):
@@ -27,7 +29,24 @@ def list_views(ctx: click.Context) -> None:
         click.echo(f"  source      {plan.source.topic}  (zone {plan.spec.network_zone})")
         click.echo(f"  agreements  {', '.join(plan.agreements)}")
         click.echo(f"  fields      {', '.join(plan.fields)}")
+        click.echo(f"  retention   {_retention(plan)}")
         click.echo(f"  key id      {key_id}")
+
+
+def _retention(plan: ViewPlan) -> str:
+    config = topic_config(plan.spec)
+    if "compact" in plan.spec.cleanup_policy:
+        return (
+            f"compacted, current records kept; superseded within "
+            f"{_days(config['max.compaction.lag.ms'])}, tombstones readable "
+            f"{_days(config['delete.retention.ms'])}"
+        )
+    return f"records expire after {_days(config['retention.ms'])}"
+
+
+def _days(ms: str) -> str:
+    days = int(ms) / (24 * 3600 * 1000)
+    return f"{days:g} day" + ("" if days == 1 else "s")
 
 
 @views.command("rotate-key")

@@ -2,9 +2,11 @@
 
 A view topic ``view.<purpose>.<short>`` (CONTRACTS.md B) gets a catalogue-like
 :class:`TopicSpec` built here: the projected schema, the source's partitions, key and cleanup
-policy, ``FULL_TRANSITIVE`` compatibility, the consumer's network zone, and the PII classes of
-the kept fields (pseudonyms count as identifiers). Two agreements may share a view only when
-they grant the same fields; the views stage counts deliveries per agreement.
+policy, ``FULL_TRANSITIVE`` compatibility, the consumer's network zone, the PII classes of
+the kept fields (pseudonyms count as identifiers) and the retention its agreement allows
+(:func:`retention_configs`). Two agreements may share a view only when they grant the same
+fields (the shorter ``retention_days`` then applies); the views stage counts deliveries per
+agreement.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ ZONE_NAMES = {
     "internet": "インターネット接続系",
 }
 DAY_MS = 24 * 3600 * 1000
+RESIDENT_SOURCE = "unified.resident"
+IN_SCOPE_STATUS = "residing"
+"""A view of ``unified.resident`` holds residents only: one who moved out (転出) or died has
+left every purpose, and the view gets a tombstone for them (:meth:`ViewPlan.in_scope`)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,26 @@ class ViewPlan:
         """Whether the Kafka key is a resident key (then it is pseudonymized too)."""
         return self.source.key_field == "resident_key"
 
+    @property
+    def max_age_ms(self) -> int | None:
+        """How old a source record may be (by its Kafka timestamp) and still be projected into
+        a ``delete`` view: its ``retention.ms``. A replay of older history would otherwise
+        write records the agreement no longer allows, with a fresh timestamp that restarts
+        their retention. None for a compacted view, which holds the *current* record of
+        everyone in scope (see :func:`retention_configs`)."""
+        if "compact" in self.spec.cleanup_policy:
+            return None
+        retention = int(self.spec.metadata.get("retention_ms", -1))
+        return None if retention < 0 else retention
+
+    def in_scope(self, value: dict[str, object]) -> bool:
+        """Whether a (current) source record belongs in the view. A resident who moved out
+        (転出) or died is out of every purpose's scope: a view keyed by the resident's
+        pseudonym gets a tombstone for them instead, so compaction removes them."""
+        if self.source.topic == RESIDENT_SOURCE:
+            return value.get("status") == IN_SCOPE_STATUS
+        return True
+
 
 def _namespace(purpose: str) -> str:
     return "jp.renkei.view." + purpose.replace("-", "_")
@@ -85,8 +111,41 @@ def _pii(source: TopicSpec, fields: Iterable[str], pseudonyms: bool) -> dict[str
     return pii
 
 
-def view_spec(agreement: Agreement, source: TopicSpec, fields: tuple[str, ...]) -> TopicSpec:
-    """The spec of ``agreement``'s view of ``source`` (ConfigurationError for unknown fields)."""
+def retention_configs(source: TopicSpec, retention_days: int) -> dict[str, int]:
+    """The topic metadata (``retention_ms``, ``delete_retention_ms``,
+    ``max_compaction_lag_ms``) of a view of ``source`` whose agreement allows
+    ``retention_days``.
+
+    - a ``delete`` view: ``retention.ms`` = the shorter of the source's and the agreement's;
+    - a compacted view holds the current record of everyone in its scope (a resident, a list,
+      a region), for as long as it is current: time-based deletion (``compact,delete``) would
+      drop a resident or an alert's list that merely did not change within the period, and
+      consumers (the staff page) rebuild their state from the view at each start. What is no
+      longer current goes within the agreement's period: a superseded value is compacted
+      within ``min(1 day, retention)`` (``max.compaction.lag.ms``), a person who left gets a
+      tombstone that consumers can read for ``retention_days`` (``delete.retention.ms``),
+      after which compaction drops the tombstone too.
+    """
+    agreed_ms = retention_days * DAY_MS
+    if "compact" in source.cleanup_policy:
+        # A retracted value (支援措置) must not stay on disk indefinitely under its old offset.
+        return {
+            "retention_ms": -1,
+            "max_compaction_lag_ms": min(DAY_MS, agreed_ms),
+            "delete_retention_ms": agreed_ms,
+        }
+    source_ms = int(source.metadata.get("retention_ms", -1))
+    return {"retention_ms": agreed_ms if source_ms < 0 else min(source_ms, agreed_ms)}
+
+
+def view_spec(
+    agreement: Agreement,
+    source: TopicSpec,
+    fields: tuple[str, ...],
+    retention_days: int | None = None,
+) -> TopicSpec:
+    """The spec of ``agreement``'s view of ``source`` (ConfigurationError for unknown fields);
+    ``retention_days`` overrides the agreement's (two agreements sharing the view)."""
     purpose = str(agreement.purpose)
     topic = agreement.view_topic(source.topic)
     doc = (
@@ -110,19 +169,14 @@ def view_spec(agreement: Agreement, source: TopicSpec, fields: tuple[str, ...]) 
         "cloudevents_type": f"jp.renkei.view.{purpose}",
         "pii": _pii(source, fields, has_pseudonyms(schema)),
     }
-    if "compact" in source.cleanup_policy:
-        # A retracted value (支援措置) must not stay on disk indefinitely under its old offset.
-        metadata["max_compaction_lag_ms"] = DAY_MS
-    if source.cleanup_policy == "delete":
-        source_ms = int(source.metadata.get("retention_ms", -1))
-        agreed_ms = agreement.retention_days * DAY_MS
-        metadata["retention_ms"] = agreed_ms if source_ms < 0 else min(source_ms, agreed_ms)
+    metadata.update(retention_configs(source, retention_days or agreement.retention_days))
     return TopicSpec(topic=topic, folder=Path("."), schema=schema, metadata=metadata)
 
 
 def plan_views(agreements: Iterable[Agreement], catalogue: Catalogue) -> list[ViewPlan]:
     """Every view of the consumer agreements, sorted by topic."""
     plans: dict[str, ViewPlan] = {}
+    retention_of: dict[str, int] = {}
     for agreement in agreements:
         if agreement.role != "consumer":
             continue
@@ -135,13 +189,18 @@ def plan_views(agreements: Iterable[Agreement], catalogue: Catalogue) -> list[Vi
                 plans[spec.topic] = ViewPlan(
                     spec, source, str(agreement.purpose), fields, (agreement.id,)
                 )
+                retention_of[spec.topic] = agreement.retention_days
             elif plan.fields != fields:
                 raise ConfigurationError(
                     f"agreements {plan.agreements[0]} and {agreement.id} share the view "
                     f"{plan.topic} but grant different fields: give them different purposes"
                 )
-            else:
-                plans[plan.topic] = replace(plan, agreements=(*plan.agreements, agreement.id))
+            else:  # the shorter retention of the agreements sharing the view applies
+                retention_of[plan.topic] = min(retention_of[plan.topic], agreement.retention_days)
+                spec = view_spec(agreement, source, fields, retention_of[plan.topic])
+                plans[plan.topic] = replace(
+                    plan, spec=spec, agreements=(*plan.agreements, agreement.id)
+                )
     return [plans[topic] for topic in sorted(plans)]
 
 

@@ -38,6 +38,8 @@ _OPERATIONS = {
     "WRITE": "Write",
     "CREATE": "Create",
     "DESCRIBE": "Describe",
+    "DESCRIBE_CONFIGS": "DescribeConfigs",
+    "ALTER_CONFIGS": "AlterConfigs",
     "IDEMPOTENT_WRITE": "IdempotentWrite",
 }
 _PATTERNS = {"LITERAL": "literal", "PREFIXED": "prefix"}

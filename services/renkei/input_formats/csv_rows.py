@@ -8,6 +8,7 @@ lines decode.) Reasons never echo cell contents.
 from __future__ import annotations
 
 import csv
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -52,7 +53,11 @@ def read_csv_rows(stream: BinaryIO, encoding: str, delimiter: str = ",") -> Iter
         raise ConfigurationError("the CSV file has no readable header row")
     header = next(csv.reader([header_line[1].lstrip("\ufeff")], delimiter=delimiter))
     header = [name.strip() for name in header]
-    numbers: list[int] = []  # physical line of every good line fed to the CSV reader
+    # Physical line of every good line fed to the CSV reader that a record may still start on
+    # (the reader's line ``first + i`` is ``numbers[i]``): lines before the next record are
+    # dropped, so a large file is read in constant memory.
+    numbers: deque[int] = deque()
+    first = 0
     pending: list[CsvRow] = []  # undecodable lines met while the reader reads ahead
 
     def feed() -> Iterator[str]:
@@ -66,6 +71,9 @@ def read_csv_rows(stream: BinaryIO, encoding: str, delimiter: str = ",") -> Iter
     reader = csv.reader(feed(), delimiter=delimiter, strict=True)
     while True:
         start = reader.line_num  # the next record starts at the next good line
+        while first < start and len(numbers) > 1:
+            numbers.popleft()
+            first += 1
         try:
             cells: list[str] | None = next(reader)
             problem = ""
@@ -73,7 +81,8 @@ def read_csv_rows(stream: BinaryIO, encoding: str, delimiter: str = ",") -> Iter
             break
         except csv.Error as exc:
             cells, problem = None, f"malformed CSV: {exc}"
-        number = numbers[start] if start < len(numbers) else numbers[-1]
+        index = start - first
+        number = numbers[index] if index < len(numbers) else numbers[-1]
         yield from _flush(pending, before=number)
         if cells is not None and len(cells) != len(header):
             problem = f"{len(cells)} cells but the header has {len(header)} columns"

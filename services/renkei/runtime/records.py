@@ -30,7 +30,8 @@ class SourceRecord:
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """A record a step wants produced: ``value`` is an Avro datum of ``topic``'s schema.
+    """A record a step wants produced: ``value`` is an Avro datum of ``topic``'s schema, or
+    None for a tombstone (compaction then removes ``key``; only keyed topics get one).
 
     ``topic`` is a contract (catalogue) name. ``headers=None`` carries the source record's
     headers over (CloudEvents attributes stay with the event); given headers replace them (a

@@ -45,8 +45,8 @@ class Stage:
 
 DATASCHEMA_HEADER = "ce_dataschema"
 
-Encoded = tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]
-"""An encoded output: (Kafka topic, key, value, headers)."""
+Encoded = tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]
+"""An encoded output: (Kafka topic, key, value, headers); value None is a tombstone."""
 
 
 class StageProcessor:
@@ -125,9 +125,7 @@ class StageProcessor:
                 reached.append(output)
         self.metrics.record_outputs(reached)
 
-    async def _send_all(
-        self, encoded: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]
-    ) -> list[Any]:
+    async def _send_all(self, encoded: list[Encoded]) -> list[Any]:
         futures = [
             await self._send(topic, key, value, None, headers)
             for topic, key, value, headers in encoded
@@ -135,9 +133,7 @@ class StageProcessor:
         self._router.record_success()
         return futures
 
-    async def _transform(
-        self, record: SourceRecord, *, deferred: bool = False
-    ) -> list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]]:
+    async def _transform(self, record: SourceRecord, *, deferred: bool = False) -> list[Encoded]:
         try:
             value = await self._decoders[record.contract_topic].decode(record.value)
         except UndecodableRecord as exc:
@@ -165,12 +161,12 @@ class StageProcessor:
             self.metrics.record_outputs(outputs)
         return encoded
 
-    def _encode(
-        self, record: SourceRecord, output: Output
-    ) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]:
-        value = self._encoders.encode(output.topic, output.value)
+    def _encode(self, record: SourceRecord, output: Output) -> Encoded:
         carried = record.headers if output.headers is None else output.headers
         headers = [(n, v) for n, v in carried if n != DATASCHEMA_HEADER]
+        if output.value is None:  # a tombstone: no value, so no schema to point at
+            return self._names.topic(output.topic), output.key, None, headers
+        value = self._encoders.encode(output.topic, output.value)
         dataschema = self._dataschema.get(output.topic)  # None: an internal JSON topic
         if dataschema is not None:
             headers.append((DATASCHEMA_HEADER, dataschema))

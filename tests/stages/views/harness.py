@@ -51,15 +51,29 @@ class ViewsHarness(Harness):
         )
 
     def view(self, topic: str) -> dict[str, dict[str, Any]]:
-        """The latest decoded record per key sent to a view topic."""
+        """The latest decoded record per key sent to a view topic (a tombstone removes the
+        key, as compaction does)."""
         parsed = fastavro.parse_schema(self.plans[topic].spec.schema)
         latest: dict[str, dict[str, Any]] = {}
         for sent_topic, key, value, _ in self.send.sent:
             if sent_topic == PREFIX + topic:
+                if value is None:
+                    latest.pop(key.decode(), None)
+                    continue
                 latest[key.decode()] = fastavro.schemaless_reader(
                     io.BytesIO(value[5:]), parsed, None
                 )
         return latest
+
+    def tombstones(self, topic: str) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
+        """(key, headers) of every tombstone sent to a view topic."""
+        return [
+            (key, headers)
+            for (sent_topic, key, value, _), headers in zip(
+                self.send.sent, self.send.headers, strict=True
+            )
+            if sent_topic == PREFIX + topic and value is None
+        ]
 
     def raw_latest(self, topic: str) -> dict[bytes, bytes]:
         """Latest raw value per key of any topic (what compaction keeps)."""

@@ -65,6 +65,7 @@ def test_views_cli_lists_views_and_rotates_a_key(tmp_path: Path) -> None:
     listed = CliRunner().invoke(cli, ["views", "list"], env=env)
     assert listed.exit_code == 0, listed.output
     assert "view.health-promotion.resident" in listed.output and old.key_id in listed.output
+    assert "tombstones readable 365 days" in listed.output  # health-promotion: 365 days
     rotated = CliRunner().invoke(cli, ["views", "rotate-key", "health-promotion", "--yes"], env=env)
     assert rotated.exit_code == 0, rotated.output
     new = load_or_create_key(tmp_path / "secrets" / "pseudonym", "health-promotion")

@@ -5,10 +5,17 @@ source topic it lists, each source record is protected (``renkei.privacy.protect
 redaction, k ≥ 10 suppression), projected to the agreed fields, its resident keys replaced by
 the purpose's pseudonyms (``pseudonym.py``), and produced to the view topic. Deliveries
 are counted per agreement and written to the audit log (``view.delivered``) once a window.
+
+Retention (docs/privacy.md "Retention and people who left"): a resident who moved out or died
+leaves every view keyed by resident pseudonym as a tombstone; a ``delete`` view never gets a
+source record older than its retention (a replay of old history); the view topics' retention
+configs follow the agreements and are reconciled at every start.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import defaultdict
 from typing import Any, Unpack
 
@@ -23,11 +30,14 @@ from renkei.privacy.protection import PROTECTED_TOPICS, protect_output
 from renkei.runtime.app import StageApp
 from renkei.runtime.builder import StageBuilder, StageOptions, stage_settings
 from renkei.runtime.records import Output, SourceRecord
-from renkei.schemas.catalogue import Catalogue, TopicSpec, load_catalogue
+from renkei.schemas.catalogue import Catalogue, TopicSpec, load_catalogue, renamed
 from renkei.settings import Settings
 from renkei.shared.values import municipality_of
 from renkei.stages.views.deliveries import DeliveryWindow, audit_window
 from renkei.stages.views.pseudonym import PseudonymKey, load_or_create_key, secrets_folder
+from renkei.topics import reconcile_topic_configs
+
+log = logging.getLogger(__name__)
 
 STAGE = "views"
 AUDIT_WINDOW_SECONDS = 60.0
@@ -37,10 +47,13 @@ CONTENT_TYPE = "application/avro"
 Header = tuple[str, bytes]
 
 
-def view_headers(plan: ViewPlan, key: PseudonymKey, record: SourceRecord) -> list[Header]:
+def view_headers(
+    plan: ViewPlan, key: PseudonymKey, record: SourceRecord, *, tombstone: bool = False
+) -> list[Header]:
     """The CloudEvents headers of a view record, written here: nothing of the source record's
     (no department ``ce_id``, ``ce_type``, ``ce_source`` or vendor header). ``ce_id`` is the
-    purpose's id of the source record's position, so two purposes never share one."""
+    purpose's id of the source record's position, so two purposes never share one. A
+    tombstone has no content, so no ``content-type``."""
     position = f"{record.contract_topic}|{record.partition}|{record.offset}"
     headers = {
         "ce_specversion": "1.0",
@@ -49,8 +62,9 @@ def view_headers(plan: ViewPlan, key: PseudonymKey, record: SourceRecord) -> lis
         "ce_type": str(
             plan.spec.metadata.get("cloudevents_type") or f"jp.renkei.view.{plan.purpose}"
         ),
-        "content-type": CONTENT_TYPE,
     }
+    if not tombstone:
+        headers["content-type"] = CONTENT_TYPE
     return [(name, text.encode("utf-8")) for name, text in headers.items()]
 
 
@@ -83,6 +97,27 @@ def view_output(plan: ViewPlan, key: PseudonymKey, record: SourceRecord, value: 
         datum["region_code"] = municipality_of(str(datum["region_code"]))
     _pseudonymize_households(datum, key)
     return Output(plan.topic, out_key, datum, headers=view_headers(plan, key, record))
+
+
+def view_tombstone(plan: ViewPlan, key: PseudonymKey, record: SourceRecord) -> Output | None:
+    """The tombstone (null value) that removes a person who left the purpose's scope from a
+    view keyed by resident pseudonym; None for a view keyed otherwise (a list, a region),
+    where the source record itself says what changed."""
+    if not plan.pseudonymous_key or record.key is None:
+        return None
+    out_key = key.pseudonym(record.key.decode("utf-8")).encode("ascii")
+    return Output(
+        plan.topic, out_key, None, headers=view_headers(plan, key, record, tombstone=True)
+    )
+
+
+def too_old(plan: ViewPlan, record: SourceRecord, now_ms: int) -> bool:
+    """Whether ``record`` is older than ``plan``'s view may hold (a ``delete`` view's retention;
+    e.g. a replay of old history). A record without a timestamp is judged current."""
+    limit = plan.max_age_ms
+    if limit is None or record.timestamp_ms is None or record.timestamp_ms < 0:
+        return False
+    return now_ms - record.timestamp_ms > limit
 
 
 def checked_plans(settings: Settings, catalogue: Catalogue) -> list[ViewPlan]:
@@ -124,8 +159,11 @@ def build_views(
        source partitions and cleanup policy); no tables (a view is a pure function of one
        source record);
     4. startup: register each view schema under ``<view topic>-value`` (FULL_TRANSITIVE), then
-       the usual provisioning;
-    5. handler: protect → project → pseudonymize, per view of the source topic; count;
+       the usual provisioning, then the view topics' retention configs reconciled with the
+       agreements (``retention.ms``, ``delete.retention.ms``, ``max.compaction.lag.ms``);
+    5. handler: per view of the source topic, skip a record older than a ``delete`` view's
+       retention; a resident out of scope (moved out, died) → a tombstone under the purpose's
+       pseudonym; otherwise protect → project → pseudonymize; count;
     6. timer: every ``audit_window_seconds`` a ``view.delivered`` audit record (and at stop).
     """
     settings = stage_settings(settings, options.get("topic_prefix"))
@@ -157,8 +195,16 @@ def build_views(
 
     def on_source(record: SourceRecord, value: Any) -> list[Output]:
         protected = protect_output(record.contract_topic, value)
+        now_ms = int(time.time() * 1000)
         outputs = []
         for plan in by_source[record.contract_topic]:
+            if too_old(plan, record, now_ms):
+                continue
+            if not plan.in_scope(protected):
+                tombstone = view_tombstone(plan, keys[plan.purpose], record)
+                if tombstone is not None:
+                    outputs.append(tombstone)
+                continue
             outputs.append(view_output(plan, keys[plan.purpose], record, protected))
             window.add(plan.agreements, plan.topic)
         return outputs
@@ -174,6 +220,15 @@ def build_views(
             await stage.registry.register(subject, plan.spec.schema_text)
             await stage.registry.set_compatibility(subject, plan.spec.compatibility)
 
+    async def reconcile_view_topics() -> None:
+        """After provisioning: each view topic's retention and cleanup configs follow its
+        agreements (an agreement's ``retention_days`` may have changed since the topic was
+        created)."""
+        specs = [renamed(plan.spec, stage.names.topic(plan.topic)) for plan in plans]
+        for outcome in await reconcile_topic_configs(settings, specs):
+            if outcome.action == "updated":
+                log.info("topic %s: configs updated (%s)", outcome.topic, outcome.detail)
+
     async def flush() -> None:
         await audit_window(window, audit_log, actor)
 
@@ -182,6 +237,8 @@ def build_views(
         await audit_log.aclose()
 
     app.startup_hooks.insert(0, register_view_schemas)
+    if options.get("send") is None:  # a replaced producer (tests): no broker to configure
+        app.startup_hooks.append(reconcile_view_topics)
     app.shutdown_hooks.insert(0, close_audit)
     app.timer(audit_window_seconds)(flush)
     return app
