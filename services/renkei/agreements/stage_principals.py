@@ -12,6 +12,9 @@ what ``renkei.contracts.stages`` says it does (docs/security.md has the table):
 - **its consumer group** ``renkei-<stage>`` (LITERAL): READ;
 - **the audit topic** ``audit.access``: WRITE, DESCRIBE, for the stages that write audit
   records (evacuation releases, view deliveries);
+- **the reference topics** ``ref.*``: READ, DESCRIBE, for the stages that read them whole
+  without a consumer group (standardize: codes of the event's date; resident: re-keying when
+  a municipal change takes effect — docs/reference-data.md);
 - the cluster: IDEMPOTENT_WRITE.
 
 Nothing else: a stage cannot read another stage's internal topics, a purpose view it does not
@@ -28,11 +31,14 @@ from pathlib import Path
 from renkei.agreements.kafka_admin import CLUSTER_RESOURCE, Acl
 from renkei.contracts.names import TopicNames
 from renkei.contracts.stages import STAGES, StageSpec
+from renkei.reference.records import REFERENCE_TOPICS
 from renkei.schemas.catalogue import Catalogue
 
 AUDIT_TOPIC = "audit.access"
 AUDITING_STAGES = frozenset({"evacuation", "views"})
 """Stages that write audit records (``evacuation.released``, ``view.delivered``)."""
+REFERENCE_READERS = frozenset({"standardize", "resident"})
+"""Stages that read the ``ref.*`` topics with a replicated reader (``runtime/replicated.py``)."""
 _NAMES = TopicNames("")
 
 
@@ -66,6 +72,9 @@ def stage_acls(spec: StageSpec, catalogue: Catalogue, agreements_dir: Path | Non
         )
     if spec.name in AUDITING_STAGES:
         acls |= _topic(who, AUDIT_TOPIC, "WRITE", "DESCRIBE")
+    if spec.name in REFERENCE_READERS:
+        for topic in REFERENCE_TOPICS:
+            acls |= _topic(who, topic, "READ", "DESCRIBE")
     return acls
 
 

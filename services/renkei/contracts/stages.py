@@ -186,6 +186,8 @@ _SPECS = (
         internal_topics={
             "household-members": RESIDENT_PARTITIONS,
             "household-views": RESIDENT_PARTITIONS,
+            # one message per partition when municipal changes take effect (re-key scan)
+            "reorganisations": RESIDENT_PARTITIONS,
         },
     ),
     StageSpec(
