@@ -223,3 +223,21 @@ def test_the_worker_announces_a_scan_when_a_release_arrives_and_when_the_date_co
         assert len(sent) == 2
 
     asyncio.run(scenario())
+
+
+def test_the_evacuation_index_follows_the_rekey() -> None:
+    platform = Platform()
+    elder = f.person(given="トシ", birth="1940-01-01")
+    where = old_ward(MOTOSHIRO, NAKA)
+    platform.feed(REG, f.moved_in(key(1), "2023-06-01", 1, who=elder, where=where))
+    old_town, new_town = f"{NAKA}:{MOTOSHIRO}", f"{CHUO}:{MOTOSHIRO}"
+
+    def listed(alert_id: str, region: str, seq: int) -> set[str]:
+        alert = f.alert(alert_id, "issued", 4, "2026-12-07", seq, regions=(region,))
+        lists = {k: d for _, k, d in platform.evacuation.feed_alert(alert)}
+        return {p["resident_key"] for p in lists[f"{alert_id}:{region}"]["persons"]}
+
+    assert listed("A-1", old_town, 1) == {key(1)}
+    rekey_all(platform, codes(dt.date(2026, 12, 7)))
+    assert listed("A-2", new_town, 1) == {key(1)}
+    assert listed("A-3", old_town, 1) == set()
