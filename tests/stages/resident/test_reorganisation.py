@@ -241,3 +241,29 @@ def test_the_evacuation_index_follows_the_rekey() -> None:
     rekey_all(platform, codes(dt.date(2026, 12, 7)))
     assert listed("A-2", new_town, 1) == {key(1)}
     assert listed("A-3", old_town, 1) == set()
+
+
+def test_a_partition_is_scanned_in_chunks_each_continued_on_its_own_partition() -> None:
+    from renkei.runtime.batch import key_partition
+    from renkei.stages.resident.reorganisation import PartitionScans
+
+    held = sorted(k for k in (key(n) for n in range(2000)) if key_partition(k, 6) == 4)
+    scans, listed = PartitionScans(chunk=100), [0]
+
+    def list_keys() -> list[str]:
+        listed[0] += 1
+        return held
+
+    done: list[str] = []
+    after: str | None = None
+    while True:
+        chunk, following, total = scans.next_chunk(4, "scan-1", after, list_keys)
+        assert total == len(held)
+        done += chunk
+        if following is None:
+            break
+        assert key_partition(following, 6) == 4  # the continuation lands on the same partition
+        after = chunk[-1]
+    assert done == held and listed[0] == 1  # every key once, the list taken once
+    chunk, following, _ = PartitionScans(chunk=100).next_chunk(4, "scan-1", held[150], list_keys)
+    assert chunk == held[151:251] and following == held[251]  # after a restart: listed again

@@ -29,8 +29,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -38,7 +39,7 @@ from renkei.reference.municipalities import Municipalities
 from renkei.shared.values import digest
 from renkei.stages.resident.state import ResidentState
 
-__all__ = ["CodesInForce", "japan_today", "rekey", "rekey_trigger"]
+__all__ = ["CodesInForce", "PartitionScans", "japan_today", "rekey", "rekey_trigger"]
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 """Municipal changes take effect at midnight in Japan (no daylight saving time)."""
@@ -147,3 +148,31 @@ def rekey_trigger(
         "recorded_at": recorded_at,
         "event_type": None,
     }
+
+
+@dataclass
+class PartitionScans:
+    """A partition's scan in chunks of ``chunk`` residents, so that one message never holds the
+    worker for the whole partition: each chunk's message is followed by a continuation message
+    (``after``: the last key done) keyed by the next resident of the same partition, so it lands
+    there (the default partitioner places it as that resident's records). The sorted key list
+    is taken once per scan and kept until the scan ends (taken again after a restart)."""
+
+    chunk: int = 500
+    _keys: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+
+    def next_chunk(
+        self, partition: int, scan: str, after: str | None, list_keys: Callable[[], list[str]]
+    ) -> tuple[list[str], str | None, int]:
+        """(keys to re-key now, key of the continuation message or None when done, keys in
+        the scan)."""
+        slot = (partition, scan)
+        if after is None or slot not in self._keys:
+            self._keys[slot] = list_keys()
+        keys = self._keys[slot]
+        start = 0 if after is None else bisect_right(keys, after)
+        end = start + self.chunk
+        if end >= len(keys):
+            del self._keys[slot]
+            return keys[start:], None, len(keys)
+        return keys[start:end], keys[end], len(keys)

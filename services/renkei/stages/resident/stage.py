@@ -22,7 +22,7 @@ from renkei.stages.resident import flow as resident_flow
 from renkei.stages.resident import redelivery
 from renkei.stages.resident.dwelling import NAMED_SCOPE
 from renkei.stages.resident.reference_codes import ReferenceCodes
-from renkei.stages.resident.reorganisation import CodesInForce, rekey_trigger
+from renkei.stages.resident.reorganisation import CodesInForce, PartitionScans, rekey_trigger
 
 STAGE = "resident"
 REKEY_KEY = b"reorganisation"
@@ -145,18 +145,25 @@ def build_resident(settings: Settings, **options: Unpack[StageOptions]) -> Stage
             lambda store: resident_flow.handle_household_view(store, resident_key, view),
         )
 
+    scans = PartitionScans()
+
     def on_reorganisation(record: SourceRecord, message: Any) -> list[Output]:
-        """Every resident of the message's partition re-keyed to today's region code."""
+        """The next chunk of the residents of the message's partition re-keyed to today's
+        region code; a continuation message while the partition has more."""
         codes = reference.codes()
         if codes is None:  # a worker that has no release yet: its own check announces later
-            log.warning(
-                "re-key of partition %d skipped: no reference release yet", record.partition
-            )
+            log.warning("re-key of partition %d skipped: no reference release", record.partition)
             return []
         recorded_at = str(message["sent_at"])
+        chunk, following, total = scans.next_chunk(
+            record.partition,
+            f"{message['changes']}/{recorded_at}",
+            message.get("after"),
+            lambda: residents.local_keys(record.partition),  # type: ignore[attr-defined]
+        )
         outputs: list[Output] = []
         rekeyed = 0
-        for key in residents.local_keys(record.partition):  # type: ignore[attr-defined]
+        for key in chunk:
             sent_before = len(outputs)
             outputs += resident_step(
                 record,
@@ -167,10 +174,16 @@ def build_resident(settings: Settings, **options: Unpack[StageOptions]) -> Stage
                 ),
             )
             rekeyed += len(outputs) > sent_before
+        if following is not None and chunk:
+            outputs.append(internal(reorganisations, following, {**message, "after": chunk[-1]}))
         log.info(
-            "re-keyed %d residents of partition %d (release %s, changes in effect on %s)",
+            "re-keyed %d residents of partition %d (%d of %d scanned%s; release %s, changes in "
+            "effect on %s)",
             rekeyed,
             record.partition,
+            len(chunk),
+            total,
+            ", more follow" if following is not None else "",
             codes.release,
             codes.today,
         )
