@@ -267,3 +267,11 @@ def test_a_partition_is_scanned_in_chunks_each_continued_on_its_own_partition() 
     assert done == held and listed[0] == 1  # every key once, the list taken once
     chunk, following, _ = PartitionScans(chunk=100).next_chunk(4, "scan-1", held[150], list_keys)
     assert chunk == held[151:251] and following == held[251]  # after a restart: listed again
+
+
+def test_a_resident_who_left_is_not_rekeyed() -> None:
+    platform = Platform()
+    residents_of(platform, 2, MOTOSHIRO, NAKA)
+    platform.feed(REG, f.moved_out(key(2), "2023-09-01", 2))
+    produced = rekey_all(platform, codes(dt.date(2026, 12, 7)))
+    assert {k for t, k, _ in produced if t == "unified.resident"} == {key(1)}

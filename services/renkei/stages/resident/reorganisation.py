@@ -114,8 +114,11 @@ def counted_region_code(address: dict[str, Any] | None, rekeyed: dict[str, Any] 
 
 
 def rekey(state: ResidentState, codes: CodesInForce) -> ResidentState:
-    """``state`` re-keyed to today's region code; the same object when its
-    region is still in force, or it has no address yet, or it was re-keyed already."""
+    """``state`` re-keyed to today's region code; the same object when its region is still in
+    force, or it has no address yet, or it was re-keyed already, or the resident no longer
+    lives here (転出 / 死亡: no aggregate or list counts them; their record stays as it was)."""
+    if state.view.status != "residing":
+        return state
     address = state.view.address
     own = address_region_code(address)
     if own is None:
