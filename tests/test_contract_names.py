@@ -127,6 +127,7 @@ CONSUMED = {  # stage → {Kafka topic its agents consume: partitions}
         "std.welfare.care.certifications": 6,
         "renkei-resident-household-members": 6,
         "renkei-resident-household-views": 6,
+        "renkei-resident-reorganisations": 6,
     },
     "region": {
         "internal.resident.facts": 6,
@@ -158,6 +159,7 @@ AGENTS = {  # stage → faust agent names
     "resident": (
         "resident.renkei-resident-household-members",
         "resident.renkei-resident-household-views",
+        "resident.renkei-resident-reorganisations",
         "resident.std.health.checkup.results",
         "resident.std.registry.resident.events",
         "resident.std.welfare.care.certifications",
@@ -225,6 +227,7 @@ INTERNAL_TOPICS = {  # stage → {internal topic: partitions}
     "resident": {
         "renkei-resident-household-members": 6,
         "renkei-resident-household-views": 6,
+        "renkei-resident-reorganisations": 6,
     },
     "region": {"renkei-region-members": 3},
     "evacuation": {"renkei-evacuation-regions": 3, "renkei-evacuation-alert-lane": 3},
@@ -242,6 +245,7 @@ DLQS = {  # stage → DLQ topics of the topics its agents consume
     "resident": (
         "dlq.renkei-resident-household-members",
         "dlq.renkei-resident-household-views",
+        "dlq.renkei-resident-reorganisations",
         "dlq.std.health.checkup.results",
         "dlq.std.registry.resident.events",
         "dlq.std.welfare.care.certifications",

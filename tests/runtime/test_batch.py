@@ -350,3 +350,28 @@ async def test_the_delivered_records_are_reported_after_coalescing() -> None:
     [(count, sent)] = told
     assert count == 3
     assert sent == [outputs[1], outputs[2]] and sent[1] is outputs[2]  # the same records
+
+
+async def test_local_keys_lists_a_partitions_keys_with_the_pending_changes() -> None:
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from renkei.runtime.batch import key_partition
+
+    keys = [f"{n:015d}" for n in range(200)]
+    partitioner = DefaultPartitioner()
+    for key in keys:  # where a record keyed by it goes, with Kafka's default partitioner
+        assert key_partition(key, 6) == partitioner(key.encode(), list(range(6)), [])
+    producer, rec = Producer(), Recorder()
+    batch = make_batch(producer, rec)
+    store = Store(batch)
+    store.partitions = 6  # type: ignore[attr-defined]
+    store.update({key: {"v": 1} for key in keys[:150]})
+    table = CachedTable("t", store, batch)
+    mine = [key for key in keys if key_partition(key, 6) == 2]
+    gone, new = mine[0], next(k for k in keys[150:] if key_partition(k, 6) == 2)
+    ev = event(0, partition=2)
+    with processing(ev):
+        del table[gone]
+        table[new] = {"v": 2}
+        listed = table.local_keys(2)
+    assert listed == sorted({k for k in mine if k in keys[:150] and k != gone} | {new})

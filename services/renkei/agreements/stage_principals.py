@@ -4,7 +4,9 @@ Every streaming stage logs in as its own SCRAM user instead of the super user, a
 what ``renkei.contracts.stages`` says it does (docs/security.md has the table):
 
 - **inputs** (``StageSpec.contract_inputs``) and the topics it replicates
-  (``replicated_inputs``: the reference data): READ, DESCRIBE;
+  (``replicated_inputs``, read whole without a group: the ``ref.*`` reference data for
+  standardize — codes of the event's date — and resident — re-keying when a municipal change
+  takes effect, docs/reference-data.md): READ, DESCRIBE;
 - **outputs** (``contract_outputs``; the views stage's come from the consumer agreements):
   WRITE, DESCRIBE, CREATE (the stage creates a missing output from the catalogue); the views
   stage also DESCRIBE_CONFIGS, ALTER_CONFIGS on its view topics (their retention follows the

@@ -34,6 +34,8 @@ views out)."""
 
 STD_PREFIX = "std."
 RESIDENT_FACTS = "internal.resident.facts"
+REFERENCE_TOPICS = ("ref.municipalities", "ref.postal", "ref.codes", "ref.releases")
+"""The reference data (renkei/reference/records.py), read whole by the stages that use it."""
 RESIDENT_PARTITIONS = 6
 """Partitions of every resident-keyed topic and table (co-partitioning: lookups by key)."""
 REGION_PARTITIONS = 3
@@ -173,7 +175,7 @@ _SPECS = (
         web_port_offset=0,
         topics_from="department_topics",
         store="memory://",
-        replicated_inputs=("ref.municipalities", "ref.postal", "ref.codes", "ref.releases"),
+        replicated_inputs=REFERENCE_TOPICS,
     ),
     StageSpec(
         name="resident",
@@ -191,7 +193,10 @@ _SPECS = (
         internal_topics={
             "household-members": RESIDENT_PARTITIONS,
             "household-views": RESIDENT_PARTITIONS,
+            # one message per partition when municipal changes take effect (re-key scan)
+            "reorganisations": RESIDENT_PARTITIONS,
         },
+        replicated_inputs=REFERENCE_TOPICS,
     ),
     StageSpec(
         name="region",

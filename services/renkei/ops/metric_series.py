@@ -104,6 +104,13 @@ class CountedTable(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(self._store)
 
+    def local_keys(self, partition: int) -> list[str]:
+        """The wrapped stage table's keys of one partition (``CachedTable.local_keys``)."""
+        scan = getattr(self._store, "local_keys", None)
+        if scan is None:
+            raise TypeError("this table cannot list the keys of a partition")
+        return list(scan(partition))
+
     @property
     def table(self) -> MutableMapping[str, Any]:
         """The wrapped table itself (faust's Table: changelog, partitions…)."""

@@ -45,6 +45,7 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka.partitioner import murmur2
 from faust.exceptions import PartitionsMismatch
 from faust.streams import _current_event, current_event
 from faust.types import EventT
@@ -76,6 +77,11 @@ class _Write:
         self.table = table
         self.event = event
         self.value = value
+
+
+def key_partition(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a record keyed ``key`` (murmur2)."""
+    return (int(murmur2(key.encode("utf-8"))) & 0x7FFFFFFF) % partitions
 
 
 def _partition_of(event: EventT[Any] | None) -> int:
@@ -126,6 +132,26 @@ class CachedTable(MutableMapping[str, Any]):
 
     def __iter__(self) -> Iterator[str]:
         raise TypeError("a stage table cannot be iterated (its partitions live on many workers)")
+
+    def local_keys(self, partition: int) -> list[str]:
+        """The keys of ``partition`` as this worker holds them (its local store, with the
+        pending batches' changes), sorted: a scan of one partition for a change that concerns
+        every key (a municipal reorganisation, ``stages/resident/reorganisation.py``). Call it
+        while processing a record of a co-partitioned topic's ``partition`` (the worker owns
+        the table's partition then). Keys are placed as Kafka's default partitioner places a
+        resident-keyed record (murmur2 of the key), which is where the stage writes them."""
+        count = int(getattr(self.table, "partitions", 0) or 0)
+        held = {
+            str(key)
+            for key in self.table
+            if count <= 0 or key_partition(str(key), count) == partition
+        }
+        for key, deleted in self._batch.pending_keys(self.name, partition).items():
+            if deleted:
+                held.discard(key)
+            else:
+                held.add(key)
+        return sorted(held)
 
     def __len__(self) -> int:
         return len(self.table)
@@ -207,6 +233,16 @@ class CommitBatch:
         if write is None and self._sealed:
             write = self._sealed.get(slot)
         return write
+
+    def pending_keys(self, table: str, partition: int) -> dict[str, bool]:
+        """Keys of ``table`` in ``partition`` the open and the flushing batch change → whether
+        the change is a deletion (the open batch's change wins)."""
+        pending: dict[str, bool] = {}
+        for writes in (self.writes, self._sealed):
+            for (name, part, key), write in writes.items():
+                if name == table and part == partition and key not in pending:
+                    pending[key] = write.value is _DELETED
+        return pending
 
     def changelog_written(self, future: Any) -> None:
         """A changelog write of the flush in progress (TrackedTable reports it)."""

@@ -30,6 +30,7 @@ from renkei.stages.resident.household import (
     household_views,
 )
 from renkei.stages.resident.profile import resident_outputs
+from renkei.stages.resident.reorganisation import CodesInForce, rekey, rekey_trigger
 from renkei.stages.resident.state import ResidentState, apply_care, apply_checkup, apply_registry
 
 Apply = Callable[[ResidentState, dict[str, Any]], ResidentState]
@@ -128,6 +129,21 @@ def on_household_view(
     return _finish(before, after, dict(view["trigger"]))
 
 
+def on_reorganisation(
+    stored: dict[str, Any] | None, resident_key: str, codes: CodesInForce, recorded_at: str
+) -> StepResult:
+    """A municipal change in effect (``reorganisation.py``): the resident re-keyed to today's
+    region code, its outputs re-emitted; nothing when its region is still in force."""
+    if not stored:
+        return StepResult()
+    before = ResidentState.from_dict(stored)
+    after = rekey(before, codes)
+    if after is before or after.rekeyed is None:
+        return StepResult()
+    trigger = rekey_trigger(resident_key, str(after.rekeyed["to"]), codes, recorded_at)
+    return _finish(before, after, trigger)
+
+
 def on_membership(stored: dict[str, Any] | None, message: dict[str, Any]) -> StepResult:
     """A membership message for one household (the household step's table value)."""
     key = message["household_key"]
@@ -171,6 +187,14 @@ def handle_care_certification(residents: Store, event: dict[str, Any]) -> StepRe
 def handle_household_view(residents: Store, resident_key: str, view: dict[str, Any]) -> StepResult:
     """Apply a household view to the resident table; what to send."""
     result = on_household_view(residents.get(resident_key), resident_key, view)
+    return _saved(residents, resident_key, result)
+
+
+def handle_reorganisation(
+    residents: Store, resident_key: str, codes: CodesInForce, recorded_at: str
+) -> StepResult:
+    """Re-key one resident of the table to today's region code; what to send."""
+    result = on_reorganisation(residents.get(resident_key), resident_key, codes, recorded_at)
     return _saved(residents, resident_key, result)
 
 

@@ -31,6 +31,7 @@ from renkei.privacy.protection import redact_location
 from renkei.shared.values import ENVELOPE, aware_datetime, digest, iso_date
 from renkei.stages.resident.candidacy import candidate_reasons, care_in_force, household_facts
 from renkei.stages.resident.dwelling import output_protection, own_protection
+from renkei.stages.resident.reorganisation import counted_region_code
 from renkei.stages.resident.state import ResidentState
 
 UNIFIED_TOPIC = "unified.resident"
@@ -55,12 +56,14 @@ def _envelope(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def aggregate_region_code(address: dict[str, Any] | None) -> Any:
+def aggregate_region_code(
+    address: dict[str, Any] | None, rekeyed: dict[str, Any] | None = None
+) -> Any:
     """The region a resident counts in: today's region code (``current_region_code``, after
     later mergers or ward reorganisations) when standardization gave one, else the code of
-    the address's date (docs/reference-data.md, re-keying)."""
-    address = address or {}
-    return address.get("current_region_code") or address["region_code"]
+    the address's date; the re-keyed code when a change took effect since
+    (``reorganisation.py``, docs/reference-data.md)."""
+    return counted_region_code(address, rekeyed)
 
 
 def _address(address: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -139,7 +142,7 @@ def build_unified_resident(state: ResidentState, trigger: dict[str, Any]) -> dic
     person, household = view.person or {}, view.household or {}
     covered, withheld = protection_for_output(state)
     address, region_code, redacted = redact_location(
-        _address(view.address), aggregate_region_code(view.address), withheld
+        _address(view.address), aggregate_region_code(view.address, state.rekeyed), withheld
     )
     facts = household_facts(state)
     reasons = candidate_reasons(state)
@@ -205,7 +208,7 @@ def build_facts(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any]
         "resident_key": state.resident_key,
         "status": view.status,
         "event_type": trigger.get("event_type"),
-        "region_code": aggregate_region_code(view.address),
+        "region_code": aggregate_region_code(view.address, state.rekeyed),
         "protected": withheld,
         "name": _joined(person["family_name"], person["given_name"]) or "",
         "kana": _joined(person.get("family_name_kana"), person.get("given_name_kana")),

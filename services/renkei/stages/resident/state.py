@@ -268,6 +268,9 @@ class ResidentState:
     """What this resident last announced to the persons its protection names."""
     revision: int = 0
     emitted: dict[str, str] = field(default_factory=dict)
+    rekeyed: dict[str, Any] | None = None
+    """Today's region code after a municipal change took effect (``reorganisation.py``):
+    {from, to, release, on}; applies while the address still gives ``from``."""
 
     @property
     def event_ids(self) -> frozenset[str]:
@@ -321,6 +324,7 @@ class ResidentState:
             "named_sent": self.named_sent,
             "revision": self.revision,
             "emitted": dict(self.emitted),
+            "rekeyed": self.rekeyed,
         }
 
     @classmethod
@@ -338,6 +342,7 @@ class ResidentState:
             named_sent=data.get("named_sent"),
             revision=int(data.get("revision", 0)),
             emitted=dict(data.get("emitted") or {}),
+            rekeyed=data.get("rekeyed"),
         )
 
 
