@@ -32,6 +32,7 @@ from renkei.shared.values import ENVELOPE, aware_datetime, digest, iso_date
 from renkei.stages.resident.candidacy import candidate_reasons, care_in_force, household_facts
 from renkei.stages.resident.dwelling import output_protection, own_protection
 from renkei.stages.resident.state import ResidentState
+from renkei.stages.resident.state import aggregate_region_code as aggregate_region_code
 
 UNIFIED_TOPIC = "unified.resident"
 NOT_CONTENT = ("event_type", "recorded_through")
@@ -53,14 +54,6 @@ def _envelope(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any]:
         "recorded_at": aware_datetime(trigger["recorded_at"]),
         "sequence": state.revision + 1,
     }
-
-
-def aggregate_region_code(address: dict[str, Any] | None) -> Any:
-    """The region a resident counts in: today's region code (``current_region_code``, after
-    later mergers or ward reorganisations) when standardization gave one, else the code of
-    the address's date (docs/reference-data.md, re-keying)."""
-    address = address or {}
-    return address.get("current_region_code") or address["region_code"]
 
 
 def _address(address: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -223,6 +216,11 @@ def build_facts(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any]
         "consent_to_share": bool((state.care or {}).get("consent_to_share")),
         "checkup": _checkup_facts(state.checkup),
         "moved_in_on": iso_date(view.moved_in_on),
+        "migrations": [
+            {"direction": direction, "day": iso_date(day), "region_code": region}
+            for direction, day, region in view.migrations
+        ],
+        "as_of": state.as_of(),
     }
 
 
