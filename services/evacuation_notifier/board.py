@@ -17,12 +17,18 @@ class Change:
     count: int
     added: int
     removed: int
+    corrects: int | None = None
+    """The version this one corrects (訂正版: the earlier one named someone wrongly or missed
+    someone, docs/corrections.md); None for an ordinary update."""
 
     def describe(self) -> str:
-        return (
+        line = (
             f"[{self.status}] {self.list_key} level {self.level} ({self.mode} mode): "
             f"{self.count} persons (+{self.added}/-{self.removed})"
         )
+        if self.corrects is not None:
+            line += f" CORRECTS version {self.corrects}: discard it"
+        return line
 
 
 @dataclass
@@ -48,8 +54,16 @@ class Board:
             count=len(after),
             added=len(after - before),
             removed=len(before - after),
+            corrects=_corrects(update),
         )
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready view of every active list."""
         return {"active_lists": len(self.lists), "lists": list(self.lists.values())}
+
+
+def _corrects(update: dict[str, Any]) -> int | None:
+    correction = update.get("correction")
+    if not correction or correction.get("corrects_sequence") is None:
+        return None
+    return int(correction["corrects_sequence"])

@@ -118,3 +118,11 @@ def test_per_event_aggregates_stay_with_the_platforms_own_zone() -> None:
         "[municipality_code, regions.region_code, regions.population]",
     )
     assert _lint(parse_agreement(snapshots)) == []
+
+
+def test_per_day_move_figures_may_not_leave_the_platforms_own_staff() -> None:
+    text = (BAD / "per-event-aggregate.yaml").read_text(encoding="utf-8")
+    text = text.replace("unified.region", "derived.region.daily-moves")
+    text = text.replace("population, metabolic_syndrome_rate", "move_ins")
+    [problem] = _lint(parse_agreement(text))
+    assert problem.kind == "disclosure" and "may not be granted" in problem.message

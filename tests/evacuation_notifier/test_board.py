@@ -27,3 +27,16 @@ def test_log_lines_carry_no_names() -> None:
     change = Board().apply(_update("active", ["000000012345678"]))
     assert "山田" not in change.describe() and "000000012345678" not in change.describe()
     assert "1 persons" in change.describe()
+
+
+def test_a_corrected_version_says_which_version_to_discard() -> None:
+    board = Board()
+    assert board.apply(_update("active", ["a", "b"])).corrects is None
+    fixed = {
+        **_update("active", ["a"]),
+        "correction": {"corrects_sequence": 1, "added": 0, "removed": 1},
+    }
+    change = board.apply(fixed)
+    assert (change.corrects, change.removed) == (1, 1)
+    assert "CORRECTS version 1" in change.describe()
+    assert board.summary()["lists"][0]["correction"]["corrects_sequence"] == 1

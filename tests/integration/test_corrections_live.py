@@ -26,6 +26,7 @@ from tests.integration.test_linkage_stages import _latest, _publish, _wait
 from tests.stages import factories as f
 from tests.stages.corrections.helpers import correction
 from tests.stages.corrections.test_replay import NOT_COMPARED, TODAY, histories
+from tests.stages.corrections.test_replay_kinds import move_out_date
 
 pytestmark = pytest.mark.kafka
 REG = "std.registry.resident.events"
@@ -203,6 +204,63 @@ def test_outputs_after_corrections_compact_to_a_clean_run_on_the_broker(
         running_stages.assert_stopped_cleanly(workers)  # every output sent before it stops
     filed_out = _compacted(live_stack, applied["filed"].prefix)
     clean_out = _compacted(live_stack, applied["clean"].prefix)
+    for topic in COMPARED:
+        assert filed_out[topic], topic
+        assert filed_out[topic] == clean_out[topic], topic
+
+
+def _without_zero_days(filed: dict[str, dict], clean: dict[str, dict]) -> dict[str, dict]:
+    """The filed run's per-day records without the days it retracted to zero (kept as a
+    suppressed record by design, docs/corrections.md; a clean run never had them)."""
+    kept = {}
+    for key, datum in filed.items():
+        zero = datum["move_ins"] is None and datum["move_outs"] is None
+        if key in clean or not zero:
+            kept[key] = datum
+    return kept
+
+
+@pytest.mark.timeout(900)
+def test_a_corrected_move_out_date_on_the_broker(
+    live_stack: Settings, catalogue: Catalogue, running_stages: RunningStages
+) -> None:
+    """A 転出 filed as 05-20 and corrected to 05-12 after the alert: both days re-emitted (05-20
+    back to zero, 05-12 one move-out), the totals unchanged, and the compacted outputs equal a
+    clean run's that filed 05-12 right."""
+    filed, clean = move_out_date()
+    runs = {"filed": filed, "clean": clean}
+    applied = {name: apply_schemas(live_stack, catalogue, f"corr-out-{name}") for name in runs}
+    moved = f"{f.REGION_A}:2026-05-12"
+    stale = f"{f.REGION_A}:2026-05-20"
+    for name, history in runs.items():
+        settings, prefix = applied[name].settings, applied[name].prefix
+        workers = running_stages(*STAGES, env=applied[name].env, run=f"out-{name}")
+        if name == "filed":
+            # the 転出 as filed is counted first (a batch would otherwise coalesce the facts of
+            # the 転出 and of its correction into one), then the correction comes
+            asyncio.run(_publish(settings, prefix, _keyed(history[:-1])))
+            _wait(
+                settings,
+                prefix + DAILY,
+                lambda r: _latest(r).get(stale, {}).get("move_outs") == 1,
+                timeout=240,
+            )
+            history = history[-1:]
+        asyncio.run(_publish(settings, prefix, _keyed(history)))
+        _wait(
+            settings,
+            prefix + DAILY,
+            lambda r: _latest(r).get(moved, {}).get("move_outs") == 1,
+            timeout=240,
+        )
+        _wait(settings, prefix + LISTS, lambda r: f"A1:{f.REGION_A}" in _latest(r), timeout=240)
+        running_stages.assert_stopped_cleanly(workers)
+    filed_out = _compacted(live_stack, applied["filed"].prefix)
+    clean_out = _compacted(live_stack, applied["clean"].prefix)
+    assert filed_out[DAILY][stale]["move_outs"] is None  # retracted to zero, kept suppressed
+    assert stale not in clean_out[DAILY]
+    assert filed_out["unified.region"][f.REGION_A]["move_outs_total"] == 1
+    filed_out[DAILY] = _without_zero_days(filed_out[DAILY], clean_out[DAILY])
     for topic in COMPARED:
         assert filed_out[topic], topic
         assert filed_out[topic] == clean_out[topic], topic

@@ -13,7 +13,8 @@ non-zero when there is any. Classes of problems:
   LGWAN接続系 > インターネット接続系) outside a declared egress view, an egress skipping a zone,
   or an egress declared where nothing leaves its zone;
 - ``disclosure``: an egress or internet-zone consumer granted a per-event aggregate
-  (``unified.region``, re-published on every change, so two records differ by one person):
+  (``unified.region``, ``derived.region.daily-moves``: re-published on every change, so two
+  records differ by one person):
   region figures leave the platform's own staff only as audited snapshots
   (``derived.region-snapshot``, docs/disclosure-control.md).
 """
@@ -32,8 +33,13 @@ ProblemKind = Literal[
     "invalid", "unknown-topic", "unknown-field", "over-broad", "zone", "disclosure"
 ]
 CONSUMER_SOURCE_PREFIXES = ("unified.", "derived.")
-PER_EVENT_AGGREGATES = {"unified.region": "derived.region-snapshot"}
-"""Aggregates published on every change → the audited snapshot topic to grant instead."""
+PER_EVENT_AGGREGATES: dict[str, str | None] = {
+    "unified.region": "derived.region-snapshot",
+    "derived.region.daily-moves": None,
+}
+"""Aggregates published on every change → the audited snapshot topic to grant instead (None:
+no audited snapshot carries these figures yet). A per-day record re-emitted by a correction
+differs from the one before by one person, like ``unified.region``."""
 PLATFORM_OWNER = "Renkei platform"
 
 
@@ -181,12 +187,18 @@ def _disclosure_problems(agreement: Agreement) -> list[Problem]:
             agreement.id,
             "disclosure",
             f"{grant.topic} is re-published on every change (two records differ by one "
-            f"person); outside the platform's own staff grant the audited snapshots "
-            f"{PER_EVENT_AGGREGATES[grant.topic]} instead",
+            f"person); outside the platform's own staff {_instead(grant.topic)}",
         )
         for grant in agreement.topics
         if grant.topic in PER_EVENT_AGGREGATES
     ]
+
+
+def _instead(topic: str) -> str:
+    snapshot = PER_EVENT_AGGREGATES[topic]
+    if snapshot is None:
+        return "it may not be granted (no audited snapshot carries it yet)"
+    return f"grant the audited snapshots {snapshot} instead"
 
 
 def _topic_zones(catalogue: Catalogue) -> tuple[dict[str, Zone], list[Problem]]:

@@ -8,7 +8,11 @@ region keys ("targets") the resident was last sent to, and sends
 
 - to every current target: ``member: true`` with the facts;
 - to every former target the resident left: ``member: false`` with the facts (the region counts
-  a 転出 there, or just removes the person).
+  a 転出 there, or just removes the person);
+- with ``history`` (the region stage: the regions a resident's 転入/転出 were counted in), to
+  every such target that is neither current nor just left, ``member: false``, whenever what
+  ``history`` names changed: a correction of an old move reaches the region that counted it
+  even after the resident has moved on (docs/corrections.md).
 
 Each message carries the facts' ``sequence`` (the resident stage's per-resident output
 revision) as ``rev``: the receiving side ignores a message not newer than what it holds for that
@@ -29,22 +33,38 @@ Message = tuple[str, dict[str, Any]]
 
 
 def route_facts(
-    entry: dict[str, Any] | None, facts: dict[str, Any], targets: Targets
+    entry: dict[str, Any] | None,
+    facts: dict[str, Any],
+    targets: Targets,
+    history: Callable[[dict[str, Any]], dict[str, list[Any]]] | None = None,
 ) -> tuple[dict[str, Any] | None, list[Message]]:
-    """(new routing entry or None when unchanged, [(target key, message)])."""
+    """(new routing entry or None when unchanged, [(target key, message)]).
+
+    ``history(facts)``: {target: what the facts say happened there}; a target whose entry
+    differs from the one last routed gets the facts (``member: false`` unless current)."""
     facts_json = json_form(facts)
     revision = int(facts_json["sequence"])
     entry = entry or {"targets": [], "left": [], "rev": 0}
     if revision < int(entry["rev"]):
         return None, []
+    seen = dict(entry.get("history") or {})
     if revision == int(entry["rev"]):
         current, left, new_entry = list(entry["targets"]), list(entry["left"]), None
+        touched = list(entry.get("touched") or [])
     else:
         current = list(dict.fromkeys(targets(facts_json)))
         left = [t for t in entry["targets"] if t not in current]
         new_entry = {"targets": current, "left": left, "rev": revision}
+        touched = []
+        if history is not None:
+            now = {t: json_form(list(v)) for t, v in history(facts_json).items()}
+            touched = [t for t in sorted(set(now) | set(seen)) if now.get(t) != seen.get(t)]
+            touched = [t for t in touched if t not in current and t not in left]
+            new_entry.update(history=now, touched=touched)
     base = {"resident_key": facts_json["resident_key"], "rev": revision, "facts": facts_json}
-    messages: list[Message] = [(t, {**base, "target": t, "member": False}) for t in left]
+    messages: list[Message] = [
+        (t, {**base, "target": t, "member": False}) for t in [*left, *touched]
+    ]
     messages += [(t, {**base, "target": t, "member": True}) for t in current]
     return new_entry, messages
 

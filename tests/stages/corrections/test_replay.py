@@ -29,7 +29,7 @@ NOT_COMPARED = {
     # ``day`` and its ``move_*_today`` are the day the last message touched (the per-day
     # records are the per-day state); ``as_of`` the latest effective date ever seen (it is not
     # moved back when a correction moves a date back)
-    "unified.region": {*ENVELOPE, *TODAY, "as_of"},
+    "unified.region": {*ENVELOPE, *TODAY},
     DAILY_TOPIC: {*ENVELOPE},
     LISTS: {*ENVELOPE, "correction", "updated_at"},
 }

@@ -25,12 +25,14 @@ from renkei.shared.values import (
     json_form,
     order_key,
 )
+from renkei.stages.region.migration import households_of, load_marks, migration_history
 from renkei.stages.region.state import (
     BANDS_5Y,
     RegionAggregate,
     apply_member,
     changed_days,
     later_date,
+    region_as_of,
     region_targets,
 )
 
@@ -59,12 +61,13 @@ def apply_indicators(agg: RegionAggregate, event: dict[str, Any]) -> RegionAggre
             indicators[item["name"]] = candidate
     if indicators == agg.indicators:
         return agg
-    return dataclasses.replace(
+    agg = dataclasses.replace(
         agg,
         indicators=indicators,
         municipality_code=agg.municipality_code or event.get("municipality_code"),
-        as_of=later_date(agg.as_of, str(event["effective_date"])),
+        indicators_as_of=later_date(agg.indicators_as_of, str(event["effective_date"])),
     )
+    return dataclasses.replace(agg, as_of=region_as_of(agg))
 
 
 def member_key(region_code: str, resident_key: str) -> str:
@@ -217,17 +220,19 @@ def _load(stored: dict[str, Any] | None, region_code: str) -> RegionAggregate:
 def on_member_message(
     stored: dict[str, Any] | None,
     member: dict[str, Any] | None,
-    marks: dict[str, Any] | None,
+    marks: dict[str, dict[str, Any] | None],
     message: dict[str, Any],
     k: int = K_THRESHOLD,
 ) -> RegionResult:
     """One routed facts message for region ``message['target']``.
 
-    ``stored``/``member``/``marks``: the values under the region key, :func:`member_key` and
-    :func:`household_key` (of the facts' household)."""
+    ``stored``/``member``: the values under the region key and :func:`member_key`; ``marks``:
+    household number → the value under its :func:`household_key`, for every household
+    :func:`migration.households_of` names."""
     region_code = message["target"]
     before = _load(stored, region_code)
-    change = apply_member(before, member, message, list((marks or {}).get("marks", [])))
+    held = {h: load_marks(value) for h, value in marks.items()}
+    change = apply_member(before, member, message, held)
     if change is None:
         return RegionResult()
     facts = message["facts"]
@@ -237,10 +242,8 @@ def on_member_message(
         region_code: agg.to_dict(),
         member_key(region_code, message["resident_key"]): change.member,
     }
-    if change.household_marks is not None:
-        store[household_key(region_code, facts["household_number"])] = {
-            "marks": change.household_marks
-        }
+    for household, household_marks in change.household_marks.items():
+        store[household_key(region_code, household)] = {"marks": household_marks}
     return RegionResult(store=store, outputs=outputs, days=days)
 
 
@@ -263,9 +266,10 @@ Store = MutableMapping[str, Any]
 
 
 def handle_facts(routing: Store, facts: dict[str, Any]) -> list[Message]:
-    """Route one ``internal.resident.facts`` datum: [(region key, message)] to send."""
+    """Route one ``internal.resident.facts`` datum: [(region key, message)] to send (to the
+    regions the resident is in or just left, and to those whose migration counts it changes)."""
     key = str(facts["resident_key"])
-    entry, messages = route_facts(routing.get(key), facts, region_targets)
+    entry, messages = route_facts(routing.get(key), facts, region_targets, migration_history)
     if entry is not None:
         routing[key] = entry
     return messages
@@ -276,12 +280,12 @@ def apply_member_message(
 ) -> RegionResult:
     """Apply one routed facts message to the region table; the records to send (both kinds)."""
     region_code = message["target"]
-    facts = message["facts"]
-    marks_key = household_key(region_code, str(facts["household_number"]))
+    member = regions.get(member_key(region_code, message["resident_key"]))
+    households = households_of(message["facts"], member)
     result = on_member_message(
         regions.get(region_code),
-        regions.get(member_key(region_code, message["resident_key"])),
-        regions.get(marks_key),
+        member,
+        {h: regions.get(household_key(region_code, h)) for h in households},
         message,
         k,
     )

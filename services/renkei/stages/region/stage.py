@@ -32,7 +32,8 @@ def build_region(
     2. tables: ``routing`` (resident_key → region keys last sent; 6 partitions) and
        ``regions`` (region aggregates, member entries, migration marks; 3 partitions);
     3. internal topic ``renkei-region-members`` (key region code, 3 partitions): facts re-keyed
-       to every region a resident joins *and* leaves (``renkei.shared.routing``);
+       to every region a resident joins *and* leaves, and to every region whose counted
+       転入/転出 the facts' ``migrations`` change (``renkei.shared.routing``, ``migration.py``);
     4. handlers: facts → routing → members topic; members topic and indicators → regions table
        → ``unified.region`` when a region's (suppressed) figures changed, and one
        ``derived.region.daily-moves`` record per day whose move counts changed.

@@ -17,16 +17,19 @@ Counting rules:
   arriving in a target, or moved_out (転出) leaving it, on the facts' effective date
   (転居 within the municipality, births and deaths are not migration). Per day and running
   totals; days more than ``KEEP_DAYS`` before the latest are dropped from the per-day map;
-- corrections and late filings (docs/corrections.md): a member entry remembers the day its
-  move-in was counted (``in_day``). When the facts say the move-in happened on another day
-  (``moved_in_on`` changed by a correction of the 異動日), the count moves from the old day to
-  the new one; when a correction takes the resident out of the region (the address was wrong),
-  the move-in counted there is retracted, and the region it is corrected to counts it on its
-  day. Every day whose counts changed is reported (``changed_days``) so it can be re-emitted
-  on its own, keyed ``<region_code>:<day>``; running totals follow;
-- child-rearing household migration: a household is counted once per direction and effective
-  date when a member moves in (or out) and the household has a child under 15 (or the member is
-  one); net = in − out;
+- corrections and late filings (docs/corrections.md): every facts record carries the
+  resident's whole migration history after corrections (``migrations``), and the routing sends
+  it to every region a move of it was (or is no longer) counted in. A member entry remembers
+  the moves counted for the resident (``moves``); ``migration.reconcile`` retracts those the
+  facts no longer name and counts those not yet counted, so a late filing, a corrected 異動日
+  of a 転入 or a 転出 and a corrected address change exactly the days a clean run would have.
+  Every day whose counts changed is reported (``changed_days``) so it can be re-emitted on its
+  own, keyed ``<region_code>:<day>``; running totals follow. A day retracted to zero keeps a
+  record with zero (suppressed) counts;
+- child-rearing household migration: a household is counted once per direction and day when
+  a member moves in (or out) and the household has a child under 15 (or the member is one);
+  net = in − out. The household's marks name the residents holding them, so a retracted or
+  re-dated move releases its mark (``migration.py``);
 - checkup participation = residents aged 40–74 examined in the region's latest checkup fiscal
   year ÷ residents aged 40–74; metabolic syndrome rate = ``meets`` ÷ judged (meets, borderline,
   none) among those examined in that year.
@@ -46,6 +49,7 @@ from renkei.privacy.protection import K_THRESHOLD as K_THRESHOLD
 from renkei.privacy.protection import RATE_FIELDS as RATE_FIELDS
 from renkei.privacy.protection import suppress_small_cells as suppress_small_cells
 from renkei.shared.values import municipality_of
+from renkei.stages.region.migration import Marks, desired_moves, new_tally, reconcile
 
 KEEP_DAYS = 400
 BANDS_5Y = (*(f"{lo}-{lo + 4}" for lo in range(0, 90, 5)), "90+")
@@ -129,6 +133,10 @@ class RegionAggregate:
     digest: str | None = None
     day_revisions: dict[str, int] = field(default_factory=dict)
     """day → revision of the last per-day record emitted for it."""
+    member_dates: dict[str, int] = field(default_factory=dict)
+    """as-of date → how many current members' facts hold from it (for :func:`region_as_of`)."""
+    indicators_as_of: str | None = None
+    """The latest effective date of the indicators held."""
 
     def to_dict(self) -> dict[str, Any]:
         """Shallow: the state is never mutated in place, so sharing is safe (and cheap)."""
@@ -155,20 +163,24 @@ def later_date(current: str | None, candidate: str) -> str:
     return candidate if current is None or candidate > current else current
 
 
-def _count_move(agg: RegionAggregate, day: str, direction: int, step: int = 1) -> RegionAggregate:
-    """One move-in (direction 0) or move-out (1) on ``day`` (``step`` -1: retract one); old
-    days are pruned. A retraction on a day already pruned changes the running total only."""
-    days = {k: list(v) for k, v in agg.moves_by_day.items()}
-    if step > 0 or day in days:
-        counts = days.setdefault(day, [0, 0])
-        counts[direction] = max(counts[direction] + step, 0)
-    if days:
-        latest = max(days)
-        horizon = (dt.date.fromisoformat(latest) - dt.timedelta(days=KEEP_DAYS)).isoformat()
-        days = {k: v for k, v in days.items() if k >= horizon}
-    totals = list(agg.move_totals)
-    totals[direction] = max(totals[direction] + step, 0)
-    return dataclasses.replace(agg, moves_by_day=days, move_totals=(totals[0], totals[1]))
+def region_as_of(agg: RegionAggregate) -> str | None:
+    """The latest valid date the region's figures reflect: its current members' as-of dates,
+    the days with moves counted and its indicators. A state function, so a correction that
+    moves valid time back moves it back too (an aggregate with nothing of these keeps the
+    ``as_of`` it had)."""
+    dates = [d for d, n in agg.member_dates.items() if n > 0]
+    dates += [d for d, counts in agg.moves_by_day.items() if any(counts)]
+    dates += [agg.indicators_as_of] if agg.indicators_as_of else []
+    return max(dates) if dates else agg.as_of
+
+
+def _member_dates(dates: dict[str, int], before: str | None, after: str | None) -> dict[str, int]:
+    merged = Counter(dates)
+    if before:
+        merged[before] -= 1
+    if after:
+        merged[after] += 1
+    return {d: n for d, n in merged.items() if n > 0}
 
 
 def changed_days(before: RegionAggregate, after: RegionAggregate) -> list[str]:
@@ -188,34 +200,27 @@ class MemberChange:
 
     aggregate: RegionAggregate
     member: dict[str, Any]
-    household_marks: list[str] | None = None
-    """New child-rearing migration marks of the member's household (None: unchanged)."""
+    household_marks: dict[str, Marks] = field(default_factory=dict)
+    """New child-rearing migration marks of the households whose marks changed."""
 
 
-def _migration(
-    agg: RegionAggregate, facts: dict[str, Any], marks: list[str], direction: int, day: str
-) -> tuple[RegionAggregate, list[str] | None]:
-    agg = _count_move(agg, day, direction)
-    age = facts.get("age")
-    child_rearing = bool(facts.get("has_child_under_15")) or (age is not None and age < 15)
-    mark = f"{'in' if direction == 0 else 'out'}:{day}"
-    if not child_rearing or mark in marks:
-        return agg, None
-    moves = list(agg.child_household_moves)
-    moves[direction] += 1
-    return dataclasses.replace(agg, child_household_moves=(moves[0], moves[1])), [*marks, mark]
+def _prune(days: dict[str, list[int]]) -> dict[str, list[int]]:
+    if not days:
+        return days
+    horizon = (dt.date.fromisoformat(max(days)) - dt.timedelta(days=KEEP_DAYS)).isoformat()
+    return {k: v for k, v in days.items() if k >= horizon}
 
 
 def apply_member(
     agg: RegionAggregate,
     stored: dict[str, Any] | None,
     message: dict[str, Any],
-    household_marks: list[str],
+    household_marks: dict[str, Marks],
 ) -> MemberChange | None:
     """Apply one routed facts message (``routing.route_facts``); None when it is stale.
 
     ``stored`` is the member entry the region holds for this resident, ``household_marks`` the
-    migration marks of the household named in the facts.
+    migration marks of the households :func:`migration.households_of` names.
     """
     if stored is not None and int(message["rev"]) <= int(stored["rev"]):
         return None
@@ -226,37 +231,21 @@ def apply_member(
     delta = contributions(summary)
     delta.subtract(contributions(stored.get("summary") if stored else None))
     effective = str(facts["effective_date"])
+    counted, desired = desired_moves(agg.region_code, stored, was_member, member, facts)
+    tally = new_tally(agg.moves_by_day, agg.move_totals, agg.child_household_moves, household_marks)
+    moves = reconcile(tally, counted, desired, facts, str(message["resident_key"]))
+    member_as_of = str(facts.get("as_of") or effective) if member else None
     agg = dataclasses.replace(
         agg,
         counters=_add(agg.counters, delta),
         municipality_code=agg.municipality_code or facts.get("municipality_code"),
-        as_of=later_date(agg.as_of, effective),
-        day=effective,
+        day=tally.touched[-1] if tally.touched else effective,
+        moves_by_day=_prune(tally.days),
+        move_totals=(tally.totals[0], tally.totals[1]),
+        child_household_moves=(tally.child[0], tally.child[1]),
+        member_dates=_member_dates(agg.member_dates, (stored or {}).get("as_of"), member_as_of),
     )
-    event_type = facts.get("event_type")
-    moved_in_on = facts.get("moved_in_on")
-    in_day: str | None = (stored or {}).get("in_day") if was_member else None
-    marks = None
-    if (
-        member
-        and not was_member
-        and (event_type == "moved_in" or (event_type == "corrected" and moved_in_on))
-    ):
-        # a 転入 (or a correction that puts the 転入 here): counted on its 異動日
-        in_day = str(moved_in_on or effective)
-        agg, marks = _migration(agg, facts, household_marks, 0, in_day)
-        agg = dataclasses.replace(agg, day=in_day)
-    elif member and in_day and moved_in_on and str(moved_in_on) != in_day:
-        # the 異動日 of the 転入 was corrected: the count moves to the corrected day
-        agg = _count_move(agg, in_day, 0, -1)
-        in_day = str(moved_in_on)
-        agg = dataclasses.replace(_count_move(agg, in_day, 0), day=in_day)
-    elif not member and was_member and event_type == "moved_out":
-        agg, marks = _migration(agg, facts, household_marks, 1, effective)
-        in_day = None
-    elif not member and was_member and event_type == "corrected" and in_day:
-        # corrected away (the address was wrong): the 転入 counted here never happened here
-        agg = dataclasses.replace(_count_move(agg, in_day, 0, -1), day=in_day)
-        in_day = None
-    entry = {"rev": int(message["rev"]), "summary": summary, "in_day": in_day if member else None}
+    agg = dataclasses.replace(agg, as_of=region_as_of(agg))
+    entry = {"rev": int(message["rev"]), "summary": summary, "moves": moves, "as_of": member_as_of}
+    marks = {h: tally.marks[h] for h in sorted(tally.changed_marks)}
     return MemberChange(agg, entry, marks)

@@ -226,6 +226,11 @@ def build_facts(state: ResidentState, trigger: dict[str, Any]) -> dict[str, Any]
         "consent_to_share": bool((state.care or {}).get("consent_to_share")),
         "checkup": _checkup_facts(state.checkup),
         "moved_in_on": iso_date(view.moved_in_on),
+        "migrations": [
+            {"direction": direction, "day": iso_date(day), "region_code": region}
+            for direction, day, region in view.migrations
+        ],
+        "as_of": state.as_of(),
     }
 
 

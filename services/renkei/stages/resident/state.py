@@ -80,6 +80,30 @@ class RegistryView:
     moved_in_on: str | None = None
     """異動日 (after corrections) of the 転入 (moved_in) that brought the resident to the current
     address; None when the current address came from a 転居 or a birth (or none is known)."""
+    migrations: tuple[tuple[str, str, str], ...] = ()
+    """Every 転入 and 転出 of the resident's history, after corrections, as
+    (direction ``in``/``out``, 異動日, region code moved into / out of), in valid-time order:
+    what the region stage counts as migration (a 転居 within the municipality is not)."""
+
+
+def aggregate_region_code(address: dict[str, Any] | None) -> Any:
+    """The region a resident counts in: today's region code (``current_region_code``, after
+    later mergers or ward reorganisations) when standardization gave one, else the code of
+    the address's date (docs/reference-data.md, re-keying)."""
+    address = address or {}
+    return address.get("current_region_code") or address["region_code"]
+
+
+def _migration(view: RegistryView, kind: str, day: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """The view change recording a 転入 (into the event's address) or a 転出 (out of the
+    address held before it); nothing when the address is unknown."""
+    address = detail.get("address") if kind == "moved_in" else view.address
+    if kind not in ("moved_in", "moved_out") or not address:
+        return {}
+    if kind == "moved_out" and view.status not in (None, "residing"):
+        return {}
+    move = ("in" if kind == "moved_in" else "out", day, str(aggregate_region_code(address)))
+    return {"migrations": (*view.migrations, move)}
 
 
 def _residing_if_unknown(view: RegistryView) -> Status:
@@ -90,6 +114,7 @@ def _step(view: RegistryView, event: dict[str, Any], detail: dict[str, Any]) -> 
     """Apply one (already corrected) registry event to the view."""
     kind = event["event_type"]
     changes: dict[str, Any] = {"last_effective_date": event["effective_date"]}
+    changes.update(_migration(view, kind, str(event["effective_date"]), detail))
     if kind in ("moved_in", "born"):
         changes.update(status="residing", person=detail.get("person"), died_on=None)
     if kind == "moved_in":
