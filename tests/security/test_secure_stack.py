@@ -29,7 +29,7 @@ from renkei.errors import PublishError, StackError
 from renkei.kafka_security import kafka_client_options
 from renkei.publish import Publisher
 from renkei.schemas import load_catalogue
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 from renkei.stack import ensure_stack_up, stack_status
 from renkei.stack.kafka_probe import probe_kafka
@@ -50,7 +50,7 @@ def test_secure_stack_started_with_the_registry_on_the_secure_broker(
     async def roundtrip() -> int | None:
         subject = f"test-{uuid.uuid4().hex[:8]}-value"
         schema = '{"type":"record","name":"T","fields":[{"name":"a","type":"string"}]}'
-        async with RegistryClient(secure_stack.admin.schema_registry_url) as registry:
+        async with registry_client(secure_stack.admin) as registry:  # the schema principal
             registered = await registry.register(subject, schema)
             latest = await registry.latest(subject)
         assert latest is not None
