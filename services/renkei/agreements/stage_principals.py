@@ -4,6 +4,8 @@ Every streaming stage logs in as its own SCRAM user instead of the super user, a
 what ``renkei.contracts.stages`` says it does (docs/security.md has the table):
 
 - **inputs** (``StageSpec.contract_inputs``): READ, DESCRIBE;
+- **reference topics** the stage replicates in every worker (standardize: ``ref.*``, read
+  without a consumer group): READ, DESCRIBE;
 - **outputs** (``contract_outputs``; the views stage's come from the consumer agreements):
   WRITE, DESCRIBE, CREATE (the stage creates a missing output from the catalogue);
 - **the DLQ of each input** ``dlq.<input>``: WRITE, DESCRIBE, CREATE;
@@ -34,9 +36,13 @@ from pathlib import Path
 from renkei.agreements.kafka_admin import CLUSTER_RESOURCE, Acl
 from renkei.contracts.names import TopicNames
 from renkei.contracts.stages import STAGES, StageSpec
+from renkei.reference.records import REFERENCE_TOPICS
 from renkei.schemas.catalogue import Catalogue
 
 AUDIT_TOPIC = "audit.access"
+REFERENCE_READERS: dict[str, tuple[str, ...]] = {"standardize": REFERENCE_TOPICS}
+"""Stages that read reference topics besides their contract inputs (the standardize worker's
+``ReferenceTable`` replicates ``ref.*`` by assignment, no group)."""
 AUDITING_STAGES = frozenset({"evacuation", "views"})
 """Stages that write audit records (``evacuation.released``, ``view.delivered``)."""
 _NAMES = TopicNames("")
@@ -61,6 +67,8 @@ def stage_acls(spec: StageSpec, catalogue: Catalogue, agreements_dir: Path | Non
     for topic in spec.contract_inputs(catalogue, agreements_dir):
         acls |= _topic(who, topic, "READ", "DESCRIBE")
         acls |= _topic(who, _NAMES.dlq(topic), "WRITE", "DESCRIBE", "CREATE")
+    for topic in REFERENCE_READERS.get(spec.name, ()):
+        acls |= _topic(who, topic, "READ", "DESCRIBE")
     for topic in spec.contract_outputs(catalogue, agreements_dir):
         acls |= _topic(who, topic, "WRITE", "DESCRIBE", "CREATE")
     if spec.internal_topics or spec.tables:
