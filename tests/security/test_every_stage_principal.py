@@ -24,6 +24,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.admin.records_to_delete import RecordsToDelete
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from click.testing import CliRunner, Result
 
@@ -146,7 +147,10 @@ async def _tamper(settings: Settings) -> tuple[str | None, int]:
     try:
         deleted: str | None = None
         try:
-            await admin.delete_records({TopicPartition(AUDIT_TOPIC, 0): -1}, timeout_ms=10000)
+            await admin.delete_records(
+                {TopicPartition(AUDIT_TOPIC, 0): RecordsToDelete(before_offset=-1)},
+                timeout_ms=10000,
+            )
         except KafkaError as exc:
             deleted = type(exc).__name__
         answers = await admin.alter_configs(
