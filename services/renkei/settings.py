@@ -60,6 +60,19 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8081/apis/ccompat/v7",
         description="Confluent-compatible schema registry base URL.",
     )
+    schema_registry_username: str | None = Field(
+        default=None,
+        description="HTTP Basic user for schema changes through the secure stack's registry "
+        "proxy (the schema principal renkei-schema); reads need none.",
+    )
+    schema_registry_password: SecretStr | None = Field(
+        default=None, description="Its password; never logged (or use the _FILE variant)."
+    )
+    schema_registry_password_file: Path | None = Field(
+        default=None,
+        description="File holding the registry password ($RENKEI_HOME/secrets/users/"
+        "renkei-schema.password on the secure stack).",
+    )
     home: Path = Field(
         default_factory=lambda: _repo_root() / ".renkei",
         description="Where the local stack keeps downloads, data and logs.",

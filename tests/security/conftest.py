@@ -2,7 +2,8 @@
 and RENKEI_HOME, stopped (and deleted) afterwards.
 
 Ports: ``RENKEI_TEST_SECURE_BOOTSTRAP`` (default 127.0.0.1:19092, controller 19093) and
-``RENKEI_TEST_SECURE_REGISTRY_URL`` (default http://127.0.0.1:18081/apis/ccompat/v7). Kafka and
+``RENKEI_TEST_SECURE_REGISTRY_URL`` (default http://127.0.0.1:18081/apis/ccompat/v7: the
+registry proxy; Apicurio itself on 18082, management 19081). Kafka and
 Apicurio come from the plain stack's download cache (symlinked), so nothing is fetched twice.
 """
 
@@ -25,7 +26,7 @@ from renkei.cli import cli
 from renkei.kafka_security import kafka_client_options
 from renkei.settings import Settings, load_settings
 from renkei.stack import ensure_stack_up, stop_stack
-from renkei.stack.secure import ADMIN_USER, password_file
+from renkei.stack.secure import ADMIN_USER, SCHEMA_USER, password_file
 
 SECURE_BOOTSTRAP = os.environ.get("RENKEI_TEST_SECURE_BOOTSTRAP", "127.0.0.1:19092")
 VIEW = "view.evacuation-support.evacuation-support"
@@ -53,12 +54,19 @@ class SecureStack:
             "RENKEI_KAFKA_SASL_USERNAME": ADMIN_USER,
             "RENKEI_KAFKA_SASL_PASSWORD_FILE": str(admin.kafka_sasl_password_file),
             "RENKEI_KAFKA_SSL_CAFILE": str(admin.kafka_ssl_cafile),
+            "RENKEI_SCHEMA_REGISTRY_USERNAME": SCHEMA_USER,
+            "RENKEI_SCHEMA_REGISTRY_PASSWORD_FILE": str(admin.schema_registry_password_file),
             "RENKEI_TOPIC_PREFIX": "",
         }
 
     def as_user(self, principal: str, *, password: str | None = None) -> Settings:
-        """Settings of ``principal`` (its stored password, or ``password`` if given)."""
-        update: dict[str, object] = {"kafka_sasl_username": principal}
+        """Settings of ``principal`` (its stored password, or ``password`` if given); without
+        the schema principal's registry credentials, which only the platform holds."""
+        update: dict[str, object] = {
+            "kafka_sasl_username": principal,
+            "schema_registry_username": None,
+            "schema_registry_password_file": None,
+        }
         if password is None:
             update["kafka_sasl_password_file"] = password_file(self.admin.home, principal)
         else:
@@ -89,6 +97,8 @@ def secure_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureSta
                 "kafka_sasl_username": ADMIN_USER,
                 "kafka_sasl_password_file": password_file(home, ADMIN_USER),
                 "kafka_ssl_cafile": home / "secrets" / "tls" / "ca.pem",
+                "schema_registry_username": SCHEMA_USER,
+                "schema_registry_password_file": password_file(home, SCHEMA_USER),
             }
         )
         yield SecureStack(admin, time.monotonic() - started)

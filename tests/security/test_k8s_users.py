@@ -35,8 +35,13 @@ def test_users_file_is_a_fresh_generation() -> None:
 def test_one_scram_user_per_agreement_and_stage_with_declared_topics() -> None:
     users = {d["metadata"]["name"]: d for d in _docs(SECURE / "users.yaml")}
     expected = {a.principal for a in load_agreements(DEFAULTS.agreements_dir)}
-    expected |= {f"renkei-{name}" for name in STAGES}
+    expected |= {f"renkei-{name}" for name in STAGES} | {"renkei-audit"}
     assert set(users) == expected
+    # the audit principal reads the audit topic and nothing else; it writes nothing
+    audit = users["renkei-audit"]["spec"]["authorization"]["acls"]
+    assert [(e["resource"]["name"], sorted(e["operations"])) for e in audit] == [
+        ("audit.access", ["Describe", "Read"])
+    ]
     topics = {d["spec"].get("topicName", d["metadata"]["name"]) for d in _docs(K8S / "topics.yaml")}
     for name, user in users.items():
         assert _K8S_NAME.match(name)

@@ -19,6 +19,12 @@ what ``renkei.contracts.stages`` says it does (docs/security.md has the table):
   records (evacuation releases, view deliveries);
 - the cluster: IDEMPOTENT_WRITE.
 
+The **audit principal** ``renkei-audit`` (:func:`audit_principal_acls`) is the other side of the
+audit topic: it may READ and DESCRIBE ``audit.access`` and nothing else (no WRITE), and it holds
+the key that signs the audit chain's head (``renkei.audit.signing``). The writers (the
+auditing stages) hold WRITE only: they append, but cannot read the audit back, delete its
+records (DELETE) or shorten its retention (ALTER_CONFIGS).
+
 Nothing else: a stage cannot read another stage's internal topics, a purpose view it does not
 build, a DLQ it does not write, or a department topic it does not standardize. The principals
 are platform principals (:func:`renkei.agreements.model.is_platform_principal`): no agreement
@@ -88,3 +94,19 @@ def platform_stage_acls(
     return {
         stage_principal(name): stage_acls(STAGES[name], catalogue, agreements_dir) for name in names
     }
+
+
+AUDIT_PRINCIPAL = "renkei-audit"
+
+
+def audit_principal_acls() -> dict[str, set[Acl]]:
+    """``renkei-audit`` → READ, DESCRIBE on ``audit.access`` (reads without a consumer group:
+    ``renkei audit verify --against-topic`` assigns partitions itself)."""
+    return {AUDIT_PRINCIPAL: _topic(f"User:{AUDIT_PRINCIPAL}", AUDIT_TOPIC, "READ", "DESCRIBE")}
+
+
+def platform_principal_acls(
+    catalogue: Catalogue, agreements_dir: Path | None
+) -> dict[str, set[Acl]]:
+    """Every platform principal with ACLs: the stages' and the audit principal's."""
+    return {**platform_stage_acls(catalogue, agreements_dir), **audit_principal_acls()}

@@ -23,7 +23,7 @@ from renkei.audit.topic import AUDIT_TOPIC
 from renkei.errors import AuditError, RenkeiError
 from renkei.kafka_security import kafka_client_options
 from renkei.serde.avro import AvroDecoder
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 
 
@@ -69,7 +69,7 @@ async def read_topic(settings: Settings) -> list[dict[str, Any]]:
     """Every record of ``<prefix>audit.access`` from the beginning to the current end."""
     topic = f"{settings.topic_prefix}{AUDIT_TOPIC}"
     consumer = AIOKafkaConsumer(**kafka_client_options(settings), enable_auto_commit=False)
-    registry = RegistryClient(settings.schema_registry_url)
+    registry = registry_client(settings)
     try:
         await consumer.start()
         partitions = await _partitions(settings, topic)

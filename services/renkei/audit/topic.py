@@ -20,7 +20,7 @@ from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import cloudevent_headers
 from renkei.schemas.catalogue import TopicSpec, load_catalogue, renamed
 from renkei.serde.avro import AvroEncoder
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import RegistryClient, registry_client
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
@@ -62,7 +62,7 @@ class AuditTopic:
             return self._producer, self._encoder
         spec = renamed(load_catalogue(self.settings.schemas_dir).get(AUDIT_TOPIC), self.topic)
         await ensure_topics(self.settings, [spec])
-        self._registry = RegistryClient(self.settings.schema_registry_url)
+        self._registry = registry_client(self.settings)
         subject = f"{self.topic}-value"
         if await self._registry.latest(subject) is None:
             await self._registry.register(subject, spec.schema_text)

@@ -24,7 +24,7 @@ from renkei.bench.workers import WorkerPool
 from renkei.kafka_security import kafka_client_options
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.serde.avro import schema_text
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
@@ -54,7 +54,7 @@ class Window:
 async def prepare_prefixed(settings: Settings, catalogue: Catalogue, prefix: str) -> None:
     """Every catalogue topic and subject under ``prefix`` (what `schemas apply` does)."""
     await ensure_topics(settings, [renamed(spec, prefix + spec.topic) for spec in catalogue])
-    async with RegistryClient(settings.schema_registry_url) as client:
+    async with registry_client(settings) as client:
         for spec in catalogue:
             await client.register(f"{prefix}{spec.topic}-value", schema_text(spec.schema))
     await wait_listed(settings, [prefix + spec.topic for spec in catalogue])

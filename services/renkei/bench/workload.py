@@ -12,7 +12,7 @@ from typing import Any
 from renkei.publish.producer import Publisher
 from renkei.schemas.catalogue import Catalogue
 from renkei.serde.avro import schema_text
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 
 ALERTS = "disaster.area.alerts"
@@ -58,7 +58,7 @@ async def initial_load(
 
     # The load is encoded once under the department topics' own subjects (what `renkei schemas
     # apply` registers; a fresh stack has none yet), then copied to each run's prefixed topics.
-    async with RegistryClient(settings.schema_registry_url) as client:
+    async with registry_client(settings) as client:
         for topic in catalogue.department_topics():
             spec = catalogue.get(topic)
             await client.register(spec.subject, schema_text(spec.schema))

@@ -17,10 +17,12 @@ from renkei.agreements.apply import (
 from renkei.agreements.kafka_admin import Acl
 from renkei.agreements.lint import Problem, lint_agreements
 from renkei.agreements.model import Agreement, agreement_files, check_unique, load_agreement
-from renkei.agreements.stage_principals import platform_stage_acls
+from renkei.agreements.stage_principals import platform_principal_acls
 from renkei.audit import AuditLog
 from renkei.cli.common import catalogue_of, run, settings_of
-from renkei.errors import ConfigurationError
+from renkei.contracts.views import ViewPlan, plan_views
+from renkei.errors import ConfigurationError, RegistryError
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 
 _DIR_HELP = "Agreements folder (default: RENKEI_AGREEMENTS_DIR, else deploy/agreements)."
@@ -80,7 +82,7 @@ def check(ctx: click.Context, folder: Path | None) -> None:
     default=True,
     show_default=True,
     help="Also create the stage principals renkei-<stage> with the ACLs the stage registry "
-    "implies (see `renkei agreements stage-acls`).",
+    "implies, and the audit principal renkei-audit (see `renkei agreements stage-acls`).",
 )
 @click.pass_context
 def apply(
@@ -106,13 +108,37 @@ def apply(
             click.echo(str(problem), err=True)
         click.secho(f"{len(problems)} problem(s): nothing applied", fg="red", err=True)
         sys.exit(1)
-    stage_acls = platform_stage_acls(catalogue, folder) if stage_principals else None
+    stage_acls = platform_principal_acls(catalogue, folder) if stage_principals else None
     report = run(_apply(settings, loaded, password_dir, stage_acls))
     for line in report.lines():
         click.echo(line)
+    failed = run(_register_view_schemas(settings, plan_views(loaded, catalogue)))
+    if failed:
+        click.secho(f"{failed} view schema(s) not registered", fg="red", err=True)
+        sys.exit(1)
     users = len(loaded)
     summary = "changed" if report.changed else "no changes"
     click.echo(f"{users} agreement(s) applied: {summary}")
+
+
+async def _register_view_schemas(settings: Settings, plans: list[ViewPlan]) -> int:
+    """Register the view schemas the agreements imply (as the schema principal on the secure
+    stack), so the views worker's own principal needs no registry write; failures counted."""
+    failed = 0
+    async with registry_client(settings) as client:
+        for plan in plans:
+            subject = f"{settings.topic_prefix}{plan.topic}-value"
+            try:
+                before = await client.latest(subject)
+                schema_id = await client.register(subject, plan.spec.schema_text)
+                await client.set_compatibility(subject, plan.spec.compatibility)
+            except RegistryError as exc:
+                failed += 1
+                click.secho(f"view schema {subject} REFUSED: {exc}", fg="red", err=True)
+                continue
+            if before is None or before.get("id") != schema_id:
+                click.echo(f"view schema {subject} registered (id {schema_id})")
+    return failed
 
 
 async def _apply(
@@ -140,14 +166,16 @@ async def _apply(
 @click.option("--dir", "folder", type=click.Path(path_type=Path), help=_DIR_HELP)
 @click.pass_context
 def stage_acls_cmd(ctx: click.Context, folder: Path | None) -> None:
-    """Print the ACLs of every stage principal renkei-<stage>, one binding a line.
+    """Print the ACLs of every stage principal renkei-<stage> and of the audit principal
+    renkei-audit, one binding a line.
 
     Generated from the stage registry (inputs, outputs, internal topics, tables) and, for the
-    views stage, the consumer agreements; `agreements apply` creates exactly these.
+    views stage, the consumer agreements; renkei-audit may only read audit.access.
+    `agreements apply` creates exactly these.
     """
     settings = settings_of(ctx)
     folder = folder or settings.agreements_dir
-    for principal, acls in platform_stage_acls(catalogue_of(settings), folder).items():
+    for principal, acls in platform_principal_acls(catalogue_of(settings), folder).items():
         click.echo(f"# {principal}: {len(acls)} binding(s)")
         for acl in sorted(acls):
             click.echo(acl.describe())

@@ -17,7 +17,7 @@ from renkei.data_catalogue.live import TopicReader, gather_live
 from renkei.data_catalogue.server import load_model, serve_until_signal
 from renkei.data_catalogue.settings import CatalogueSettings
 from renkei.data_catalogue.versions import subject_history
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 
 
 def _page_settings(**overrides: object) -> CatalogueSettings:
@@ -82,7 +82,7 @@ def export(ctx: click.Context, out: Path | None, offline: bool) -> None:
 
     async def online() -> dict[str, object]:
         names = TopicNames(settings.topic_prefix)
-        async with RegistryClient(settings.schema_registry_url) as client:
+        async with registry_client(settings) as client:
             histories = {
                 entry.topic: await subject_history(
                     client, names.subject(entry.topic), entry.spec.schema

@@ -17,7 +17,7 @@ from renkei.contracts.stages import STAGES
 from renkei.kafka_security import kafka_client_options
 from renkei.schemas.catalogue import Catalogue
 from renkei.serde.avro import AvroDecoder
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 
 FOLLOWED = ("unified.region", "derived.evacuation-support")
@@ -53,7 +53,7 @@ class Monitor:
         self.settings = settings
         self.catalogue = catalogue
         self.stage_outputs = stage_outputs(catalogue)
-        self.registry = RegistryClient(settings.schema_registry_url)
+        self.registry = registry_client(settings)
         self.decoder = AvroDecoder(self.registry)
         self.offsets = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
         self.follower = AIOKafkaConsumer(

@@ -11,7 +11,7 @@ from renkei.cli.common import catalogue_of, run, settings_of
 from renkei.errors import RegistryError
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.schemas.compat import explain
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import RegistryClient, registry_client
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
@@ -47,7 +47,7 @@ async def _apply(settings: Settings, specs: list[TopicSpec], *, create_topics: b
                 f"topic   {outcome.topic:<36} {outcome.action} ({outcome.detail})", fg=color
             )
     failed = 0
-    async with RegistryClient(settings.schema_registry_url) as client:
+    async with registry_client(settings) as client:
         for spec in specs:
             try:
                 before = await client.latest(spec.subject)
@@ -81,7 +81,7 @@ def check(ctx: click.Context, only: tuple[str, ...]) -> None:
 
 async def _check(settings: Settings, specs: list[TopicSpec]) -> int:
     failed = 0
-    async with RegistryClient(settings.schema_registry_url) as client:
+    async with registry_client(settings) as client:
         for spec in specs:
             registered = await client.versions(spec.subject)
             if not registered:

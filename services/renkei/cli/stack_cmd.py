@@ -90,7 +90,8 @@ def stack() -> None:
     default=None,
     help="SASL_SSL (SCRAM-SHA-512) broker with ACLs and a super user; certificates and "
     "passwords under $RENKEI_HOME/secrets (also: RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL). "
-    "Use a RENKEI_HOME and ports of its own.",
+    "The registry URL is served by an authenticating proxy (schema changes only as "
+    "renkei-schema; Apicurio on the port above). Use a RENKEI_HOME and ports of its own.",
 )
 @click.option(
     "--cdc",
@@ -140,7 +141,9 @@ def _print_client_environment(settings: Settings) -> None:
     if security is None:
         return
     endpoints = replace(StackEndpoints.from_settings(settings), secure=True)
-    click.echo("# platform super user (password in the file, never printed):")
+    click.echo(
+        "# platform super user and schema principal (passwords in the files, never printed):"
+    )
     for name, value in security.client_environment(endpoints).items():
         click.echo(f"export {name}={value}")
 

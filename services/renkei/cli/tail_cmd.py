@@ -17,7 +17,7 @@ from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import headers_as_dict
 from renkei.schemas.jsonform import JST, to_json
 from renkei.serde.avro import AvroDecoder
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 
 
@@ -85,7 +85,7 @@ async def tail_topic(settings: Settings, topic: str, options: TailOptions) -> No
         await consumer.stop()
         raise
     printed = 0
-    async with RegistryClient(settings.schema_registry_url) as registry:
+    async with registry_client(settings) as registry:
         decoder = AvroDecoder(registry)
         try:
             while max_messages is None or printed < max_messages:

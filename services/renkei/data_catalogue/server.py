@@ -15,7 +15,7 @@ from renkei.data_catalogue.live import TopicReader
 from renkei.data_catalogue.settings import CatalogueSettings
 from renkei.data_catalogue.web import CataloguePage, build_app
 from renkei.schemas.catalogue import load_catalogue
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 
 log = logging.getLogger("renkei.catalogue")
@@ -35,7 +35,7 @@ async def serve(settings: Settings, page_settings: CatalogueSettings) -> None:
     model = load_model(settings)
     identity = load_identity(page_settings.identity)
     reader = TopicReader(settings)
-    registry = RegistryClient(settings.schema_registry_url)
+    registry = registry_client(settings)
     page = CataloguePage(settings, page_settings, model, identity, reader, registry)
     runner = web.AppRunner(build_app(page), access_log=None)
     await runner.setup()

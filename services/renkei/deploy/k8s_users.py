@@ -26,7 +26,7 @@ import yaml
 from renkei.agreements.apply import desired_acls
 from renkei.agreements.kafka_admin import Acl
 from renkei.agreements.model import load_agreements
-from renkei.agreements.stage_principals import platform_stage_acls
+from renkei.agreements.stage_principals import platform_principal_acls
 from renkei.deploy.k8s_topics import DEFAULT_CLUSTER, DEFAULT_NAMESPACE, STRIMZI_API
 from renkei.errors import RenkeiError
 from renkei.schemas.catalogue import load_catalogue
@@ -67,8 +67,8 @@ def principals(settings: Settings) -> dict[str, tuple[str, set[Acl]]]:
         a.principal: (f"agreement {a.id}", desired_acls(a)) for a in load_agreements(agreements_dir)
     }
     catalogue = load_catalogue(settings.schemas_dir)
-    for user, acls in platform_stage_acls(catalogue, agreements_dir).items():
-        users[user] = (f"stage principal {user}", acls)
+    for user, acls in platform_principal_acls(catalogue, agreements_dir).items():
+        users[user] = (f"platform principal {user}", acls)
     return users
 
 

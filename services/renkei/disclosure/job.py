@@ -52,7 +52,7 @@ from renkei.kafka_security import kafka_client_options
 from renkei.publish.cloudevents import cloudevent_headers
 from renkei.schemas.catalogue import Catalogue, load_catalogue, renamed
 from renkei.serde.avro import AvroDecoder, AvroEncoder
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import RegistryClient, registry_client
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
@@ -218,7 +218,7 @@ async def take_snapshot(
     names = TopicNames(settings.topic_prefix)
     secret = load_or_create_secret(secret_path(settings))
     (facts_topic,) = spec.inputs
-    async with RegistryClient(settings.schema_registry_url) as registry:
+    async with registry_client(settings) as registry:
         decoder = AvroDecoder(registry, catalogue.get(facts_topic).schema)
         day = reference_date or dt.datetime.now(JST).date()
 

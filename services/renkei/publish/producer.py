@@ -28,7 +28,7 @@ from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.schemas.jsonform import to_datum
 from renkei.schemas.models import RecordValidator
 from renkei.serde.avro import AvroEncoder
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import RegistryClient, registry_client
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
@@ -135,7 +135,7 @@ class Publisher:
         self.metrics = metrics or default_publisher_metrics()
         self.registry_wait = registry_wait
         self.catalogue = catalogue
-        self.registry = RegistryClient(settings.schema_registry_url)
+        self.registry = registry_client(settings)
         self._writers: dict[str, _TopicWriter] = {}
         self._producer = AIOKafkaProducer(
             **kafka_client_options(settings),

@@ -22,7 +22,7 @@ from renkei.reference.records import REFERENCE_TOPICS, RELEASE_HEADER, RELEASES,
 from renkei.reference.release import ReferenceRelease
 from renkei.schemas.catalogue import Catalogue, renamed
 from renkei.serde.avro import AvroEncoder
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
@@ -44,7 +44,7 @@ async def publish_release(
     names = TopicNames(settings.topic_prefix)
     specs = [catalogue.get(t) for t in REFERENCE_TOPICS]
     await ensure_topics(settings, [renamed(s, names.topic(s.topic)) for s in specs])
-    registry = RegistryClient(settings.schema_registry_url)
+    registry = registry_client(settings)
     producer = AIOKafkaProducer(
         **kafka_client_options(settings),
         acks="all",

@@ -29,7 +29,7 @@ from renkei.runtime.provision import provision_stage_topics
 from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Stage, StageProcessor
 from renkei.schemas.catalogue import TopicSpec, load_catalogue
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import RegistryClient, registry_client
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
@@ -140,7 +140,7 @@ class StageBuilder:
             store=self.store,
             partitions=partitions,
         )
-        self.registry = self.registry or RegistryClient(self.settings.schema_registry_url)
+        self.registry = self.registry or registry_client(self.settings)
         self.decoders: dict[str, Any] = {}
         self.tables: list[TableT[str, Any]] = []
         self._dlqs: dict[str, int] = {}

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from renkei.errors import RegistryError
+from renkei.errors import ConfigurationError, RegistryError
+from renkei.settings import Settings
 
 _CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 T = TypeVar("T")
@@ -29,13 +30,16 @@ class RegistryClient:
         *,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        auth: tuple[str, str] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        self._user = auth[0] if auth else None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
             headers={"Accept": _CONTENT_TYPE},
             transport=transport,
+            auth=httpx.BasicAuth(*auth) if auth else None,
         )
         self._schemas_by_id: dict[int, dict[str, Any]] = {}
         self._ids: dict[tuple[str, str], int] = {}
@@ -68,9 +72,17 @@ class RegistryClient:
                 detail = response.json()
             except ValueError:
                 detail = {"message": response.text[:300]}
+            hint = ""
+            if response.status_code in (401, 403):
+                hint = (
+                    f" (sent as {self._user})"
+                    if self._user
+                    else "; schema changes need the schema principal: set "
+                    "RENKEI_SCHEMA_REGISTRY_USERNAME and RENKEI_SCHEMA_REGISTRY_PASSWORD_FILE"
+                )
             raise RegistryError(
                 f"registry {method} {path}: HTTP {response.status_code}: "
-                f"{detail.get('message', detail)}",
+                f"{detail.get('message', detail)}{hint}",
                 status=response.status_code,
                 error_code=detail.get("error_code"),
             )
@@ -194,3 +206,36 @@ class RegistryClient:
             {"schema": schema_text, "schemaType": "AVRO"},
         )
         return bool(body.get("is_compatible")), [str(m) for m in body.get("messages", [])]
+
+
+def registry_credentials(settings: Settings) -> tuple[str, str] | None:
+    """(user, password) for the registry proxy from the settings, or None (anonymous: reads
+    only). ConfigurationError when a user is set without a readable password or the reverse."""
+    password: str | None = None
+    if settings.schema_registry_password is not None:
+        password = settings.schema_registry_password.get_secret_value()
+    elif settings.schema_registry_password_file is not None:
+        try:
+            password = settings.schema_registry_password_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(
+                "cannot read RENKEI_SCHEMA_REGISTRY_PASSWORD_FILE "
+                f"{settings.schema_registry_password_file}: {exc.strerror or type(exc).__name__}"
+            ) from exc
+    user = settings.schema_registry_username
+    if not user and not password:
+        return None
+    if not user or not password:
+        raise ConfigurationError(
+            "RENKEI_SCHEMA_REGISTRY_USERNAME and RENKEI_SCHEMA_REGISTRY_PASSWORD (or "
+            "RENKEI_SCHEMA_REGISTRY_PASSWORD_FILE) go together"
+        )
+    return user, password
+
+
+def registry_client(settings: Settings, *, timeout: float = 10.0) -> RegistryClient:
+    """The registry client every CLI command, SDK and stage uses: the settings' URL and, when
+    set, the schema principal's credentials (sent only to that URL; never in messages)."""
+    return RegistryClient(
+        settings.schema_registry_url, timeout=timeout, auth=registry_credentials(settings)
+    )

@@ -18,6 +18,10 @@ REGISTRY_MANAGEMENT_OFFSET = 1000
 """Quarkus' management interface (health, metrics) listens 1000 above the HTTP port (8081 →
 9081), off its default 9000, which other tools use."""
 
+REGISTRY_UPSTREAM_OFFSET = 1
+"""On the secure stack the registry's own HTTP port is one above the URL's port, where the
+authenticating proxy (:mod:`renkei.stack.registry_proxy`) listens; both loopback."""
+
 REGISTRY_TOPIC = "_renkei_schemas"
 """The Kafka topic Apicurio's ``kafkasql`` storage persists schemas in."""
 
@@ -77,6 +81,17 @@ class StackEndpoints:
     @property
     def controller_port(self) -> int:
         return self.kafka_port + 1
+
+    @property
+    def registry_bind_port(self) -> int:
+        """Where Apicurio itself listens: the URL's port, or (secure) the port above it, behind
+        the proxy that owns the URL's port."""
+        return self.registry_port + (REGISTRY_UPSTREAM_OFFSET if self.secure else 0)
+
+    @property
+    def registry_upstream(self) -> str:
+        """Apicurio's own base URL (no API path): what the secure stack's proxy forwards to."""
+        return f"http://{LOOPBACK_HOST}:{self.registry_bind_port}"
 
     @property
     def registry_management_port(self) -> int:

@@ -16,6 +16,7 @@ two servers with SASL_SSL, the authorizer, and the registry logged in as the adm
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,14 +33,17 @@ from renkei.stack.processes import (
     PidRecord,
     StopOutcome,
     live_record,
+    marker_args,
     read_pid_record,
     stack_lock,
+    start_server,
     stop_process,
     wait_until_ready,
 )
+from renkei.stack.registry_proxy import REGISTRY_PROXY, SCHEMA_PRINCIPAL
 from renkei.stack.registry_server import REGISTRY, probe_registry, start_registry
 from renkei.stack.reporting import Progress, no_progress
-from renkei.stack.secure import BrokerSecurity, ensure_broker_security
+from renkei.stack.secure import BrokerSecurity, ensure_broker_security, password_file
 from renkei.stack.status import ServerStatus, StackStatus
 from renkei.stack.versions import (
     APICURIO_VERSION,
@@ -147,6 +151,62 @@ def _refuse_taken_ports(host: str, ports: tuple[int, ...], guess: str, remedy: s
             )
 
 
+def _ensure_registry_proxy(
+    layout: StackLayout, endpoints: StackEndpoints, progress: Progress, timeout: float
+) -> ServerStatus:
+    """Start the proxy on the registry URL's port (secure stack), forwarding to Apicurio on the
+    port above; schema changes need the schema principal's password (0600 file)."""
+    record = live_record(layout.pid_file(REGISTRY_PROXY))
+    if record is not None:
+        _refuse_other_address(REGISTRY_PROXY, record, endpoints.registry_url)
+        progress(f"registry proxy: already running on {record.address} (pid {record.pid})")
+        return ServerStatus(
+            REGISTRY_PROXY, True, "-", record.address, record.pid, "already running"
+        )
+    _refuse_taken_ports(
+        endpoints.registry_host,
+        (endpoints.registry_port,),
+        "another registry?",
+        "set RENKEI_SCHEMA_REGISTRY_URL to a free port (the registry itself uses port + 1)",
+    )
+    secret = password_file(layout.home, SCHEMA_PRINCIPAL)
+    command = [
+        sys.executable,
+        "-c",  # not -m: renkei.stack imports the module first, and runpy would warn
+        "from renkei.stack.registry_proxy import main; main()",
+        "--listen",
+        f"{endpoints.registry_host}:{endpoints.registry_port}",
+        "--upstream",
+        endpoints.registry_upstream,
+        "--password-file",
+        f"{SCHEMA_PRINCIPAL}={secret}",
+        *("--" + marker.removeprefix("-D") for marker in marker_args(REGISTRY_PROXY, layout.home)),
+    ]
+    log = layout.logs / f"{REGISTRY_PROXY}.log"
+    record, waited = start_server(
+        server=REGISTRY_PROXY,
+        version="-",
+        address=endpoints.registry_url,
+        command=command,
+        cwd=layout.home,
+        out_log=log,
+        server_log=log,
+        pid_file=layout.pid_file(REGISTRY_PROXY),
+        home=layout.home,
+        ready=lambda: port_in_use(endpoints.registry_host, endpoints.registry_port),
+        logs=[log],
+        progress=progress,
+        timeout=timeout,
+    )
+    progress(
+        f"registry proxy: up in {waited:.1f} s (pid {record.pid}) on {endpoints.registry_url}; "
+        f"schema changes only as {SCHEMA_PRINCIPAL}"
+    )
+    return ServerStatus(
+        REGISTRY_PROXY, True, "-", record.address, record.pid, f"started in {waited:.1f} s"
+    )
+
+
 def _ensure_registry(
     layout: StackLayout,
     endpoints: StackEndpoints,
@@ -175,9 +235,10 @@ def _ensure_registry(
         )
     _refuse_taken_ports(
         endpoints.registry_host,
-        (endpoints.registry_port, endpoints.registry_management_port),
+        (endpoints.registry_bind_port, endpoints.registry_management_port),
         "another registry?",
-        "set RENKEI_SCHEMA_REGISTRY_URL to a free port (management uses port + 1000)",
+        "set RENKEI_SCHEMA_REGISTRY_URL to a free port (management uses port + 1000; on the "
+        "secure stack the registry itself uses port + 1, behind the proxy)",
     )
     if java is None:
         raise StackError("the registry stopped while `renkei stack up` looked at it; run it again")
@@ -236,10 +297,14 @@ def ensure_stack_up(
         kafka = _ensure_kafka(
             layout, endpoints, requested, kafka_java, progress, kafka_timeout, security
         )
+        servers: tuple[ServerStatus, ...] = (kafka,)
+        if security is not None:
+            # first, so the registry's readiness is probed through it (reads pass)
+            servers += (_ensure_registry_proxy(layout, endpoints, progress, registry_timeout),)
         registry = _ensure_registry(
             layout, endpoints, registry_jdk, progress, registry_timeout, security
         )
-        servers: tuple[ServerStatus, ...] = (kafka, registry)
+        servers += (registry,)
         if cdc:
             from renkei.stack.cdc_stack import ensure_cdc_up
 
@@ -262,7 +327,8 @@ def stop_stack(
     layout = StackLayout(settings.home)
     endpoints = StackEndpoints.from_settings(settings)
     addresses = {
-        REGISTRY: (endpoints.registry_host, endpoints.registry_port),
+        REGISTRY: (endpoints.registry_host, endpoints.registry_bind_port),
+        REGISTRY_PROXY: (endpoints.registry_host, endpoints.registry_port),
         KAFKA: (endpoints.kafka_host, endpoints.kafka_port),
     }
     reports = []
@@ -271,9 +337,11 @@ def stop_stack(
 
         for name, outcome, pid in stop_cdc(layout, progress, term_timeout):
             reports.append(StopReport(name, outcome, pid, ""))
-        for name in (REGISTRY, KAFKA):
+        for name in (REGISTRY, REGISTRY_PROXY, KAFKA):
             pid_file = layout.pid_file(name)
             record = read_pid_record(pid_file)
+            if record is None and name == REGISTRY_PROXY:
+                continue  # only the secure stack has one
             if record is None:
                 host, port = addresses[name]
                 other = port_in_use(host, port)

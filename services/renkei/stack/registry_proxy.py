@@ -6,7 +6,10 @@ API otherwise lets any client delete a subject, after which no record of that to
 every stage's DLQ breaker trips. So the registry is bound to loopback and clients reach it
 through this proxy:
 
-- ``GET``/``HEAD`` (reading schemas by id or subject, what every stage and SDK does) pass;
+- ``GET``/``HEAD`` (reading schemas by id or subject, what every stage and SDK does) pass, and
+  so do the two Confluent-API *queries* sent as ``POST`` that change nothing: ``POST
+  <api>/subjects/<subject>`` (is this schema registered? what a publisher asks before its first
+  record) and ``POST <api>/compatibility/...`` (would this schema be compatible?);
 - every other method (``POST`` a schema, ``PUT`` a compatibility level, ``DELETE`` a subject or
   version) needs HTTP Basic credentials of a *writer* (by default ``renkei-schema``, whose
   password is kept 0600 like the SCRAM passwords); otherwise ``401`` and nothing is forwarded.
@@ -25,15 +28,20 @@ import binascii
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 from aiohttp import web
 
 from renkei.errors import ConfigurationError
+from renkei.stack.secure import SCHEMA_USER
 
-SCHEMA_PRINCIPAL = "renkei-schema"
+SCHEMA_PRINCIPAL = SCHEMA_USER
+REGISTRY_PROXY = "registry-proxy"
+"""Its server name in `renkei stack` (pid file ``run/registry-proxy.json``, status line)."""
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _HOP_BY_HOP = frozenset(
     {
@@ -49,7 +57,21 @@ _HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
+_QUERY_POSTS = re.compile(r"^/apis/ccompat/v[0-9]+/(subjects/[^/]+/?|compatibility/.*)$")
+"""POST paths that only ask (lookup of a schema under a subject, compatibility check). A
+subject with an encoded ``/`` stays one segment here (the raw path), as Apicurio reads it."""
 log = logging.getLogger(__name__)
+
+
+def is_read(method: str, raw_path: str) -> bool:
+    """Whether a request only reads (needs no credentials): GET/HEAD/OPTIONS, or a query POST."""
+    if method in READ_METHODS:
+        return True
+    if method != "POST" or _QUERY_POSTS.match(raw_path) is None:
+        return False
+    # no dot segments: a client library normalising ``compatibility/../subjects/x/versions``
+    # on the way upstream would turn a query into a registration
+    return not any(part in (".", "..") for part in unquote(raw_path).split("/"))
 
 
 def _digest(password: str) -> bytes:
@@ -82,7 +104,7 @@ def build_proxy(
     client = httpx.AsyncClient(base_url=upstream.rstrip("/"), timeout=30.0, transport=transport)
 
     async def forward(request: web.Request) -> web.StreamResponse:
-        if request.method not in READ_METHODS:
+        if not is_read(request.method, request.raw_path.partition("?")[0]):
             user = basic_user(request.headers.get("Authorization"), digests)
             if user is None:
                 log.warning("registry proxy: refused %s %s", request.method, request.path)
@@ -95,7 +117,7 @@ def build_proxy(
         try:
             answer = await client.request(
                 request.method,
-                request.rel_url.path_qs,
+                request.raw_path,  # as sent: %2F in a subject stays one segment
                 content=await request.read(),
                 headers=headers,
             )
@@ -166,6 +188,9 @@ def main(argv: list[str] | None = None) -> None:
         metavar="USER=PATH",
         help=f"a writer and its password file (repeatable; e.g. {SCHEMA_PRINCIPAL}=...)",
     )
+    # markers that let `renkei stack` recognise its own process (like the JVMs' -Drenkei.*)
+    parser.add_argument("--renkei.stack", dest="stack_marker", help=argparse.SUPPRESS)
+    parser.add_argument("--renkei.home", dest="home_marker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     host, _, port = args.listen.rpartition(":")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

@@ -94,7 +94,7 @@ def registry_command(
         str(java.executable),
         REGISTRY_HEAP,
         *marker_args(REGISTRY, home),
-        f"-Dquarkus.http.port={endpoints.registry_port}",
+        f"-Dquarkus.http.port={endpoints.registry_bind_port}",
         f"-Dquarkus.http.host={LOOPBACK_HOST}",
         f"-Dquarkus.management.host={LOOPBACK_HOST}",
         f"-Dquarkus.management.port={endpoints.registry_management_port}",
@@ -142,7 +142,7 @@ def start_registry(
     """Fetch, launch and wait for the registry; (its pid record, seconds to ready)."""
     app = ensure_registry_app(layout, version, progress)
     progress(
-        f"registry {version}: starting on http://{LOOPBACK_HOST}:{endpoints.registry_port} "
+        f"registry {version}: starting on {endpoints.registry_upstream} "
         f"(Java {java.major} from {java.home}); takes ~20 s"
     )
     env = dict(os.environ)

@@ -33,6 +33,8 @@ from renkei.stack.kafka_probe import port_in_use
 from renkei.stack.secure_tls import BROKER_COMMON_NAME, TlsFiles, ensure_tls_files, write_private
 
 ADMIN_USER = "renkei-admin"
+SCHEMA_USER = "renkei-schema"
+"""The schema principal: the only user the registry proxy lets change schemas (HTTP Basic)."""
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule"
@@ -147,6 +149,9 @@ class BrokerSecurity:
             "RENKEI_KAFKA_SASL_USERNAME": ADMIN_USER,
             "RENKEI_KAFKA_SASL_PASSWORD_FILE": str(self.admin_password_file),
             "RENKEI_KAFKA_SSL_CAFILE": str(self.tls.ca_cert),
+            "RENKEI_SCHEMA_REGISTRY_URL": endpoints.registry_url,
+            "RENKEI_SCHEMA_REGISTRY_USERNAME": SCHEMA_USER,
+            "RENKEI_SCHEMA_REGISTRY_PASSWORD_FILE": str(password_file(self.home, SCHEMA_USER)),
         }
 
 
@@ -156,6 +161,7 @@ def ensure_broker_security(home: Path) -> BrokerSecurity:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     folder.chmod(0o700)
     tls = ensure_tls_files(folder / "tls")
+    ensure_password(home, SCHEMA_USER)  # the registry proxy's writer
     return BrokerSecurity(home=home, tls=tls, admin_password=ensure_password(home, ADMIN_USER))
 
 

@@ -15,7 +15,8 @@ from renkei.stack.endpoints import SECURE_SCHEME, StackEndpoints
 from renkei.stack.kafka_probe import probe_kafka
 from renkei.stack.kafka_server import KAFKA
 from renkei.stack.layout import StackLayout
-from renkei.stack.processes import PidRecord, live_record
+from renkei.stack.processes import PidRecord, live_record, read_pid_record
+from renkei.stack.registry_proxy import REGISTRY_PROXY
 from renkei.stack.registry_server import REGISTRY, probe_registry
 from renkei.stack.secure import load_broker_security, secure_kafka_ready
 
@@ -104,4 +105,18 @@ def stack_status(settings: Settings) -> StackStatus:
     )
     from renkei.stack.cdc_stack import cdc_status
 
-    return StackStatus((kafka, registry, *cdc_status(settings, layout)), layout.logs)
+    servers: tuple[ServerStatus, ...] = (kafka, registry)
+    proxy_record = read_pid_record(layout.pid_file(REGISTRY_PROXY))
+    if proxy_record is not None:  # the secure stack's registry proxy
+        proxy_up = live_record(layout.pid_file(REGISTRY_PROXY)) is not None
+        servers += (
+            _status_of(
+                REGISTRY_PROXY,
+                proxy_record if proxy_up else None,
+                proxy_up and answer.ready,
+                "-",
+                endpoints.registry_url,
+                "process gone" if not proxy_up else answer.detail,
+            ),
+        )
+    return StackStatus((*servers, *cdc_status(settings, layout)), layout.logs)

@@ -28,7 +28,7 @@ from renkei.kafka_security import kafka_client_options
 from renkei.schemas.catalogue import Catalogue
 from renkei.schemas.models import RecordValidator
 from renkei.serde.avro import AvroDecoder
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class Subscriber:
     ):
         self.spec = catalogue.get(topic)
         self.settings = settings
-        self.registry = RegistryClient(settings.schema_registry_url)
+        self.registry = registry_client(settings)
         self._decoder = AvroDecoder(self.registry, reader_schema=self.spec.schema)
         self._validator = RecordValidator(self.spec.schema)
         self._consumer = AIOKafkaConsumer(

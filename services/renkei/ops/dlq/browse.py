@@ -15,7 +15,7 @@ from renkei.ops.dlq.replay import check_topics
 from renkei.ops.dlq.summary import SummaryRow, summarize
 from renkei.schemas.jsonform import to_json
 from renkei.serde.avro import AvroDecoder
-from renkei.serde.registry import RegistryClient
+from renkei.serde.registry import registry_client
 from renkei.settings import Settings
 
 
@@ -76,7 +76,7 @@ async def show_entries(
     settings: Settings, topic: DlqTopic, options: ShowOptions
 ) -> AsyncIterator[Shown]:
     """The records ``options`` choose, in partition order then offset order per batch."""
-    async with DlqReader(settings) as reader, RegistryClient(settings.schema_registry_url) as reg:
+    async with DlqReader(settings) as reader, registry_client(settings) as reg:
         await check_topics(reader, topic)
         memory = await reader.memory(topic.dlq)
         partitions = None if options.partition is None else [options.partition]

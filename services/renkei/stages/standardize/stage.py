@@ -106,7 +106,7 @@ def build_standardize(
     """
     from renkei.normalize.addresses import AddressIndex
     from renkei.schemas.catalogue import load_catalogue
-    from renkei.serde.registry import RegistryClient
+    from renkei.serde.registry import registry_client
     from renkei.stages.standardize.code_maps import load_code_maps
     from renkei.stages.standardize.reference_table import ReferenceTable
 
@@ -118,7 +118,7 @@ def build_standardize(
     # Load the Japan Post master data (~2 s) now, not on the event loop at the first record.
     AddressIndex.default()
     code_maps = load_code_maps(builder.settings.code_maps_dir)
-    registry = builder.registry or RegistryClient(builder.settings.schema_registry_url)
+    registry = builder.registry or registry_client(builder.settings)
     reference = ReferenceTable(
         builder.settings, load_catalogue(builder.settings.schemas_dir), registry
     )

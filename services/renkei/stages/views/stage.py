@@ -25,7 +25,7 @@ from renkei.audit import AuditLog
 from renkei.contracts.stages import stage_spec
 from renkei.contracts.view_projection import project_value
 from renkei.contracts.views import ViewPlan, plan_views
-from renkei.errors import ConfigurationError
+from renkei.errors import ConfigurationError, RegistryError
 from renkei.privacy.protection import PROTECTED_TOPICS, protect_output
 from renkei.runtime.app import StageApp
 from renkei.runtime.builder import StageBuilder, StageOptions, stage_settings
@@ -158,9 +158,10 @@ def build_views(
     3. stage: inputs = the source topics, outputs = the view topics (created when missing,
        source partitions and cleanup policy); no tables (a view is a pure function of one
        source record);
-    4. startup: register each view schema under ``<view topic>-value`` (FULL_TRANSITIVE), then
-       the usual provisioning, then the view topics' retention configs reconciled with the
-       agreements (``retention.ms``, ``delete.retention.ms``, ``max.compaction.lag.ms``);
+    4. startup: register each view schema not yet registered under ``<view topic>-value``
+       (FULL_TRANSITIVE; `agreements apply` registers them beforehand), then the usual
+       provisioning, then the view topics' retention configs reconciled with the agreements
+       (``retention.ms``, ``delete.retention.ms``, ``max.compaction.lag.ms``);
     5. handler: per view of the source topic, skip a record older than a ``delete`` view's
        retention; a resident out of scope (moved out, died) → a tombstone under the purpose's
        pseudonym; otherwise protect → project → pseudonymize; count;
@@ -214,11 +215,29 @@ def build_views(
     app = stage.build()
 
     async def register_view_schemas() -> None:
+        """Register each view schema that is not registered yet (`renkei agreements apply`
+        registers them as the schema principal; on the secure stack the stage's own principal
+        may not change schemas, and needs not when they are there)."""
         assert stage.registry is not None
         for plan in plans:
             subject = stage.names.subject(plan.topic)
-            await stage.registry.register(subject, plan.spec.schema_text)
-            await stage.registry.set_compatibility(subject, plan.spec.compatibility)
+            try:
+                await stage.registry.lookup(subject, plan.spec.schema_text)
+                continue
+            except RegistryError as exc:
+                if exc.status != 404:
+                    raise
+            try:
+                await stage.registry.register(subject, plan.spec.schema_text)
+                await stage.registry.set_compatibility(subject, plan.spec.compatibility)
+            except RegistryError as exc:
+                if exc.status not in (401, 403):
+                    raise
+                raise ConfigurationError(
+                    f"the view schema {subject} is not registered and this worker may not "
+                    "register schemas: run `renkei agreements apply` (it registers the view "
+                    f"schemas as the schema principal) ({exc})"
+                ) from exc
 
     async def reconcile_view_topics() -> None:
         """After provisioning: each view topic's retention and cleanup configs follow its
