@@ -60,6 +60,17 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8081/apis/ccompat/v7",
         description="Confluent-compatible schema registry base URL.",
     )
+    schema_registry_username: str | None = Field(
+        default=None,
+        description=(
+            "HTTP Basic user for schema changes through the registry proxy (renkei-schema); "
+            "only `renkei schemas apply` sends it."
+        ),
+    )
+    schema_registry_password_file: Path | None = Field(
+        default=None,
+        description="File (0600) holding the password of RENKEI_SCHEMA_REGISTRY_USERNAME.",
+    )
     home: Path = Field(
         default_factory=lambda: _repo_root() / ".renkei",
         description="Where the local stack keeps downloads, data and logs.",

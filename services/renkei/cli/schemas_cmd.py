@@ -8,7 +8,7 @@ import sys
 import click
 
 from renkei.cli.common import catalogue_of, run, settings_of
-from renkei.errors import RegistryError
+from renkei.errors import ConfigurationError, RegistryError
 from renkei.schemas.catalogue import Catalogue, TopicSpec
 from renkei.schemas.compat import explain
 from renkei.serde.registry import RegistryClient
@@ -24,22 +24,51 @@ def schemas() -> None:
 @schemas.command("apply")
 @click.option("--topic", "only", multiple=True, help="Only these topics (default: all).")
 @click.option("--no-topics", is_flag=True, help="Register schemas only; do not create topics.")
+@click.option(
+    "--topics-only",
+    is_flag=True,
+    help="Create topics only; do not touch the registry (the secure compose deployment's "
+    "access-apply step, before the registry runs).",
+)
 @click.pass_context
-def apply(ctx: click.Context, only: tuple[str, ...], no_topics: bool) -> None:
+def apply(ctx: click.Context, only: tuple[str, ...], no_topics: bool, topics_only: bool) -> None:
     """Create each topic, register each <topic>-value subject and set its compatibility mode.
 
     Idempotent: an unchanged schema keeps its id. An incompatible change is refused by the
     registry and reported with the fields at fault; nothing else is stopped by it.
     """
+    if no_topics and topics_only:
+        raise click.UsageError("--no-topics and --topics-only exclude each other")
     settings = settings_of(ctx)
     specs = _selected(catalogue_of(settings), only)
-    failed = run(_apply(settings, specs, create_topics=not no_topics))
+    failed = run(_apply(settings, specs, create_topics=not no_topics, register=not topics_only))
     if failed:
         click.secho(f"{failed} subject(s) not applied", fg="red", err=True)
         sys.exit(1)
 
 
-async def _apply(settings: Settings, specs: list[TopicSpec], *, create_topics: bool) -> int:
+def registry_writer(settings: Settings) -> tuple[str, str] | None:
+    """HTTP Basic credentials for schema changes through the registry proxy
+    (RENKEI_SCHEMA_REGISTRY_USERNAME + _PASSWORD_FILE), or None."""
+    user, path = settings.schema_registry_username, settings.schema_registry_password_file
+    if user is None and path is None:
+        return None
+    if user is None or path is None:
+        raise ConfigurationError(
+            "set both RENKEI_SCHEMA_REGISTRY_USERNAME and RENKEI_SCHEMA_REGISTRY_PASSWORD_FILE"
+        )
+    try:
+        password = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigurationError(f"registry password file {path}: cannot read: {exc}") from exc
+    if not password:
+        raise ConfigurationError(f"registry password file {path} is empty")
+    return user, password
+
+
+async def _apply(
+    settings: Settings, specs: list[TopicSpec], *, create_topics: bool, register: bool = True
+) -> int:
     if create_topics:
         for outcome in await ensure_topics(settings, specs):
             color = "yellow" if outcome.action == "mismatch" else None
@@ -47,7 +76,10 @@ async def _apply(settings: Settings, specs: list[TopicSpec], *, create_topics: b
                 f"topic   {outcome.topic:<36} {outcome.action} ({outcome.detail})", fg=color
             )
     failed = 0
-    async with RegistryClient(settings.schema_registry_url) as client:
+    if not register:
+        return failed
+    auth = registry_writer(settings)
+    async with RegistryClient(settings.schema_registry_url, auth=auth) as client:
         for spec in specs:
             try:
                 before = await client.latest(spec.subject)

@@ -33,14 +33,15 @@ class StaffUser:
 
 
 def load_users(path: Path) -> dict[str, StaffUser]:
-    """The users of ``path`` (must not be readable by group or others); ConfigurationError
-    naming the problem otherwise."""
+    """The users of ``path``; ConfigurationError naming the problem otherwise. Others may not
+    read it, and nobody but its owner may write it (0600 on a host; 0440 is accepted for a
+    Kubernetes Secret volume, whose files the pod's fsGroup reads)."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"staff users file {path}: cannot read: {exc}") from exc
-    if mode & 0o077:
+    if mode & 0o027:
         raise ConfigurationError(f"staff users file {path} is open to others; chmod 600 it")
     try:
         data = yaml.safe_load(text) or {}

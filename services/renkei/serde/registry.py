@@ -29,6 +29,7 @@ class RegistryClient:
         *,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        auth: tuple[str, str] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
@@ -36,6 +37,7 @@ class RegistryClient:
             timeout=timeout,
             headers={"Accept": _CONTENT_TYPE},
             transport=transport,
+            auth=httpx.BasicAuth(*auth) if auth else None,
         )
         self._schemas_by_id: dict[int, dict[str, Any]] = {}
         self._ids: dict[tuple[str, str], int] = {}
