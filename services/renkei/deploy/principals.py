@@ -16,9 +16,9 @@ One table, generated from the contracts, that the Strimzi ``KafkaUser`` resource
                             with its last publication), WRITE ``audit.access``
   ``renkei-registry``       Apicurio kafkasql: its journal topics ``_renkei_schemas*``
                             (PREFIXED) and consumer groups ``apicurio-*`` (PREFIXED)
-  ``renkei-catalogue``      the data catalogue page: DESCRIBE every catalogue topic, view and
-                            DLQ (offsets, counts) and READ the topics and views (the newest
-                            record's time; the page shows no record)
+  ``renkei-catalogue``      the data catalogue page: DESCRIBE and READ every catalogue topic
+                            and view (offsets, counts, the newest record's time; the page
+                            shows no record), DESCRIBE the DLQs ``dlq.*`` (PREFIXED; counts)
   ========================  ===================================================================
 
 Staff pages log in to Kafka as the agreement principal they read under (the staff view:
@@ -93,8 +93,8 @@ def catalogue_acls(catalogue: Catalogue, agreements_dir: Path | None) -> set[Acl
     acls: set[Acl] = set()
     for topic in catalogue_topics(catalogue, agreements_dir):
         acls |= _topic(who, topic, "READ", "DESCRIBE")
-        acls |= _topic(who, _NAMES.dlq(topic), "DESCRIBE")
-    return acls
+    # the records held in each topic's DLQ (offsets only: DESCRIBE, never READ)
+    return acls | _topic(who, _NAMES.dlq(""), "DESCRIBE", pattern="PREFIXED")
 
 
 def service_acls(catalogue: Catalogue, agreements_dir: Path | None) -> dict[str, set[Acl]]:
