@@ -370,3 +370,13 @@ def test_kafka_users_equal_what_agreements_and_stage_acls_produce() -> None:
     assert set(from_cli) == set(in_file)
     for user, acls in in_file.items():
         assert {acl.describe() for acl in acls} == from_cli[user], user
+
+
+def test_the_local_stack_says_it_is_plaintext() -> None:
+    """`renkei stack up` stays plaintext for development, and its help says so (its output
+    says so too when it starts: `development stack: PLAINTEXT …`)."""
+    result = CliRunner().invoke(cli, ["stack", "up", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "development only: Kafka PLAINTEXT with no authentication or ACLs" in text
+    assert "docs/security.md" in text
