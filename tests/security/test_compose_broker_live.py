@@ -88,7 +88,15 @@ class ComposeBroker:
         users = self.secrets / "users"
         admin = (users / "renkei-admin.password").read_text().strip()
         cluster = (self.secrets / "kafka-cluster-id").read_text().strip()
-        java = [_java(), "-Xmx384m", "-cp", self.classpath]
+        log4j = self.tmp / "log4j.properties"
+        log4j.write_text(
+            "log4j.rootLogger=WARN, out\n"
+            "log4j.appender.out=org.apache.log4j.ConsoleAppender\n"
+            "log4j.appender.out.layout=org.apache.log4j.PatternLayout\n"
+            "log4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
+            "log4j.logger.kafka.server.KafkaServer=INFO\n"
+        )
+        java = [_java(), "-Xmx384m", f"-Dlog4j.configuration=file:{log4j}", "-cp", self.classpath]
         with self.log.open("ab") as out:  # what kafka-start.sh does, with the same arguments
             subprocess.run(
                 [*java, "kafka.tools.StorageTool", "format", "--ignore-formatted",
@@ -160,14 +168,14 @@ def _run(broker: ComposeBroker, user: str, *args: str) -> str:
     return result.output
 
 
-async def _read_one(settings: Settings, topic: str) -> None:
-    consumer = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
+async def _subscribe(settings: Settings, topic: str, group: str) -> None:
+    """Join ``group`` on ``topic`` and wait for a record (raises what the broker refuses)."""
+    consumer = AIOKafkaConsumer(
+        topic, **kafka_client_options(settings), group_id=group, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
-        partition = TopicPartition(topic, 0)
-        consumer.assign([partition])
-        await consumer.seek_to_beginning(partition)
-        await consumer.getmany(timeout_ms=3000)
+        await asyncio.wait_for(consumer.getone(), 60)
     finally:
         await consumer.stop()
 
@@ -203,13 +211,16 @@ def test_compose_broker_and_access_apply_on_a_real_kafka(broker: ComposeBroker) 
     assert asyncio.run(_end_offsets(catalogue, "unified.resident"))
     # a stage principal reads its input and is refused what it does not read
     standardize = broker.settings("renkei-standardize", base)
-    asyncio.run(_read_one(standardize, "registry.resident.events"))
+    assert asyncio.run(_end_offsets(standardize, "registry.resident.events"))
     with pytest.raises(TopicAuthorizationFailedError):
-        asyncio.run(_read_one(standardize, "unified.resident"))
+        asyncio.run(_subscribe(standardize, "unified.resident", "renkei-standardize"))
     # the staff view's principal is refused the unified topic it never sees unprojected
     staff = broker.settings("app-staff-view", base)
     with pytest.raises(TopicAuthorizationFailedError):
-        asyncio.run(_read_one(staff, "unified.resident"))
+        asyncio.run(_subscribe(staff, "unified.resident", "app-staff-view-test"))
+    # the catalogue's principal may not join a consumer group at all
+    with pytest.raises(KafkaError):
+        asyncio.run(_subscribe(catalogue, "unified.resident", "renkei-catalogue"))
     # a wrong password and a plaintext client get nothing
     wrong = staff.model_copy(update={"kafka_sasl_password": SecretStr(uuid.uuid4().hex)})
     with pytest.raises(KafkaError):

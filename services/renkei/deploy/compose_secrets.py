@@ -90,6 +90,8 @@ def server_properties(admin_password: str) -> list[tuple[str, str]]:
             "listener.name.internal.scram-sha-512.sasl.jaas.config",
             _jaas(ADMIN_USER, admin_password),
         ),
+        # every SASL listener needs its own JAAS entry; the host's listener only verifies
+        ("listener.name.external.scram-sha-512.sasl.jaas.config", f"{SCRAM_LOGIN} required;"),
         ("ssl.keystore.type", "PEM"),
         ("ssl.keystore.location", broker_pem),
         ("ssl.truststore.type", "PEM"),
