@@ -18,11 +18,13 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAuthorizationFailedError
@@ -33,6 +35,7 @@ from renkei.cli import cli
 from renkei.deploy import compose_secrets
 from renkei.kafka_security import kafka_client_options
 from renkei.settings import Settings
+from renkei.stack.java import find_registry_java
 from tests.runtime.kafka_helpers import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(600)]
@@ -95,6 +98,7 @@ class ComposeBroker:
             "log4j.appender.out.layout=org.apache.log4j.PatternLayout\n"
             "log4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
             "log4j.logger.kafka.server.KafkaServer=INFO\n"
+            "log4j.logger.kafka.authorizer.logger=INFO\n"
         )
         java = [_java(), "-Xmx384m", f"-Dlog4j.configuration=file:{log4j}", "-cp", self.classpath]
         with self.log.open("ab") as out:  # what kafka-start.sh does, with the same arguments
@@ -189,12 +193,13 @@ async def _end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, i
         await consumer.stop()
 
 
-def test_compose_broker_and_access_apply_on_a_real_kafka(broker: ComposeBroker) -> None:
-    base = Settings()
+@pytest.fixture(scope="module")
+def applied(broker: ComposeBroker) -> str:
+    """The two commands of compose's access-apply service, as renkei-admin."""
     started = time.monotonic()
     topics = _run(broker, "renkei-admin", "schemas", "apply", "--topics-only")
     assert "unified.resident" in topics
-    applied = _run(
+    output = _run(
         broker,
         "renkei-admin",
         "agreements",
@@ -204,6 +209,13 @@ def test_compose_broker_and_access_apply_on_a_real_kafka(broker: ComposeBroker) 
         "--service-principals",
     )
     print(f"access-apply's two commands took {time.monotonic() - started:.1f} s")
+    return output
+
+
+def test_compose_broker_and_access_apply_on_a_real_kafka(
+    broker: ComposeBroker, applied: str
+) -> None:
+    base = Settings()
     for user in ("renkei-standardize", "renkei-catalogue", "renkei-registry", "app-staff-view"):
         assert f"user    {user}" in applied, applied
     # the catalogue's principal reads offsets of a topic it shows (and may read it)
@@ -233,3 +245,104 @@ def test_compose_broker_and_access_apply_on_a_real_kafka(broker: ComposeBroker) 
     )
     with pytest.raises((KafkaConnectionError, KafkaError, asyncio.TimeoutError)):
         asyncio.run(asyncio.wait_for(_end_offsets(plain, "unified.resident"), 30))
+
+
+def _registry_java() -> str:
+    return str(find_registry_java(minimum=21).executable)
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")[-6000:]
+        try:
+            if httpx.get(url, timeout=3).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"{url} never answered 200:\n" + log.read_text(errors="replace")[-6000:])
+
+
+def test_compose_registry_runs_as_its_principal_behind_the_proxy(
+    broker: ComposeBroker, applied: str, tmp_path: Path
+) -> None:
+    """Apicurio with the compose service's settings file (as renkei-registry, SASL_SSL), on
+    loopback; the registry proxy in front with the writer's password file; then what the
+    compose schemas-apply service runs, through the proxy."""
+    base = Settings()
+    app = base.home / "downloads" / "apicurio-3.3.3" / "app" / "quarkus-run.jar"
+    assert app.is_file(), "run `renkei stack up` once: it caches Apicurio 3.3.3"
+    config = tmp_path / "registry-kafka.properties"
+    text = (broker.secrets / "registry-kafka.properties").read_text(encoding="utf-8")
+    config.write_text(text.replace("/run/secrets/ca.pem", str(broker.secrets / "tls" / "ca.pem")))
+    http, management, proxy_port = free_port(), free_port(), free_port()
+    log = tmp_path / "registry.log"
+    with log.open("wb") as out:
+        registry = subprocess.Popen(
+            [
+                _registry_java(),
+                "-Xmx512m",
+                f"-Dquarkus.http.port={http}",
+                "-Dquarkus.http.host=127.0.0.1",  # as QUARKUS_HTTP_HOST in compose
+                f"-Dquarkus.management.port={management}",
+                "-Dquarkus.management.host=127.0.0.1",
+                "-Dapicurio.storage.kind=kafkasql",
+                f"-Dapicurio.kafkasql.bootstrap.servers=localhost:{broker.internal}",
+                f"-Dquarkus.config.locations={config.as_uri()}",  # as JAVA_OPTS_APPEND
+                "-jar",
+                str(app),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        proxy = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "renkei.stack.registry_proxy",
+                "--listen",
+                f"127.0.0.1:{proxy_port}",
+                "--upstream",
+                f"http://127.0.0.1:{http}",
+                "--password-file",
+                f"renkei-schema={broker.secrets / 'registry-writer.password'}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        started = time.monotonic()
+        _wait_http(f"http://127.0.0.1:{management}/health/ready", registry, log, 180)
+        print(f"registry as renkei-registry ready in {time.monotonic() - started:.1f} s")
+        url = f"http://127.0.0.1:{proxy_port}/apis/ccompat/v7"
+        _wait_http(f"{url}/subjects", proxy, log, 60)
+        # what the compose schemas-apply service runs (through the proxy, as renkei-schema)
+        env = {
+            "RENKEI_SCHEMA_REGISTRY_URL": url,
+            "RENKEI_SCHEMA_REGISTRY_USERNAME": "renkei-schema",
+            "RENKEI_SCHEMA_REGISTRY_PASSWORD_FILE": str(
+                broker.secrets / "registry-writer.password"
+            ),
+            "RENKEI_HOME": str(tmp_path / "home"),
+        }
+        applied = CliRunner().invoke(
+            cli, ["schemas", "apply", "--no-topics", "--topic", "registry.resident.events"], env=env
+        )
+        assert applied.exit_code == 0, (applied.output, applied.exception)
+        subjects = httpx.get(f"{url}/subjects", timeout=10).json()
+        assert "registry.resident.events-value" in subjects  # a read passes anonymously
+        anonymous = httpx.post(
+            f"{url}/subjects/x-value/versions", json={"schema": '"string"'}, timeout=10
+        )
+        assert anonymous.status_code == 401
+        # its journal is in the topics the generated ACLs give renkei-registry
+        admin = broker.settings("renkei-admin", base)
+        assert asyncio.run(_end_offsets(admin, "_renkei_schemas"))
+    finally:
+        for process in (proxy, registry):
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()

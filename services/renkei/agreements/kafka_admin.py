@@ -41,7 +41,14 @@ from renkei.errors import ConfigurationError, StackError
 # Kafka's enum codes (org.apache.kafka.common.acl / resource).
 RESOURCE_CODES = {"TOPIC": 2, "GROUP": 3, "CLUSTER": 4}
 PATTERN_CODES = {"LITERAL": 3, "PREFIXED": 4}
-OPERATION_CODES = {"READ": 3, "WRITE": 4, "CREATE": 5, "DESCRIBE": 8, "IDEMPOTENT_WRITE": 12}
+OPERATION_CODES = {
+    "READ": 3,
+    "WRITE": 4,
+    "CREATE": 5,
+    "DESCRIBE": 8,
+    "DESCRIBE_CONFIGS": 10,  # the registry (Apicurio) checks its journal topic's settings
+    "IDEMPOTENT_WRITE": 12,
+}
 _ANY, _ALLOW = 1, 3
 SCRAM_SHA_512 = 2
 SCRAM_ITERATIONS = 8192

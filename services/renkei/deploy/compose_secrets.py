@@ -115,6 +115,7 @@ def registry_properties(password: str) -> list[tuple[str, str]]:
     return [
         ("apicurio.kafkasql.topic", REGISTRY_TOPIC_PREFIX),
         ("apicurio.kafkasql.snapshots.topic", f"{REGISTRY_TOPIC_PREFIX}_snapshots"),
+        ("apicurio.events.kafka.topic", f"{REGISTRY_TOPIC_PREFIX}_events"),
         ("apicurio.kafka.common.security.protocol", "SASL_SSL"),
         ("apicurio.kafka.common.sasl.mechanism", SCRAM),
         ("apicurio.kafka.common.sasl.jaas.config", _jaas(REGISTRY_USER, password)),

@@ -41,6 +41,7 @@ _OPERATIONS = {
     "WRITE": "Write",
     "CREATE": "Create",
     "DESCRIBE": "Describe",
+    "DESCRIBE_CONFIGS": "DescribeConfigs",
     "IDEMPOTENT_WRITE": "IdempotentWrite",
 }
 _PATTERNS = {"LITERAL": "literal", "PREFIXED": "prefix"}

@@ -14,8 +14,9 @@ One table, generated from the contracts, that the Strimzi ``KafkaUser`` resource
   ``renkei-<job>``          each scheduled job of the job registry (``renkei.contracts.jobs``):
                             READ its inputs, WRITE its outputs (and READ them: the job compares
                             with its last publication), WRITE ``audit.access``
-  ``renkei-registry``       Apicurio kafkasql: its journal topics ``_renkei_schemas*``
-                            (PREFIXED) and consumer groups ``apicurio-*`` (PREFIXED)
+  ``renkei-registry``       Apicurio kafkasql: its journal, snapshots and events topics
+                            ``_renkei_schemas*`` (PREFIXED, with DESCRIBE_CONFIGS: it checks
+                            the journal's settings) and consumer groups ``apicurio-*``
   ``renkei-catalogue``      the data catalogue page: DESCRIBE and READ every catalogue topic
                             and view (offsets, counts, the newest record's time; the page
                             shows no record), DESCRIBE the DLQs ``dlq.*`` (PREFIXED; counts)
@@ -44,8 +45,9 @@ CATALOGUE_USER = "renkei-catalogue"
 SCHEMA_WRITER = "renkei-schema"
 """The registry proxy's writer (HTTP Basic), not a Kafka user."""
 REGISTRY_TOPIC_PREFIX = "_renkei_schemas"
-"""Apicurio's kafkasql journal (APICURIO_KAFKASQL_TOPIC) and snapshots
-(``_renkei_schemas_snapshots``) topics."""
+"""Apicurio's kafkasql journal (``apicurio.kafkasql.topic``), snapshots
+(``apicurio.kafkasql.snapshots.topic``: ``_renkei_schemas_snapshots``) and events
+(``apicurio.events.kafka.topic``: ``_renkei_schemas_events``) topics."""
 REGISTRY_GROUP_PREFIX = "apicurio-"
 """Apicurio's kafkasql consumer groups (``apicurio-`` + a random id per start)."""
 
@@ -72,9 +74,8 @@ def job_acls(spec: JobSpec) -> set[Acl]:
 
 def registry_acls() -> set[Acl]:
     who = f"User:{REGISTRY_USER}"
-    acls = _topic(
-        who, REGISTRY_TOPIC_PREFIX, "READ", "WRITE", "DESCRIBE", "CREATE", pattern="PREFIXED"
-    )
+    operations = ("READ", "WRITE", "DESCRIBE", "CREATE", "DESCRIBE_CONFIGS")
+    acls = _topic(who, REGISTRY_TOPIC_PREFIX, *operations, pattern="PREFIXED")
     acls.add(Acl(who, "GROUP", REGISTRY_GROUP_PREFIX, "PREFIXED", "READ"))
     acls.add(Acl(who, "CLUSTER", CLUSTER_RESOURCE, "LITERAL", "IDEMPOTENT_WRITE"))
     return acls
