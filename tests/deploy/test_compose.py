@@ -146,7 +146,15 @@ def test_start_order_is_acyclic_and_waits_only_on_healthchecks_that_exist() -> N
 
     for name in SERVICES:
         visit(name, ())
-    for name in ("kafka", "registry", "registry-proxy", "staff-view", "catalogue", "prometheus", *STAGES):
+    for name in (
+        "kafka",
+        "registry",
+        "registry-proxy",
+        "staff-view",
+        "catalogue",
+        "prometheus",
+        *STAGES,
+    ):
         assert "healthcheck" in SERVICES[name], f"{name} has no healthcheck"
 
 
