@@ -22,9 +22,9 @@ from pydantic import ValidationError
 
 from renkei.audit import AuditLog
 from renkei.errors import RenkeiError
+from renkei.identity import IdentityProvider, IdentitySettings, staff_login
 from renkei.schemas import load_catalogue
 from renkei.settings import Settings, load_settings
-from renkei.staff_login import FileStaffLogin
 from staff_view.follow import CatchUp, Source, follow
 from staff_view.served import ServedWindow, audit_served
 from staff_view.settings import StaffViewSettings
@@ -63,7 +63,25 @@ def _served_window(sources: ViewSources) -> ServedWindow:
     return ServedWindow(agreement.id, str(agreement.purpose), sources.view_topics)
 
 
-async def run(settings: Settings, view_settings: StaffViewSettings) -> None:
+def choose_login(
+    settings: Settings, view_settings: StaffViewSettings, *, secure: bool, open_access: bool
+) -> IdentityProvider:
+    """The staff login (``renkei.identity.staff_login``): the users file of
+    RENKEI_STAFF_VIEW_USERS_FILE or RENKEI_STAFF_USERS_FILE; refused without one when Kafka is
+    SASL_SSL or with --secure; open access only in development or with --open-access."""
+    return staff_login(
+        "staff view",
+        f"http://{view_settings.bind}:{view_settings.port}/",
+        IdentitySettings(),
+        secure=secure or settings.kafka_security_protocol == "SASL_SSL",
+        users_file=view_settings.users_file,
+        open_access=open_access,
+    )
+
+
+async def run(
+    settings: Settings, view_settings: StaffViewSettings, login: IdentityProvider | None = None
+) -> None:
     """Serve the page and follow both views until cancelled.
 
     1. the agreement's views, a catalogue that knows them, and an empty state; 2. the web
@@ -81,14 +99,8 @@ async def run(settings: Settings, view_settings: StaffViewSettings) -> None:
     window = _served_window(found)
     view = StaffView(view_settings, state, sources, served=window)
     audit = AuditLog.open(settings, produce=view_settings.audit_produce)
-    login = None
-    if view_settings.users_file is not None:
-        login = FileStaffLogin.from_file(view_settings.users_file)
-    else:
-        log.warning(
-            "no staff login (RENKEI_STAFF_VIEW_USERS_FILE unset): anyone reaching the port sees "
-            "the lists; development only"
-        )
+    if login is None:
+        login = choose_login(settings, view_settings, secure=False, open_access=False)
     runner = web.AppRunner(build_app(view, login), access_log=None)
     await runner.setup()
     token = uuid.uuid4().hex[:12]
@@ -124,14 +136,16 @@ async def run(settings: Settings, view_settings: StaffViewSettings) -> None:
         await audit.aclose()
 
 
-async def _until_signal(settings: Settings, view_settings: StaffViewSettings) -> None:
+async def _until_signal(
+    settings: Settings, view_settings: StaffViewSettings, login: IdentityProvider
+) -> None:
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
     with contextlib.suppress(asyncio.CancelledError):
-        await run(settings, view_settings)
+        await run(settings, view_settings, login)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -146,6 +160,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--bind", help="interface to listen on (RENKEI_STAFF_VIEW_BIND, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="HTTP port (RENKEI_STAFF_VIEW_PORT, 8090)")
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="refuse to start without a staff users file (RENKEI_STAFF_USERS_FILE or "
+        "RENKEI_STAFF_VIEW_USERS_FILE); implied when RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL",
+    )
+    parser.add_argument(
+        "--open-access",
+        action="store_true",
+        help="DEVELOPMENT ONLY: serve the lists without any login, even in a secure "
+        "deployment (a warning banner is logged at every start)",
+    )
     return parser.parse_args(argv)
 
 
@@ -157,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         view_settings = StaffViewSettings(**overrides)
         settings = load_settings()
-        asyncio.run(_until_signal(settings, view_settings))
+        login = choose_login(
+            settings, view_settings, secure=args.secure, open_access=args.open_access
+        )
+        asyncio.run(_until_signal(settings, view_settings, login))
     except ValidationError as exc:
         print(f"staff_view: invalid setting: {exc}", file=sys.stderr)
         return 2

@@ -62,9 +62,11 @@ class StaffViewSettings(BaseSettings):
     users_file: Path | None = Field(
         default=None,
         description=(
-            "Staff users file (YAML, 0600; renkei.staff_login): every page and /api/state then "
-            "need a signed-in user (HTTP Basic, serve behind TLS), who is named in view.served. "
-            "Unset: no login (development only; the start-up log says so)."
+            "Staff users file (YAML, 0600; renkei.identity), over the shared "
+            "RENKEI_STAFF_USERS_FILE: every page and /api/state then need a signed-in user "
+            "(HTTP Basic, serve behind TLS), who is named in view.served. Neither set: the view "
+            "refuses to start in a secure deployment (SASL_SSL Kafka or --secure) and runs open "
+            "on the plaintext development stack (a warning banner says so)."
         ),
     )
     title: str = Field(

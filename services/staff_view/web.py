@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from renkei.staff_login import STAFF, FileStaffLogin, login_middleware
+from renkei.identity import STAFF, IdentityProvider, login_middleware
 from staff_view.follow import Source
 from staff_view.places import RegionNames
 from staff_view.served import ServedWindow
@@ -88,11 +88,12 @@ async def security_headers(
     return response
 
 
-def build_app(view: StaffView, login: FileStaffLogin | None = None) -> web.Application:
+def build_app(view: StaffView, login: IdentityProvider | None = None) -> web.Application:
     """The aiohttp application: ``/``, ``/static/*``, ``/api/state``, ``/health/*``.
 
-    With ``login`` every path but ``/health/*`` needs a signed-in staff member, who is named
-    in the ``view.served`` record; without it the client address is named instead."""
+    Every path but ``/health/*`` goes through ``login`` (``renkei.identity.staff_login``
+    chooses it): a signed-in staff member is named in the ``view.served`` record; open access
+    (no login, development) names the client address instead."""
     files = {name: _static(name) for name in STATIC_TYPES}
 
     async def page(_request: web.Request) -> web.Response:
@@ -108,7 +109,8 @@ def build_app(view: StaffView, login: FileStaffLogin | None = None) -> web.Appli
         document = view.document()
         if view.served is not None:
             staff = request.get(STAFF)
-            view.served.add(document, staff.id if staff else request.remote or "unknown")
+            named = staff.id if staff is not None and staff.signed_in else None
+            view.served.add(document, named or request.remote or "unknown")
         body = json.dumps(document, ensure_ascii=False)
         return web.Response(text=body, content_type="application/json")
 

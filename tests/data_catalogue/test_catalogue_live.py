@@ -14,6 +14,7 @@ that changed, compatibility), and the stages' consumer groups through confluent'
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import datetime as dt
 import json
@@ -22,11 +23,13 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiokafka import AIOKafkaProducer
 from confluent_kafka import (
     Consumer,
@@ -41,6 +44,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from renkei.contracts.stages import STAGES
 from renkei.contracts.views import load_view_plans
+from renkei.identity import hash_password
 from renkei.ops.metrics import FRESHNESS_BUCKETS
 from renkei.ops.scrape import histogram_quantile
 from renkei.publish.producer import Publisher
@@ -213,13 +217,27 @@ def _register_second_version(
     return schema
 
 
+STAFF_USER, STAFF_PASSWORD = "sato.m", "catalogue live test 7"
+
+
+def users_file(folder: Path) -> Path:
+    """A staff users file (0600) with one user (issue 14's staff login)."""
+    path = folder / "staff-users.yaml"
+    entry = {"id": STAFF_USER, "display_name": "佐藤 (企画課)"}
+    entry["password_hash"] = hash_password(STAFF_PASSWORD)
+    path.write_text(yaml.safe_dump({"users": [entry]}, allow_unicode=True), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 class CatalogueProcess:
-    """``renkei catalogue serve`` on a free port."""
+    """``renkei catalogue serve`` on a free port, behind the staff login of a users file."""
 
     def __init__(self, env: dict[str, str], log: Path):
         self.port = free_port()
         self.log = log
         self._out = log.open("wb")
+        users = users_file(log.parent)
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "renkei"),
@@ -232,6 +250,7 @@ class CatalogueProcess:
             env={
                 **os.environ,
                 **env,
+                "RENKEI_STAFF_USERS_FILE": str(users),
                 "RENKEI_CATALOGUE_LIVE_CACHE_SECONDS": "0",
                 "RENKEI_CATALOGUE_WINDOW_SECONDS": str(WINDOW_SECONDS),
             },
@@ -242,7 +261,20 @@ class CatalogueProcess:
 
     @property
     def url(self) -> str:
+        """The address without credentials (answers 401 but /health/*)."""
         return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def signed_in_url(self) -> str:
+        """The address a browser signs in with (HTTP Basic in the address)."""
+        return f"http://{STAFF_USER}:{STAFF_PASSWORD.replace(' ', '%20')}@127.0.0.1:{self.port}/"
+
+    def get(self, path: str) -> Any:
+        """GET ``path`` with the staff user's credentials (an open response)."""
+        request = urllib.request.Request(self.url + path)
+        token = base64.b64encode(f"{STAFF_USER}:{STAFF_PASSWORD}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+        return urllib.request.urlopen(request, timeout=60)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -403,11 +435,20 @@ def test_catalogue_page_shows_what_the_topics_and_the_registry_hold(
         simulation = Simulation("011011", residents=80, events=40, seed=20261207)
         asyncio.run(_publish(applied, [(e.topic, e.value) for e in simulation]))
         page.wait_ready()
+        # the staff login: no credentials or a wrong password show nothing of the catalogue
+        wrong = page.signed_in_url.replace(STAFF_PASSWORD.replace(" ", "%20"), "wrong")
+        for url in (page.url, wrong):
+            refused = dump_dom(url, tmp_path / "chromium-refused", budget_ms=3000)
+            assert "registry.resident.events" not in refused and "whoami" not in refused
+        for path in ("", "api/catalogue", "catalogue.jsonld"):
+            with pytest.raises(urllib.error.HTTPError) as unauthorized:
+                urllib.request.urlopen(page.url + path, timeout=30)
+            assert unauthorized.value.code == 401
         kafka_topics = [prefix + t for t in topics] + [f"{prefix}dlq.{t}" for t in topics]
         for _attempt in range(5):
             _quiet(settings, kafka_topics)
             before = watermarks(settings, kafka_topics)
-            html = dump_dom(page.url, tmp_path / "chromium", budget_ms=8000)
+            html = dump_dom(page.signed_in_url, tmp_path / "chromium", budget_ms=8000)
             reads = {
                 t: read_topic(settings, prefix + t, registry, decode=t != "audit.access")
                 for t in topics
@@ -420,6 +461,8 @@ def test_catalogue_page_shows_what_the_topics_and_the_registry_hold(
         else:
             raise AssertionError("the topics never held still around a page load")
         dom = parse(html)
+        who = dom.one(id="whoami")
+        assert who.attrs["data-signed-in"] == "true" and "佐藤 (企画課)" in who.text()
         status = dom.one(id="status")
         assert status.attrs["data-loaded"] == "true"
         assert dom.one(id="stages-up").attrs["data-value"] == "5"
@@ -477,7 +520,7 @@ def test_catalogue_page_shows_what_the_topics_and_the_registry_hold(
         # stage may have written an audit record since the page was read: re-read what moved)
         for _attempt in range(5):
             marks = watermarks(settings, kafka_topics)
-            with urllib.request.urlopen(page.url + "catalogue.jsonld", timeout=60) as response:
+            with page.get("catalogue.jsonld") as response:
                 assert response.headers["Content-Type"].startswith("application/ld+json")
                 datasets = {d["dct:identifier"]: d for d in json.load(response)["dcat:dataset"]}
             if watermarks(settings, kafka_topics) == marks:
@@ -497,16 +540,18 @@ def test_catalogue_page_shows_what_the_topics_and_the_registry_hold(
         measure = events.one(data_field_path="detail.measure")
         assert measure.one(data_pii=None).attrs["data-pii"] == "sensitive"
         # English
-        english = parse(dump_dom(page.url + "?lang=en", tmp_path / "chromium", budget_ms=8000))
+        english = parse(
+            dump_dom(page.signed_in_url + "?lang=en", tmp_path / "chromium", budget_ms=8000)
+        )
         assert english.one(id="title").text() == "Data catalogue (Renkei)"
         en_events = english.one(data_topic="registry.resident.events")
         assert (
             en_events.one(data_field_path="detail.measure").all(data_pii=None)[0].text()
             == "special care (要配慮)"
         )
-        screenshot(page.url, tmp_path / "catalogue-ja.png", tmp_path / "chromium")
+        screenshot(page.signed_in_url, tmp_path / "catalogue-ja.png", tmp_path / "chromium")
         screenshot(
-            page.url + "?lang=en&q=registry.resident.events",
+            page.signed_in_url + "?lang=en&q=registry.resident.events",
             tmp_path / "catalogue-en.png",
             tmp_path / "chromium",
             height=4600,

@@ -14,15 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from renkei.contracts.names import TopicNames
 from renkei.data_catalogue.entries import CatalogueModel, build_model
-from renkei.data_catalogue.identity import (
-    LocalStaff,
-    StaffIdentity,
-    load_identity,
-)
 from renkei.data_catalogue.live import TopicFigures, TopicReader
 from renkei.data_catalogue.settings import CatalogueSettings
 from renkei.data_catalogue.web import SECURITY_HEADERS, CataloguePage, build_app
 from renkei.errors import ConfigurationError
+from renkei.identity import OpenAccess, StaffIdentity, load_identity
 from renkei.schemas.catalogue import Catalogue
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
@@ -92,7 +88,7 @@ async def _client(
 async def client(
     settings: Settings, catalogue: Catalogue, model: CatalogueModel
 ) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    client = await _client(settings, catalogue, model, LocalStaff())
+    client = await _client(settings, catalogue, model, OpenAccess())
     yield client
     await client.close()
 
@@ -148,7 +144,7 @@ async def test_schema_and_dcat(client: TestClient[web.Request, web.Application])
 
 async def test_whoami_without_a_login(client: TestClient[web.Request, web.Application]) -> None:
     body = await (await client.get("/api/whoami")).json()
-    assert body["signed_in"] is False and body["id"] == "local"
+    assert body["signed_in"] is False and body["id"] == "open-access"
 
 
 async def test_an_identity_module_that_refuses(
@@ -170,8 +166,8 @@ async def test_an_identity_module_that_refuses(
     [
         ("no-colon", "package.module:factory"),
         ("no.such.module:factory", "cannot be imported"),
-        ("renkei.data_catalogue.identity:LOGIN", "not callable"),
-        ("renkei.data_catalogue.identity:StaffIdentity", "failed"),
+        ("renkei.identity:REALM", "not callable"),
+        ("renkei.identity:StaffIdentity", "failed"),
         ("builtins:dict", "no async identify"),
     ],
 )

@@ -12,6 +12,8 @@ from renkei.settings import Settings
 SETTINGS_CLASSES = {
     # prefix → "module:class"; the longest matching prefix decides
     "RENKEI_STAFF_VIEW_": "staff_view.settings:StaffViewSettings",
+    "RENKEI_STAFF_": "renkei.identity.providers:IdentitySettings",
+    "RENKEI_CATALOGUE_": "renkei.data_catalogue.settings:CatalogueSettings",
     "RENKEI_": "renkei.settings:Settings",
 }
 

@@ -13,6 +13,7 @@ import yaml
 from compose_spec import PyCompose
 
 from renkei.contracts.stages import STAGES, default_web_port
+from renkei.deploy.compose_secrets import server_properties
 from renkei.ops.health import READY_PATH
 from renkei.settings import Settings
 from tests.deploy.conftest import DEPLOY, REPO
@@ -21,6 +22,8 @@ from tests.deploy.settings_env import field_of, parse
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 RENKEI_IMAGE_SERVICES = [n for n, s in SERVICES.items() if s.get("build") == "."]
+SETTINGS_SERVICES = [n for n in RENKEI_IMAGE_SERVICES if n != "registry-proxy"]
+"""The registry proxy takes command-line arguments only (no RENKEI_* settings)."""
 DEFAULTS = Settings.model_construct()  # defaults only, whatever the environment says
 REQUIRED = ("RENKEI_KAFKA_BOOTSTRAP", "RENKEI_SCHEMA_REGISTRY_URL", "RENKEI_HOME")
 
@@ -71,6 +74,7 @@ def test_compose_file_follows_the_compose_specification() -> None:
 def test_the_whole_platform_is_there() -> None:
     expected = {"kafka", "registry", "schemas-apply", "staff-view", "simulator"}
     expected |= {"prometheus", "grafana"} | set(STAGES)
+    expected |= {"access-apply", "registry-proxy", "catalogue"}  # the secure deployment
     assert set(SERVICES) == expected
     assert SERVICES["kafka"]["image"].startswith("apache/kafka:3.9")
     assert SERVICES["registry"]["image"].startswith("apicurio/apicurio-registry:3")
@@ -79,12 +83,14 @@ def test_the_whole_platform_is_there() -> None:
 
 
 def test_kafka_is_single_node_kraft_with_internal_and_host_listeners() -> None:
-    kafka = env("kafka")
-    assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    assert "INTERNAL://kafka:19092" in kafka["KAFKA_ADVERTISED_LISTENERS"]
-    assert "EXTERNAL://127.0.0.1:9092" in kafka["KAFKA_ADVERTISED_LISTENERS"]
-    assert kafka["KAFKA_LOG_DIRS"] in [v.split(":")[1] for v in SERVICES["kafka"]["volumes"]]
+    kafka = dict(server_properties("not-a-password"))
+    assert kafka["process.roles"] == "broker,controller"
+    assert "INTERNAL://kafka:19092" in kafka["advertised.listeners"]
+    assert "EXTERNAL://127.0.0.1:9092" in kafka["advertised.listeners"]
+    assert kafka["log.dirs"] in [v.split(":")[1] for v in SERVICES["kafka"]["volumes"]]
     assert published("kafka") == {9092: 9092}
+    script = SERVICES["kafka"]["command"][-1]
+    assert f"./deploy/compose/kafka-start.sh:{script}:ro" in SERVICES["kafka"]["volumes"]
 
 
 @pytest.mark.parametrize("stage", list(STAGES))
@@ -103,15 +109,17 @@ def test_each_stage_runs_its_worker_on_its_default_port(stage: str) -> None:
 
 
 def test_staff_view_and_schemas_apply() -> None:
-    assert SERVICES["staff-view"]["command"] == ["python", "-m", "staff_view"]
+    assert SERVICES["staff-view"]["command"] == ["python", "-m", "staff_view", "--secure"]
     assert published("staff-view") == {8090: 8090}
     assert env("staff-view")["RENKEI_STAFF_VIEW_PORT"] == "8090"
     assert env("staff-view")["RENKEI_STAFF_VIEW_BIND"] == "0.0.0.0"
     volume, _, target = SERVICES["staff-view"]["volumes"][0].partition(":")
     assert target.split()[0] == env("staff-view")["RENKEI_HOME"], "its audit file on a volume"
     assert volume in COMPOSE["volumes"]
-    assert SERVICES["schemas-apply"]["command"] == ["renkei", "schemas", "apply"]
-    assert depends("schemas-apply") == {"kafka": "service_healthy", "registry": "service_healthy"}
+    assert SERVICES["schemas-apply"]["command"] == ["renkei", "schemas", "apply", "--no-topics"]
+    assert depends("schemas-apply") == {"registry-proxy": "service_healthy"}
+    assert depends("registry") == {"access-apply": "service_completed_successfully"}
+    assert depends("access-apply") == {"kafka": "service_healthy"}
     assert depends("simulator") == {"schemas-apply": "service_completed_successfully"}
     assert depends("staff-view") == {
         "schemas-apply": "service_completed_successfully",
@@ -138,7 +146,15 @@ def test_start_order_is_acyclic_and_waits_only_on_healthchecks_that_exist() -> N
 
     for name in SERVICES:
         visit(name, ())
-    for name in ("kafka", "registry", "staff-view", "prometheus", *STAGES):
+    for name in (
+        "kafka",
+        "registry",
+        "registry-proxy",
+        "staff-view",
+        "catalogue",
+        "prometheus",
+        *STAGES,
+    ):
         assert "healthcheck" in SERVICES[name], f"{name} has no healthcheck"
 
 
@@ -149,7 +165,7 @@ def test_every_renkei_variable_is_a_real_setting() -> None:
                 assert field_of(variable), f"{name}: {variable} is no settings field"
 
 
-@pytest.mark.parametrize("service", RENKEI_IMAGE_SERVICES)
+@pytest.mark.parametrize("service", SETTINGS_SERVICES)
 def test_required_settings_are_set_and_point_at_the_containers(service: str) -> None:
     variables = env(service)
     for required in REQUIRED:

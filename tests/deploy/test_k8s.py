@@ -42,10 +42,19 @@ def documents(path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
 
 
+def _kustomized(folder: Path) -> list[dict[str, Any]]:
+    """The resources of ``folder``'s kustomization, following folders it includes."""
+    kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = []
+    for name in kustomization["resources"]:
+        path = (folder / name).resolve()
+        found += _kustomized(path) if path.is_dir() else documents(path)
+    return found
+
+
 @cache
 def resources() -> list[dict[str, Any]]:
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
-    return [d for name in kustomization["resources"] for d in documents(K8S / name)]
+    return _kustomized(K8S)
 
 
 def of_kind(kind: str) -> list[dict[str, Any]]:
@@ -63,7 +72,7 @@ def settings_data() -> dict[str, str]:
 def test_kustomization_lists_every_manifest() -> None:
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
     files = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
-    assert set(kustomization["resources"]) == files
+    assert set(kustomization["resources"]) == files | {"../k8s-secure"}
     keys = [(d["kind"], d["metadata"]["name"]) for d in resources()]
     assert len(keys) == len(set(keys)), "duplicate resources"
     assert {d["metadata"].get("namespace", "renkei") for d in resources()} == {"renkei"}
@@ -104,8 +113,8 @@ def test_strimzi_kafka_is_kraft_with_three_replicas_and_min_insync_two() -> None
     assert set(pool["spec"]["roles"]) == {"controller", "broker"}
     volume = pool["spec"]["storage"]["volumes"][0]
     assert volume["type"] == "persistent-claim" and volume["kraftMetadata"] == "shared"
-    plain = next(x for x in kafka["spec"]["kafka"]["listeners"] if not x["tls"])
-    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap:{plain['port']}"
+    (scram,) = kafka["spec"]["kafka"]["listeners"]  # the only way in (tests/security)
+    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap:{scram['port']}"
     assert settings_data()["RENKEI_KAFKA_BOOTSTRAP"] == bootstrap
 
 

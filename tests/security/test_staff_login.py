@@ -12,9 +12,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from renkei.audit import AuditLog
 from renkei.errors import ConfigurationError
+from renkei.identity import FileStaffLogin, hash_password, load_users, verify_password
 from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
-from renkei.staff_login import FileStaffLogin, hash_password, load_users, verify_password
 from staff_view.served import audit_served
 from staff_view.web import build_app
 from tests.staff_view.test_web import _view

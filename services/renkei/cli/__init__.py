@@ -15,6 +15,7 @@ from renkei.cli.cdc_cmd import cdc
 from renkei.cli.demo_cmd import demo
 from renkei.cli.disclosure_cmd import disclosure
 from renkei.cli.dlq_cmd import dlq
+from renkei.cli.identity_cmd import identity
 from renkei.cli.normalize_cmd import normalize
 from renkei.cli.publish_cmd import publish
 from renkei.cli.ref_cmd import ref
@@ -61,6 +62,7 @@ for command in (
     disclosure,
     ref,
     catalogue,
+    identity,
 ):
     cli.add_command(command)
 

@@ -21,6 +21,7 @@ from renkei.agreements.stage_principals import platform_principal_acls
 from renkei.audit import AuditLog
 from renkei.cli.common import catalogue_of, run, settings_of
 from renkei.contracts.views import ViewPlan, plan_views
+from renkei.deploy.principals import service_acls
 from renkei.errors import ConfigurationError, RegistryError
 from renkei.serde.registry import registry_client
 from renkei.settings import Settings
@@ -84,9 +85,20 @@ def check(ctx: click.Context, folder: Path | None) -> None:
     help="Also create the stage principals renkei-<stage> with the ACLs the stage registry "
     "implies, and the audit principal renkei-audit (see `renkei agreements stage-acls`).",
 )
+@click.option(
+    "--service-principals",
+    is_flag=True,
+    help="Also create the service principals of a deployment (renkei-<job>, renkei-registry, "
+    "renkei-catalogue; `renkei agreements stage-acls --services`): what docker-compose's "
+    "access-apply service runs.",
+)
 @click.pass_context
 def apply(
-    ctx: click.Context, folder: Path | None, password_dir: Path | None, stage_principals: bool
+    ctx: click.Context,
+    folder: Path | None,
+    password_dir: Path | None,
+    stage_principals: bool,
+    service_principals: bool,
 ) -> None:
     """Create SCRAM users and least-privilege ACLs from the agreements (idempotent).
 
@@ -109,6 +121,8 @@ def apply(
         click.secho(f"{len(problems)} problem(s): nothing applied", fg="red", err=True)
         sys.exit(1)
     stage_acls = platform_principal_acls(catalogue, folder) if stage_principals else None
+    if service_principals:
+        stage_acls = (stage_acls or {}) | service_acls(catalogue, folder)
     report = run(_apply(settings, loaded, password_dir, stage_acls))
     for line in report.lines():
         click.echo(line)
@@ -164,18 +178,29 @@ async def _apply(
 
 @agreements.command("stage-acls")
 @click.option("--dir", "folder", type=click.Path(path_type=Path), help=_DIR_HELP)
+@click.option(
+    "--services",
+    is_flag=True,
+    help="Also the service principals of a deployment (renkei-<job>, renkei-registry, "
+    "renkei-catalogue), as `apply --service-principals` creates them.",
+)
 @click.pass_context
-def stage_acls_cmd(ctx: click.Context, folder: Path | None) -> None:
+def stage_acls_cmd(ctx: click.Context, folder: Path | None, services: bool) -> None:
     """Print the ACLs of every stage principal renkei-<stage> and of the audit principal
     renkei-audit, one binding a line.
 
     Generated from the stage registry (inputs, outputs, internal topics, tables) and, for the
     views stage, the consumer agreements; renkei-audit may only read audit.access.
-    `agreements apply` creates exactly these.
+    `agreements apply` creates exactly these. The Strimzi KafkaUser resources
+    (deploy/k8s-secure/users.yaml) hold the same bindings.
     """
     settings = settings_of(ctx)
     folder = folder or settings.agreements_dir
-    for principal, acls in platform_principal_acls(catalogue_of(settings), folder).items():
+    catalogue = catalogue_of(settings)
+    wanted = platform_principal_acls(catalogue, folder)
+    if services:
+        wanted |= service_acls(catalogue, folder)
+    for principal, acls in wanted.items():
         click.echo(f"# {principal}: {len(acls)} binding(s)")
         for acl in sorted(acls):
             click.echo(acl.describe())

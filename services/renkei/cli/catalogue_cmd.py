@@ -14,7 +14,7 @@ from renkei.cli.common import run, settings_of
 from renkei.contracts.names import TopicNames
 from renkei.data_catalogue.dcat import dcat_document
 from renkei.data_catalogue.live import TopicReader, gather_live
-from renkei.data_catalogue.server import load_model, serve_until_signal
+from renkei.data_catalogue.server import choose_login, load_model, serve_until_signal
 from renkei.data_catalogue.settings import CatalogueSettings
 from renkei.data_catalogue.versions import subject_history
 from renkei.serde.registry import registry_client
@@ -39,21 +39,49 @@ def catalogue() -> None:
 @catalogue.command("serve")
 @click.option("--bind", help="Interface to listen on (RENKEI_CATALOGUE_BIND, 127.0.0.1).")
 @click.option("--port", type=int, help="HTTP port (RENKEI_CATALOGUE_PORT, 8094).")
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="Refuse to start without a staff login (RENKEI_STAFF_USERS_FILE or "
+    "RENKEI_CATALOGUE_IDENTITY); implied when RENKEI_KAFKA_SECURITY_PROTOCOL=SASL_SSL.",
+)
+@click.option(
+    "--open-access",
+    is_flag=True,
+    default=None,
+    help="DEVELOPMENT ONLY: serve without any staff login, even in a secure deployment "
+    "(RENKEI_CATALOGUE_OPEN_ACCESS; a warning banner is logged at every start).",
+)
 @click.pass_context
-def serve(ctx: click.Context, bind: str | None, port: int | None) -> None:
+def serve(
+    ctx: click.Context,
+    bind: str | None,
+    port: int | None,
+    secure: bool,
+    open_access: bool | None,
+) -> None:
     """Serve the catalogue page (Japanese first, English switch) until Ctrl-C or SIGTERM.
 
     The page reads the schema catalogue and the agreements at start (a bad file stops it at
     once), then the registry, Kafka and the workers' /metrics while it runs; it stays up and
     says so when one of them is down. Open http://127.0.0.1:8094/ ; DCAT JSON-LD at
-    /catalogue.jsonld. Exits 1 when the port is taken or a file or the identity module is
-    unusable.
+    /catalogue.jsonld.
+
+    Staff login: with RENKEI_STAFF_USERS_FILE (a users file, `renkei identity hash`) every page
+    but /health/* needs a signed-in user. Without one the page refuses to start in a secure
+    deployment (SASL_SSL Kafka or --secure) and runs open, with a warning, on the plaintext
+    development stack. Exits 1 when the port is taken, or a file, the users file or the
+    identity module is unusable.
     """
     settings = settings_of(ctx)
-    page_settings = _page_settings(bind=bind, port=port)
+    page_settings = _page_settings(bind=bind, port=port, open_access=open_access or None)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        run(serve_until_signal(settings, page_settings))
+        identity = choose_login(settings, page_settings, secure=secure)
+    except ValidationError as exc:
+        raise click.UsageError(f"invalid RENKEI_STAFF_* setting: {exc}") from exc
+    try:
+        run(serve_until_signal(settings, page_settings, identity))
     except OSError as exc:
         raise click.ClickException(
             f"cannot serve on {page_settings.bind}:{page_settings.port}: {exc.strerror or exc}"

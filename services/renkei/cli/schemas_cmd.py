@@ -24,22 +24,32 @@ def schemas() -> None:
 @schemas.command("apply")
 @click.option("--topic", "only", multiple=True, help="Only these topics (default: all).")
 @click.option("--no-topics", is_flag=True, help="Register schemas only; do not create topics.")
+@click.option(
+    "--topics-only",
+    is_flag=True,
+    help="Create topics only; do not touch the registry (the secure compose deployment's "
+    "access-apply step, before the registry runs).",
+)
 @click.pass_context
-def apply(ctx: click.Context, only: tuple[str, ...], no_topics: bool) -> None:
+def apply(ctx: click.Context, only: tuple[str, ...], no_topics: bool, topics_only: bool) -> None:
     """Create each topic, register each <topic>-value subject and set its compatibility mode.
 
     Idempotent: an unchanged schema keeps its id. An incompatible change is refused by the
     registry and reported with the fields at fault; nothing else is stopped by it.
     """
+    if no_topics and topics_only:
+        raise click.UsageError("--no-topics and --topics-only exclude each other")
     settings = settings_of(ctx)
     specs = _selected(catalogue_of(settings), only)
-    failed = run(_apply(settings, specs, create_topics=not no_topics))
+    failed = run(_apply(settings, specs, create_topics=not no_topics, register=not topics_only))
     if failed:
         click.secho(f"{failed} subject(s) not applied", fg="red", err=True)
         sys.exit(1)
 
 
-async def _apply(settings: Settings, specs: list[TopicSpec], *, create_topics: bool) -> int:
+async def _apply(
+    settings: Settings, specs: list[TopicSpec], *, create_topics: bool, register: bool = True
+) -> int:
     if create_topics:
         for outcome in await ensure_topics(settings, specs):
             color = "yellow" if outcome.action == "mismatch" else None
@@ -47,6 +57,8 @@ async def _apply(settings: Settings, specs: list[TopicSpec], *, create_topics: b
                 f"topic   {outcome.topic:<36} {outcome.action} ({outcome.detail})", fg=color
             )
     failed = 0
+    if not register:
+        return failed
     async with registry_client(settings) as client:
         for spec in specs:
             try:

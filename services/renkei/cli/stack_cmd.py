@@ -114,6 +114,10 @@ def up(
     Kafka and Apicurio Registry come from Maven Central (cached per version under
     $RENKEI_HOME/downloads); data, logs and pid files live under $RENKEI_HOME too
     (default <repo>/.renkei). Each Kafka version keeps its own data folder.
+
+    Without --secure the stack is for development only: Kafka PLAINTEXT with no
+    authentication or ACLs, the registry open to any local process. Deployments
+    (docker-compose.yml, deploy/k8s) are secure by default: docs/security.md.
     """
     settings = _settings(ctx)
     try:
@@ -133,6 +137,11 @@ def up(
         click.echo(line)
     if secure or settings.kafka_security_protocol == "SASL_SSL":
         _print_client_environment(settings)
+    else:
+        click.echo(
+            "development stack: PLAINTEXT Kafka without authentication or ACLs; do not put "
+            "real residents' data here (secure: --secure; deployments: docs/security.md)"
+        )
 
 
 def _print_client_environment(settings: Settings) -> None:

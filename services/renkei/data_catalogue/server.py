@@ -10,10 +10,10 @@ import signal
 from aiohttp import web
 
 from renkei.data_catalogue.entries import CatalogueModel, build_model
-from renkei.data_catalogue.identity import load_identity
 from renkei.data_catalogue.live import TopicReader
 from renkei.data_catalogue.settings import CatalogueSettings
 from renkei.data_catalogue.web import CataloguePage, build_app
+from renkei.identity import IdentityProvider, IdentitySettings, staff_login
 from renkei.schemas.catalogue import load_catalogue
 from renkei.serde.registry import registry_client
 from renkei.settings import Settings
@@ -27,13 +27,33 @@ def load_model(settings: Settings) -> CatalogueModel:
     return build_model(load_catalogue(settings.schemas_dir), settings.agreements_dir)
 
 
-async def serve(settings: Settings, page_settings: CatalogueSettings) -> None:
+def choose_login(
+    settings: Settings, page_settings: CatalogueSettings, *, secure: bool = False
+) -> IdentityProvider:
+    """The page's staff login (``renkei.identity.staff_login``): the identity module of
+    RENKEI_CATALOGUE_IDENTITY, else the users file of RENKEI_STAFF_USERS_FILE; refused without
+    one when Kafka is SASL_SSL or with ``secure``; open only on the development stack or with
+    open access asked for."""
+    return staff_login(
+        "data catalogue",
+        f"http://{page_settings.bind}:{page_settings.port}/",
+        IdentitySettings(),
+        secure=secure or settings.kafka_security_protocol == "SASL_SSL",
+        module=page_settings.identity,
+        open_access=page_settings.open_access,
+    )
+
+
+async def serve(
+    settings: Settings, page_settings: CatalogueSettings, identity: IdentityProvider | None = None
+) -> None:
     """1. the model (catalogue, views, stages, agreements) and the identity module, before the
     port opens (a bad file or module exits at once); 2. the web server (fails if the port is
     taken); 3. Kafka, the registry and the workers are read per request (cached a few
     seconds): the page works, and says so, while any of them is down."""
     model = load_model(settings)
-    identity = load_identity(page_settings.identity)
+    if identity is None:
+        identity = choose_login(settings, page_settings)
     reader = TopicReader(settings)
     registry = registry_client(settings)
     page = CataloguePage(settings, page_settings, model, identity, reader, registry)
@@ -42,11 +62,11 @@ async def serve(settings: Settings, page_settings: CatalogueSettings) -> None:
     try:
         await web.TCPSite(runner, page_settings.bind, page_settings.port).start()
         log.info(
-            "data catalogue at http://%s:%d/ (%d topics, identity %s)",
+            "data catalogue at http://%s:%d/ (%d topics, staff login %s)",
             page_settings.bind,
             page_settings.port,
             len(model.entries),
-            page_settings.identity,
+            type(identity).__name__,
         )
         await asyncio.Event().wait()
     finally:
@@ -55,7 +75,9 @@ async def serve(settings: Settings, page_settings: CatalogueSettings) -> None:
         await registry.aclose()
 
 
-async def serve_until_signal(settings: Settings, page_settings: CatalogueSettings) -> None:
+async def serve_until_signal(
+    settings: Settings, page_settings: CatalogueSettings, identity: IdentityProvider | None = None
+) -> None:
     """:func:`serve` until SIGTERM or SIGINT (a clean stop, exit code 0)."""
     task = asyncio.current_task()
     assert task is not None
@@ -63,4 +85,4 @@ async def serve_until_signal(settings: Settings, page_settings: CatalogueSetting
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
     with contextlib.suppress(asyncio.CancelledError):
-        await serve(settings, page_settings)
+        await serve(settings, page_settings, identity)

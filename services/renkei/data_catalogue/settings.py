@@ -43,12 +43,18 @@ class CatalogueSettings(BaseSettings):
         le=7 * 24 * 3600,
         description="The 'recently written' figure counts records of this many seconds.",
     )
-    identity: str = Field(
-        default="renkei.data_catalogue.identity:local_staff",
+    identity: str | None = Field(
+        default=None,
         description=(
-            "Identity module (package.module:factory returning an IdentityProvider): the staff "
-            "login plugs in here. The default names no one (no login yet)."
+            "Identity module (package.module:factory returning a renkei.identity "
+            "IdentityProvider, e.g. an OIDC login). Unset: the staff login of "
+            "RENKEI_STAFF_USERS_FILE (renkei.identity.staff_login: required when set, refused "
+            "start without it in a secure deployment, open only on the development stack)."
         ),
+    )
+    open_access: bool = Field(
+        default=False,
+        description="Development only: serve the page without any staff login (said loudly).",
     )
 
     def public_url(self) -> str:

@@ -1,8 +1,8 @@
 """The web side: the page (static HTML + JS rendering ``/api/catalogue`` and ``/api/live``),
 the JSON behind it, the DCAT export, the schemas, health.
 
-Read-only: GET routes only. Every route but ``/health/*`` goes through the identity module
-(``identity.py``). The answers carry a strict Content-Security-Policy (only this server's own
+Read-only: GET routes only. Every route but ``/health/*`` goes through the staff login
+(``renkei.identity``). The answers carry a strict Content-Security-Policy (only this server's own
 script and style; the script writes text and SVG elements, never HTML strings).
 """
 
@@ -22,11 +22,11 @@ from aiohttp import web
 from renkei.contracts.names import TopicNames
 from renkei.data_catalogue.dcat import dcat_document
 from renkei.data_catalogue.entries import CatalogueModel
-from renkei.data_catalogue.identity import STAFF, IdentityProvider
 from renkei.data_catalogue.lineage import build_graph
 from renkei.data_catalogue.live import LiveFigures, TopicReader, gather_live
 from renkei.data_catalogue.settings import CatalogueSettings
 from renkei.data_catalogue.versions import SubjectHistory, subject_history
+from renkei.identity import STAFF, IdentityProvider, login_middleware
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 
@@ -143,18 +143,14 @@ def build_app(page: CataloguePage) -> web.Application:
     files = {name: _static(name) for name in STATIC_TYPES}
 
     @web.middleware
-    async def staff_only(
+    async def security_headers(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        if not request.path.startswith(OPEN_PATHS):
-            staff = await page.identity.identify(request)
-            if staff is None:
-                login = page.identity.login_url
-                if login and "text/html" in request.headers.get("Accept", ""):
-                    raise web.HTTPFound(login)
-                raise web.HTTPUnauthorized(text="staff login required / 職員ログインが必要です")
-            request[STAFF] = staff
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers.update(SECURITY_HEADERS)
+            raise
         response.headers.update(SECURITY_HEADERS)
         return response
 
@@ -188,7 +184,8 @@ def build_app(page: CataloguePage) -> web.Application:
     async def alive(_request: web.Request) -> web.Response:
         return web.json_response({"live": True})
 
-    app = web.Application(middlewares=[staff_only])
+    staff_only = login_middleware(page.identity, open_prefixes=OPEN_PATHS)
+    app = web.Application(middlewares=[security_headers, staff_only])
     app.router.add_get("/", index)
     app.router.add_get("/static/{name}", static)
     app.router.add_get("/api/catalogue", catalogue)

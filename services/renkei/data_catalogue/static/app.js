@@ -390,7 +390,10 @@ function renderAll() {
 }
 
 async function getJson(path) {
-  const response = await fetch(path, { cache: "no-store" });
+  // location.origin, not the page's address: a page opened as http://user:password@host/ (staff
+  // login in the address) must not copy the password into every request; the browser sends the
+  // credentials it signed in with.
+  const response = await fetch(new URL(path, location.origin), { cache: "no-store" });
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
 }
