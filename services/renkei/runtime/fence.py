@@ -8,14 +8,24 @@ state for the next owner of the partition (docs/reliability.md, scenario i, bug 
 fences such a "zombie" only with transactions, which faust's exactly-once mode does not do
 reliably (PLATFORM-NOTES).
 
-:class:`CoordinatorFence` watches when this process last heard from its group coordinator
-(any response to a coordinator request: heartbeat, commit, join, sync). A member with partitions
-that has heard nothing for ``limit`` seconds (0.8 of the session timeout: the group drops it at
-the session timeout, and the new owner needs a rebalance more before it writes) exits at once,
-code 1, with the reason: what it had not delivered is dropped with the process, its inputs are
-uncommitted and are processed again by the new owner. The supervisor (systemd, Kubernetes)
-starts it again; it rejoins once the brokers answer. A JoinGroup or SyncGroup waiting for a
-rebalance counts as contact (it may rightly take long).
+:class:`CoordinatorFence` watches the requests this process sends to its group coordinator
+(heartbeats, commits, offset fetches). A joined member whose oldest such request has gone
+unanswered for ``limit`` seconds (0.8 of the session timeout: the group drops a member at the
+session timeout without a heartbeat, and the new owner needs a rebalance more before it writes)
+exits at once, code 1, with the reason: what it had not delivered is dropped with the process,
+its inputs are uncommitted and are processed again by the new owner. The supervisor (systemd,
+Kubernetes) starts it again; it rejoins once the brokers answer.
+
+Only a *hanging* request counts (a partition: packets vanish). Requests that fail at once (a
+broker process killed, its port refusing) are not: aiokafka then looks the coordinator up again
+and a coordinator that moved to another broker gives every member a fresh session (scenario c
+kills brokers; an earlier version that counted any silence stopped the workers there). A
+JoinGroup or SyncGroup may rightly wait for a whole rebalance and is not counted either.
+
+Limits: a partition whose connections are reset rather than silent (requests fail at once) is
+not detected; and requests already handed to the kernel before the exit can still reach the
+broker by TCP retransmission if the network heals within the kernel's retry time for orphaned
+sockets (about a minute on Linux defaults). Only producer fencing (transactions) closes those.
 """
 
 from __future__ import annotations
@@ -50,30 +60,28 @@ def _track_contact() -> None:
 
         async def send_req(self: Any, request: Any) -> Any:
             _coordinators.add(self)
-            rebalance = isinstance(request, _WAITING_ON_REBALANCE)
-            if rebalance:
-                self._renkei_rebalancing = getattr(self, "_renkei_rebalancing", 0) + 1
+            if isinstance(request, _WAITING_ON_REBALANCE):
+                return await original(self, request)
+            pending: dict[object, float] = self.__dict__.setdefault("_renkei_pending", {})
+            token = object()
+            pending[token] = time.monotonic()
             try:
-                response = await original(self, request)
+                return await original(self, request)
             finally:
-                if rebalance:
-                    self._renkei_rebalancing -= 1
-            self._renkei_contact = time.monotonic()
-            return response
+                pending.pop(token, None)
 
         GroupCoordinator._send_req = send_req
         _installed = True
 
 
 def silence(coordinator: Any, now: float) -> float:
-    """Seconds a joined member has not heard from its coordinator (0: not joined, or waiting
-    on a rebalance, or heard from just now)."""
+    """Seconds the oldest unanswered coordinator request of a joined member has been waiting
+    (0: not joined, or nothing waiting; JoinGroup/SyncGroup are not tracked)."""
     if coordinator.member_id == JoinGroupRequest.UNKNOWN_MEMBER_ID:
         return 0.0
-    if getattr(coordinator, "_renkei_rebalancing", 0) > 0:
-        return 0.0
-    last = getattr(coordinator, "_renkei_contact", None)
-    return 0.0 if last is None else max(now - last, 0.0)
+    pending: dict[object, float] = getattr(coordinator, "_renkei_pending", {})
+    started = list(pending.values())
+    return max(now - min(started), 0.0) if started else 0.0
 
 
 class CoordinatorFence:
