@@ -156,9 +156,9 @@ class Settings(BaseSettings):
     worker_fence: bool = Field(
         default=True,
         description=(
-            "Stop a worker that has heard nothing from its group coordinator for 0.8 of the "
-            "session timeout, so outputs it could not deliver during a network partition are "
-            "not written after the new owner's once the network heals (runtime/fence.py)."
+            "Stop (exit 1) a worker whose requests to its group coordinator have hung for 0.8 "
+            "of the session timeout, so outputs it could not deliver during a network partition "
+            "are not written after the new owner's once the network heals (runtime/fence.py)."
         ),
     )
     worker_web_bind: str = Field(
