@@ -27,7 +27,7 @@ catalogue: install  ## Data catalogue for staff (データカタログ) at http:
 test:  ## The test command: starts the stack, runs lint, unit and integration tests
 	scripts/test.sh
 
-fault: install  ## Fault-injection suite, full length (~15 min; docs/reliability.md)
+fault: install  ## Fault-injection suite a-i, full length (~30-45 min here; docs/reliability.md)
 	scripts/fault.sh
 
 unit: install  ## Fast tests only (no broker needed)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The fault-injection suite (docs/reliability.md): every scenario, full length, against the
 # real stack (started if needed) plus the suite's private servers (a 3-broker cluster on
-# 29092-29097 and a registry on 28081, started and stopped by the tests themselves).
-# Extra arguments go to pytest (e.g. scripts/fault.sh -k registry).
+# 29092-29097, 29092-29103 with the proxy ports of scenario i, and a registry on 28081, started
+# and stopped by the tests themselves; RENKEI_FAULT_CLUSTER_PORT / RENKEI_FAULT_REGISTRY_PORT
+# move them when another run uses those ports).
+# Extra arguments go to pytest (e.g. scripts/fault.sh -k registry, scripts/fault.sh -k test_i_).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh

@@ -166,6 +166,14 @@ class Settings(BaseSettings):
             "after a crash, the partitions of a killed worker move on only then."
         ),
     )
+    worker_fence: bool = Field(
+        default=True,
+        description=(
+            "Stop (exit 1) a worker whose requests to its group coordinator have hung for 0.8 "
+            "of the session timeout, so outputs it could not deliver during a network partition "
+            "are not written after the new owner's once the network heals (runtime/fence.py)."
+        ),
+    )
     worker_web_bind: str = Field(
         default="127.0.0.1",
         description="Interface the workers' web servers (/metrics, faust views) listen on.",

@@ -524,10 +524,15 @@ class Workers:
             **self.env,
         }
 
-    def start(self, stage: str, instance: int = 0) -> WorkerProcess:
+    def start(
+        self, stage: str, instance: int = 0, env: dict[str, str] | None = None
+    ) -> WorkerProcess:
+        """Launch a worker of ``stage``; ``env`` overrides this instance's environment (e.g.
+        another bootstrap address)."""
         self.started[stage] += 1
         log = self.folder / f"{stage}-{instance}-{self.started[stage]}.log"
-        worker = WorkerProcess(stage, log, self.environment(stage, instance), web_port())
+        environment = {**self.environment(stage, instance), **(env or {})}
+        worker = WorkerProcess(stage, log, environment, web_port())
         self.running.setdefault(stage, []).append(worker)
         return worker
 

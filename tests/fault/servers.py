@@ -1,8 +1,10 @@
 """Private servers of the fault suite: a 3-broker KRaft cluster and a schema registry.
 
-Both run on this suite's own ports (cluster 29092-29097, registry 28081 with management on
-29081) from the jars the local stack already fetched, each with its own home under /tmp, and
-are stopped by the fixture that started them. The shared stack (9092/8081) is never touched.
+Both run on this suite's own ports (cluster 29092-29097, 29092-29103 with the side listeners
+of scenario i; registry 28081 with management on 29081; ``RENKEI_FAULT_CLUSTER_PORT`` and
+``RENKEI_FAULT_REGISTRY_PORT`` move them) from the jars the local stack already fetched, each
+with its own home under /tmp, and are stopped by the fixture that started them. The shared
+stack (9092/8081) is never touched.
 """
 
 from __future__ import annotations
@@ -37,23 +39,29 @@ from renkei.stack.versions import (
     KafkaVersion,
 )
 
-CLUSTER_FIRST_PORT = 29092
-REGISTRY_PORT = 28081
+CLUSTER_FIRST_PORT = int(os.environ.get("RENKEI_FAULT_CLUSTER_PORT", "29092"))
+"""First port of the private cluster: brokers on it and the next 2, controllers on the 3
+after; with side listeners (scenario i) 6 more (side listeners, then their proxy ports).
+Set ``RENKEI_FAULT_CLUSTER_PORT`` when another run may use the default range at the same time."""
+REGISTRY_PORT = int(os.environ.get("RENKEI_FAULT_REGISTRY_PORT", "28081"))
+"""The private registry's port (its management port is 1000 above)."""
 
 
 def _say(text: str) -> None:
     print(f"  [fault] {text}", flush=True)
 
 
-def cluster(stack: Settings, home: Path) -> LocalCluster:
-    """A 3-node cluster (replication 3, min.insync.replicas 2) of the stack's Kafka version."""
+def cluster(stack: Settings, home: Path, *, side: bool = False) -> LocalCluster:
+    """A 3-node cluster (replication 3, min.insync.replicas 2) of the stack's Kafka version;
+    with ``side``, every node also has a side listener advertised at a proxy port
+    (``cluster_nodes(side=True)``, scenario i)."""
     layout = StackLayout(stack.home)
     running = live_record(layout.pid_file(KAFKA))
     version = KafkaVersion.parse(running.version if running else DEFAULT_KAFKA_VERSION)
     return LocalCluster(
         home=home,
         version=version,
-        nodes=cluster_nodes(CLUSTER_FIRST_PORT, 3),
+        nodes=cluster_nodes(CLUSTER_FIRST_PORT, 3, side=side),
         java=find_java(KAFKA_MIN_JAVA, purpose="Kafka"),
         libs=ensure_kafka_libs(layout, version, _say),
         min_insync_replicas=2,
@@ -88,8 +96,8 @@ def wait_in_sync(bootstrap: str, topic: str, partition: int, replicas: int, time
 
 
 class PrivateRegistry:
-    """An Apicurio Registry of the stack's assembly on port 28081, keeping its schemas in a
-    topic of its own on the shared broker (so a restart finds them again)."""
+    """An Apicurio Registry of the stack's assembly on ``REGISTRY_PORT`` (28081), keeping its
+    schemas in a topic of its own on the shared broker (so a restart finds them again)."""
 
     def __init__(self, stack: Settings, home: Path):
         self.home = home

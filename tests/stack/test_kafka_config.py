@@ -110,3 +110,27 @@ def test_cluster_nodes_share_one_controller_quorum(tmp_path: Path) -> None:
     assert props["unclean.leader.election.enable"] == "false"
     assert props["share.coordinator.state.topic.replication.factor"] == "3"
     assert props["log.dirs"] == str(tmp_path / "n2")
+
+
+def test_side_listener_is_advertised_at_its_proxy_port(tmp_path: Path) -> None:
+    nodes = cluster_nodes(29400, 3, side=True)
+    assert [
+        (n.node_id, n.broker_port, n.controller_port, n.side_port, n.side_advertised_port)
+        for n in nodes
+    ] == [
+        (1, 29400, 29403, 29406, 29409),
+        (2, 29401, 29404, 29407, 29410),
+        (3, 29402, 29405, 29408, 29411),
+    ]
+    assert nodes[2].side_bootstrap == "127.0.0.1:29411"
+    version = KafkaVersion.parse("3.9.1")
+    props = _properties(render_cluster_properties(version, nodes, nodes[2], tmp_path / "n3"))
+    assert props["listeners"] == (
+        "PLAINTEXT://127.0.0.1:29402,CONTROLLER://127.0.0.1:29405,SIDE://127.0.0.1:29408"
+    )
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:29402,SIDE://127.0.0.1:29411"
+    assert props["listener.security.protocol.map"] == (
+        "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SIDE:PLAINTEXT"
+    )
+    assert props["inter.broker.listener.name"] == "PLAINTEXT"
+    assert cluster_nodes(29400, 3)[0].side_port is None

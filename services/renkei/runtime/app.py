@@ -20,6 +20,7 @@ from renkei.kafka_security import faust_broker_credentials
 from renkei.ops.metrics import StageMetrics
 from renkei.ops.observe import instrument
 from renkei.runtime.dlq import describe
+from renkei.runtime.fence import CoordinatorFence
 from renkei.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,11 @@ STOP_GRACE = 70.0
 stopped inside a group join waits up to its 60 s timeouts, and then a non-daemon consumer
 thread may keep the process alive for good. Nothing is lost by exiting: what was not acked is
 not committed, and is processed again."""
+
+FENCE_SHARE = 0.8
+"""A worker silent towards its coordinator for this share of the session timeout stops
+(runtime/fence.py): the group drops it at the full timeout, the new owner writes only after a
+rebalance more."""
 
 LIBRARY_LOGGERS = ("aiokafka", "faust", "mode", "kafka", "httpx", "httpcore")
 
@@ -62,6 +68,9 @@ class StageApp(faust.App):
         self.fatal: BaseException | None = None
         self._prepared = False
         self._watchdog: threading.Timer | None = None
+        self.fence_enabled = False
+        """Set by :func:`create_app` from ``worker_fence``: :class:`CoordinatorFence` runs."""
+        self._fence: CoordinatorFence | None = None
         self.on_partitions_assigned.connect(self._log_assignment)
 
     async def _log_assignment(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
@@ -83,8 +92,13 @@ class StageApp(faust.App):
         Path(self.conf.datadir).parent.mkdir(parents=True, exist_ok=True)
         await super().on_first_start()
         await self.prepare()
+        if self.fence_enabled and self._fence is None:
+            limit = FENCE_SHARE * self.conf.broker_session_timeout
+            self._fence = CoordinatorFence(self.conf.id, limit).start()
 
     async def on_stop(self) -> None:
+        if self._fence is not None:
+            self._fence.stop()
         await super().on_stop()
         for hook in self.shutdown_hooks:
             await hook()
@@ -159,6 +173,7 @@ def create_app(
     if partitions is not None:
         options["topic_partitions"] = partitions
     app = StageApp(app_id, **options)
+    app.fence_enabled = settings.worker_fence
     app.metrics = metrics or StageMetrics(stage_name)
     app.shutdown_hooks.append(instrument(app, settings, stage_name, app.metrics).close)
     return app

@@ -64,6 +64,14 @@ class LocalCluster:
         """Every node's address, comma separated (what clients are given)."""
         return ",".join(node.bootstrap for node in self.nodes)
 
+    @property
+    def side_bootstrap(self) -> str:
+        """Every node's advertised side-listener address (nodes made with ``side=True``)."""
+        addresses = [node.side_bootstrap for node in self.nodes]
+        if None in addresses:
+            raise StackError("the cluster's nodes have no side listener (cluster_nodes(side=True))")
+        return ",".join(a for a in addresses if a is not None)
+
     def node(self, node_id: int) -> ClusterNode:
         return next(n for n in self.nodes if n.node_id == node_id)
 

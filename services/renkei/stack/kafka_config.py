@@ -136,20 +136,49 @@ def new_cluster_id() -> str:
 
 @dataclass(frozen=True)
 class ClusterNode:
-    """One combined broker+controller of a multi-node cluster on loopback."""
+    """One combined broker+controller of a multi-node cluster on loopback.
+
+    ``side_port`` (optional) is a second client listener (``SIDE``) that the broker binds but
+    advertises as ``side_advertised_port``: a client bootstrapped there is told to reach every
+    broker at its advertised side port, so a TCP proxy listening on those ports carries all of
+    that client's traffic (and nobody else's). The fault suite cuts one worker off the
+    brokers that way, without privileges (docs/reliability.md, scenario i).
+    """
 
     node_id: int
     broker_port: int
     controller_port: int
+    side_port: int | None = None
+    side_advertised_port: int | None = None
 
     @property
     def bootstrap(self) -> str:
         return f"{LOOPBACK_HOST}:{self.broker_port}"
 
+    @property
+    def side_bootstrap(self) -> str | None:
+        """Where a client of the side listener starts (the advertised side port)."""
+        if self.side_advertised_port is None:
+            return None
+        return f"{LOOPBACK_HOST}:{self.side_advertised_port}"
 
-def cluster_nodes(first_port: int, count: int = 3) -> tuple[ClusterNode, ...]:
-    """``count`` nodes: brokers on ``first_port``…, controllers on the ``count`` ports after."""
-    return tuple(ClusterNode(i + 1, first_port + i, first_port + count + i) for i in range(count))
+
+def cluster_nodes(
+    first_port: int, count: int = 3, *, side: bool = False
+) -> tuple[ClusterNode, ...]:
+    """``count`` nodes: brokers on ``first_port``…, controllers on the ``count`` ports after;
+    with ``side``, side listeners on the ``count`` ports after those, advertised as the
+    ``count`` ports after them (``4 * count`` consecutive ports in all)."""
+    return tuple(
+        ClusterNode(
+            i + 1,
+            first_port + i,
+            first_port + count + i,
+            first_port + 2 * count + i if side else None,
+            first_port + 3 * count + i if side else None,
+        )
+        for i in range(count)
+    )
 
 
 def render_cluster_properties(
@@ -169,17 +198,22 @@ def render_cluster_properties(
     host = LOOPBACK_HOST
     replicas = str(len(nodes))
     voters = ",".join(f"{n.node_id}@{host}:{n.controller_port}" for n in nodes)
+    listeners = f"PLAINTEXT://{host}:{node.broker_port},CONTROLLER://{host}:{node.controller_port}"
+    advertised = f"PLAINTEXT://{host}:{node.broker_port}"
+    protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    if node.side_port is not None:
+        side_advertised = node.side_advertised_port or node.side_port
+        listeners += f",SIDE://{host}:{node.side_port}"
+        advertised += f",SIDE://{host}:{side_advertised}"
+        protocols += ",SIDE:PLAINTEXT"
     settings: list[tuple[str, str]] = [
         ("process.roles", "broker,controller"),
         ("node.id", str(node.node_id)),
         ("controller.quorum.voters", voters),
-        (
-            "listeners",
-            f"PLAINTEXT://{host}:{node.broker_port},CONTROLLER://{host}:{node.controller_port}",
-        ),
-        ("advertised.listeners", f"PLAINTEXT://{host}:{node.broker_port}"),
+        ("listeners", listeners),
+        ("advertised.listeners", advertised),
         ("controller.listener.names", "CONTROLLER"),
-        ("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+        ("listener.security.protocol.map", protocols),
         ("inter.broker.listener.name", "PLAINTEXT"),
         ("log.dirs", str(data_dir)),
         ("num.partitions", "3"),
