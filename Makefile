@@ -1,4 +1,4 @@
-.PHONY: help install stack-up stack-down stack-status demo test lint unit staff-view catalogue deploy-generate fault
+.PHONY: help install stack-up stack-down stack-status demo test test-long lint unit staff-view catalogue deploy-generate fault
 
 help:  ## List the common tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ catalogue: install  ## Data catalogue for staff (データカタログ) at http:
 
 test:  ## The test command: starts the stack, runs lint, unit and integration tests
 	scripts/test.sh
+
+test-long: install  ## Only the long live tests CI leaves out (needs `renkei stack up`; ~10 min)
+	.venv/bin/pytest -m long
 
 fault: install  ## Fault-injection suite a-i, full length (~30-45 min here; docs/reliability.md)
 	scripts/fault.sh

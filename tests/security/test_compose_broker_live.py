@@ -38,7 +38,9 @@ from renkei.settings import Settings
 from renkei.stack.java import find_registry_java
 from tests.runtime.kafka_helpers import free_port
 
-pytestmark = [pytest.mark.kafka, pytest.mark.timeout(600)]
+# long: ~4 min (a SASL_SSL Kafka and an Apicurio of its own); CI leaves it out, `make test` /
+# `make test-long` run it (README).
+pytestmark = [pytest.mark.kafka, pytest.mark.long, pytest.mark.timeout(600)]
 
 
 def _java() -> str:
