@@ -95,10 +95,20 @@ def _finish(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def _first_command_line(pid: int, within: float) -> list[str] | None:
+    """The first non-empty command line of ``pid`` read within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while (args := process_args(pid)) is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return args
+
+
 def test_the_command_line_of_a_child_not_yet_execd_lacks_the_markers(tmp_path: Path) -> None:
     process, record = _launch(tmp_path, delayed_command("kafka", tmp_path))
     try:
-        args = process_args(process.pid)
+        # Right after Popen the launcher's own exec may still be under way (cmdline empty for
+        # an instant): read it once that exec is done, well before the delayed one.
+        args = _first_command_line(process.pid, within=EXEC_DELAY / 2)
         assert args is not None and not any(a.startswith("-Drenkei.") for a in args)
         assert not is_ours(record)  # the marker check alone calls it dead
         assert is_alive(record, process)  # its Popen knows better
