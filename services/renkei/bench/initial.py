@@ -29,7 +29,8 @@ from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
 
 YOKOHAMA_RESIDENTS = 3_800_000
-TARGET_SECONDS = 600.0
+TARGET_SECONDS = 45 * 60.0
+"""Issue 11: ≥ 1,500 residents/s, Yokohama's first load within 45 minutes."""
 STAGES = ("standardize", "resident", "region")
 OUTPUTS = ["unified.resident", "internal.resident.facts", "unified.region"]
 REGISTRY = "registry.resident.events"
@@ -65,8 +66,8 @@ async def run_initial_load(
         span = max(last - first, 1e-3)
         rss = {stage: pool.rss_mb(stage) for stage in STAGES}
         echo("restarting the resident stage (RocksDB kept, then wiped)…")
-        kept = await _restart_until_served(settings, pool, probes[0], wipe=False)
-        wiped = await _restart_until_served(settings, pool, probes[1], wipe=True)
+        kept = await restart_until_served(settings, pool, probes[0], wipe=False)
+        wiped = await restart_until_served(settings, pool, probes[1], wipe=True)
     finally:
         pool.stop_all()
         pool.remove_home()
@@ -102,11 +103,18 @@ def _figures(
     }
 
 
-async def _restart_until_served(
-    settings: Settings, pool: WorkerPool, probe: tuple[bytes, bytes], *, wipe: bool
+async def restart_until_served(
+    settings: Settings,
+    pool: WorkerPool,
+    probe: tuple[bytes, bytes],
+    *,
+    wipe: bool,
+    timeout_s: float = 900.0,
 ) -> float:
-    """Seconds from restarting the resident worker to the probe's unified.resident record."""
-    pool.stop("resident")
+    """Seconds from (re)starting the resident worker to the probe's unified.resident record
+    (with ``wipe``, on an empty data directory: every table restored from its changelog)."""
+    if "resident" in pool.procs:
+        pool.stop("resident")
     if wipe:
         shutil.rmtree(pool.datadir("resident"), ignore_errors=True)
     consumer = AIOKafkaConsumer(**kafka_client_options(settings), group_id=None)
@@ -119,21 +127,23 @@ async def _restart_until_served(
             await consumer.position(tp)
         started = time.monotonic()
         pool.start("resident", 1)
-        await _publish(settings, pool.prefix + REGISTRY, probe)
+        await publish_one(settings, pool.prefix + REGISTRY, probe)
         key = probe[0]
         while True:
             pool.check_alive()
             batches = await consumer.getmany(timeout_ms=500)
             if any(r.key == key for records in batches.values() for r in records):
                 return time.monotonic() - started
-            if time.monotonic() - started > 900:
-                raise RuntimeError("the restarted resident stage served nothing in 15 min")
+            if time.monotonic() - started > timeout_s:
+                raise RuntimeError(
+                    f"the restarted resident stage served nothing in {timeout_s:g} s"
+                )
             await asyncio.sleep(0)
     finally:
         await consumer.stop()
 
 
-async def _publish(settings: Settings, topic: str, record: tuple[bytes, bytes]) -> None:
+async def publish_one(settings: Settings, topic: str, record: tuple[bytes, bytes]) -> None:
     producer = AIOKafkaProducer(**kafka_client_options(settings))
     await producer.start()
     try:
@@ -150,7 +160,7 @@ def describe(results: dict[str, Any]) -> list[str]:
         f"{results['residents']:,} residents of {results['municipality']} "
         f"({results['department_records']:,} department records) in {results['span_s']} s",
         f"  {results['residents_per_s']:,} residents/s, {results['records_per_s']:,} records/s",
-        f"  3.8 M residents at this rate: {minutes:,.1f} min ({verdict} the 10 min target; a "
+        f"  3.8 M residents at this rate: {minutes:,.1f} min ({verdict} the 45 min target; a "
         "linear extrapolation from a scaled run — state size and compaction are not modelled)",
         "  worker RSS MiB now/peak: "
         + ", ".join(

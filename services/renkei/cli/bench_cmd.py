@@ -12,6 +12,7 @@ import click
 from renkei.bench.report import table
 from renkei.bench.suite import FIGURES, BenchOptions, run_suite
 from renkei.cli.bench_load_cmd import load
+from renkei.cli.bench_state_cmd import state
 from renkei.cli.common import catalogue_of, run, settings_of
 
 
@@ -143,3 +144,4 @@ def bench(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
 
 
 bench.add_command(load)
+bench.add_command(state)

@@ -45,7 +45,7 @@ def load(
     """Initial load: N residents through standardize → resident → region.
 
     Reports residents/s (first to last output, broker timestamps), the linear extrapolation
-    to Yokohama's 3.8 M residents against the 10-minute target, each worker's RSS with N
+    to Yokohama's 3.8 M residents against the 45-minute target, each worker's RSS with N
     residents in its RocksDB tables, and the resident stage's time to serve again after a
     restart with its RocksDB kept and wiped. Needs `renkei stack up`.
     """
