@@ -201,6 +201,23 @@ class Settings(BaseSettings):
             "many milliseconds after its first record (sooner when the input goes idle)."
         ),
     )
+    table_write_buffer_mb: int = Field(
+        default=16,
+        ge=1,
+        description=(
+            "RocksDB write buffer (memtable) per table partition store, MiB; at most two are "
+            "kept. faust's default (64 MiB × 3 per store) let a resident worker restoring a "
+            "large table grow by ~2.9 GiB per million residents."
+        ),
+    )
+    table_block_cache_mb: int = Field(
+        default=32,
+        ge=1,
+        description=(
+            "RocksDB block cache per table partition store, MiB (faust's default: 2 GiB each, "
+            "plus a 500 MiB compressed cache)."
+        ),
+    )
     dlq_breaker_window_records: int = Field(
         default=1000, ge=1, description="DLQ breaker: how many recent records it looks at."
     )

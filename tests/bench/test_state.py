@@ -19,12 +19,22 @@ def test_a_synthetic_record_replaces_the_identifier_in_key_and_value_keeping_its
 
 
 def test_synthetic_identifiers_are_distinct_over_a_range() -> None:
-    template = (b'"H00001234"', b"{}")
+    template = (b'"H000001234"', b"{}")
     keys = {synthetic(template, n)[0] for n in range(10_000)}
     assert len(keys) == 10_000
-    assert synthetic(template, 7)[0] == b'"H00000007"'
+    assert synthetic(template, 7)[0] == b'"H000000007"'
     with pytest.raises(ValueError, match="does not fit"):
-        synthetic(template, 10**8)
+        synthetic(template, 10**9)
+
+
+def test_a_hashed_household_key_gets_a_hex_identifier_of_the_same_length() -> None:
+    template = (
+        b'"addr:141097:39cebf4ad0b854bce7d1a0b6"',
+        b'{"k":"addr:141097:39cebf4ad0b854bce7d1a0b6"}',
+    )
+    key, value = synthetic(template, 361)
+    assert key == b'"addr:141097:000000000000000000000169"'
+    assert value == b'{"k":"addr:141097:000000000000000000000169"}'
 
 
 def test_the_changelog_topic_is_fausts_name_for_the_resident_stage() -> None:
@@ -33,7 +43,7 @@ def test_the_changelog_topic_is_fausts_name_for_the_resident_stage() -> None:
 
 def _sample() -> Sample:
     residents = [(f'"{n:015d}"'.encode(), b"{}") for n in range(10)]
-    households = [(f'"H{n:08d}"'.encode(), b"{}") for n in range(4)]
+    households = [(f'"H{n:09d}"'.encode(), b"{}") for n in range(4)]
     return Sample({"residents": residents, "households": households})
 
 

@@ -61,7 +61,12 @@ async def run_initial_load(
         pool.start_all(STAGES)
         echo("draining through standardize → resident → region…")
         first, last = await quiet_span(
-            settings, [prefix + t for t in OUTPUTS], opts.quiet_s, opts.timeout_s, pool
+            settings,
+            [prefix + t for t in OUTPUTS],
+            opts.quiet_s,
+            opts.timeout_s,
+            pool,
+            at_least=(prefix + "unified.resident", opts.residents),
         )
         span = max(last - first, 1e-3)
         rss = {stage: pool.rss_mb(stage) for stage in STAGES}

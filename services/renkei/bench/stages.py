@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -135,12 +136,15 @@ async def pipeline_drain(
     inputs: int,
     quiet_s: float,
     timeout_s: float = 1800.0,
+    at_least: tuple[str, int] | None = None,
 ) -> Window:
-    """Wait until the outputs stop growing; the drain as a window (CPU from the first to the
-    last growth of the outputs, polled each second)."""
+    """Wait until the outputs stop growing (and ``at_least`` = (output, n) holds n records);
+    the drain as a window (CPU from the first to the last growth of the outputs, polled each
+    second)."""
     cpu: list[float] = []
+    required = None if at_least is None else (pool.prefix + at_least[0], at_least[1])
     first, last = await quiet_span(
-        settings, [pool.prefix + t for t in outputs], quiet_s, timeout_s, pool, cpu
+        settings, [pool.prefix + t for t in outputs], quiet_s, timeout_s, pool, cpu, required
     )
     span = max(last - first, 1e-3)
     used = cpu[-1] - cpu[0] if cpu else 0.0
@@ -204,13 +208,28 @@ async def quiet_span(
     timeout_s: float,
     pool: WorkerPool | None = None,
     cpu: list[float] | None = None,
+    at_least: tuple[str, int] | None = None,
 ) -> tuple[float, float]:
     """(first, last) broker timestamp in seconds of the outputs, once they stopped growing;
-    ``cpu`` gets the pool's CPU seconds at each poll that saw the outputs grow."""
-    async with _OffsetProbe(settings, topics) as probe:
+    ``cpu`` gets the pool's CPU seconds at each poll that saw the outputs grow.
+
+    ``at_least`` = (one of ``topics``, n): the drain is complete only once that topic holds
+    n records — a pipeline starved for ``quiet_s`` (a rebalance, a busy machine) is not done,
+    and a drain that never completes raises instead of reporting a partial span."""
+    async with contextlib.AsyncExitStack() as stack:
+        probe = await stack.enter_async_context(_OffsetProbe(settings, topics))
+        completion = probe
+        if at_least is not None:
+            completion = await stack.enter_async_context(_OffsetProbe(settings, [at_least[0]]))
         deadline = time.monotonic() + timeout_s
         total, changed = -1, time.monotonic()
-        while time.monotonic() < deadline:
+        while True:
+            if time.monotonic() >= deadline:
+                done = await completion.total()
+                raise RuntimeError(
+                    f"the outputs did not settle within {timeout_s:g} s"
+                    + (f" ({at_least[0]}: {done:,} of {at_least[1]:,} records)" if at_least else "")
+                )
             if pool is not None:
                 pool.check_alive()
             now_total = await probe.total()
@@ -218,7 +237,11 @@ async def quiet_span(
                 total, changed = now_total, time.monotonic()
                 if pool is not None and cpu is not None and total > 0:
                     cpu.append(pool.cpu_seconds())
-            elif total > 0 and time.monotonic() - changed >= quiet_s:
+            elif (
+                total > 0
+                and time.monotonic() - changed >= quiet_s
+                and (at_least is None or await completion.total() >= at_least[1])
+            ):
                 break
             await asyncio.sleep(1.0)
         return await _timestamp_span(settings, probe.partitions)

@@ -89,7 +89,8 @@ async def run_state(
     try:
         pool.start_all(("standardize", "resident"))
         echo("draining the sample through standardize → resident…")
-        await quiet_span(settings, [prefix + "unified.resident"], 10.0, 1800.0, pool)
+        resident = prefix + "unified.resident"
+        await quiet_span(settings, [resident], 10.0, 1800.0, pool, at_least=(resident, opts.sample))
         sample = await read_sample(settings, prefix)
         echo(
             "sample changelogs: "
@@ -174,15 +175,19 @@ async def read_sample(settings: Settings, prefix: str) -> Sample:
 
 def synthetic(template: tuple[bytes, bytes], number: int) -> tuple[bytes, bytes]:
     """The template record with its key's identifier replaced by one of the same shape: the
-    trailing digits become ``number``, zero-padded (wherever the identifier occurs in the
-    value, too). Sizes stay the same while ``number`` fits the digits."""
+    trailing digits (or hex digits, for a hashed key) become ``number``, zero-padded, wherever
+    the identifier occurs in the value too. Sizes stay the same while ``number`` fits."""
     key, value = template
     text = key.decode().strip('"')
     head = text.rstrip("0123456789")
+    code = "d"
+    if len(text) - len(head) < 8:  # not a numeric identifier: a hex digest at the end?
+        head, code = text.rstrip("0123456789abcdef"), "x"
     width = len(text) - len(head)
-    if len(str(number)) > width:
+    digits = format(number, f"0{width}{code}")
+    if len(digits) > width:
         raise ValueError(f"{number} does not fit the {width} digits of identifier {text!r}")
-    fresh = (head + f"{number:0{width}d}").encode()
+    fresh = (head + digits).encode()
     return key.replace(text.encode(), fresh), value.replace(text.encode(), fresh)
 
 

@@ -274,7 +274,15 @@ async def _pipeline_run(
     pool = WorkerPool(prefix, settings.home / "logs", opts.web_port_base, opts.worker_python)
     try:
         pool.start_all(PIPELINE)
-        drain = await pipeline_drain(settings, pool, PIPELINE_OUTPUTS, inputs, quiet_s=8.0)
+        # complete once every resident of the load has a unified.resident record
+        drain = await pipeline_drain(
+            settings,
+            pool,
+            PIPELINE_OUTPUTS,
+            inputs,
+            quiet_s=8.0,
+            at_least=("unified.resident", opts.residents),
+        )
         hops = await record_hops(settings, prefix, consumed_topics(catalogue))
         samples = None
         if "latency" in opts.only:

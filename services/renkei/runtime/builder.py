@@ -22,7 +22,7 @@ from renkei.contracts.stages import StageSpec, default_web_port
 from renkei.runtime.agent import DeliveryAcker, batch_agent
 from renkei.runtime.app import StageApp, create_app
 from renkei.runtime.batch import BatchLimits, CachedTable, CommitBatch
-from renkei.runtime.changelog import tracked_table
+from renkei.runtime.changelog import rocksdb_options, tracked_table
 from renkei.runtime.codec import OutputEncoders, SourceDecoder, UndecodableRecord
 from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, Send
 from renkei.runtime.provision import provision_stage_topics
@@ -200,7 +200,12 @@ class StageBuilder:
         cache (runtime/batch.py): a changed key is written once per batch, to the partition
         of the record that changed it last, and the batch is acked only once its changelog
         writes are delivered too. Lookups are counted (``renkei_table_lookups_total``)."""
-        table = tracked_table(self.app, name, self.spec.table_partitions(name), self.batch)
+        options = rocksdb_options(
+            self.settings.table_write_buffer_mb, self.settings.table_block_cache_mb
+        )
+        table = tracked_table(
+            self.app, name, self.spec.table_partitions(name), self.batch, dict(options)
+        )
         self.tables.append(table)
         return self.app.metrics.counted(name, CachedTable(name, table, self.batch))
 

@@ -45,9 +45,14 @@ class TrackedTable(faust.Table[str, Any]):
 
 
 def tracked_table(
-    app: faust.App, name: str, partitions: int, tracker: ChangelogTracker
+    app: faust.App,
+    name: str,
+    partitions: int,
+    tracker: ChangelogTracker,
+    store_options: dict[str, Any] | None = None,
 ) -> TableT[str, Any]:
-    """A JSON-valued table of ``app`` whose changelog writes ``tracker`` hears of."""
+    """A JSON-valued table of ``app`` whose changelog writes ``tracker`` hears of;
+    ``store_options`` go to its store (RocksDB: memory bounds, see :func:`rocksdb_options`)."""
     table = TrackedTable(
         app,
         name=name,
@@ -55,7 +60,21 @@ def tracked_table(
         key_type=str,
         partitions=partitions,
         beacon=app.tables.beacon,
+        options=store_options,
     )
     table.tracker = tracker
     app.tables.add(table)
     return table
+
+
+def rocksdb_options(write_buffer_mb: int, block_cache_mb: int) -> dict[str, Any]:
+    """Options of one table partition's RocksDB store that bound its memory: faust opens one
+    database per partition with 64 MiB × 3 write buffers, a 2 GiB block cache and a 500 MiB
+    compressed cache each (docs/performance.md, "Worker memory")."""
+    mib = 1024 * 1024
+    return {
+        "write_buffer_size": write_buffer_mb * mib,
+        "max_write_buffer_number": 2,
+        "block_cache_size": block_cache_mb * mib,
+        "block_cache_compressed_size": block_cache_mb * mib,
+    }
