@@ -197,11 +197,11 @@ def test_the_worker_announces_a_scan_when_a_release_arrives_and_when_the_date_co
             announce,
             today=lambda: day[0],
         )
-        reference._caught_up = True
+        reference.follower.caught_up = True
         version, records = encoded()
-        await reference._on_batch(records[:-1])
+        await reference.follower.on_batch(records[:-1])
         assert reference.codes() is None and sent == []  # the manifest comes last
-        await reference._on_batch(records[-1:])
+        await reference.follower.on_batch(records[-1:])
         in_force = reference.codes()
         assert in_force is not None and in_force.release == version
         # 2023-12-30: the earlier changes (那珂川町 2018, …) are in effect, not 浜松市's
@@ -218,7 +218,7 @@ def test_the_worker_announces_a_scan_when_a_release_arrives_and_when_the_date_co
         day[0] = dt.date(2024, 1, 2)
         assert await reference.check() is False  # no further change took effect
         same_changes, newer = encoded([])  # the same data again: the same release, nothing new
-        await reference._on_batch(newer)
+        await reference.follower.on_batch(newer)
         assert same_changes == version and await reference.check() is False
         assert len(sent) == 2
 

@@ -42,7 +42,7 @@ def encoded(changes: list[Any] | None = None) -> tuple[str, list[Any]]:
 def table() -> ReferenceTable:
     settings = Settings(kafka_bootstrap="127.0.0.1:1", topic_prefix="")
     ref = ReferenceTable(settings, CATALOGUE, FakeRegistry())  # type: ignore[arg-type]
-    ref._caught_up = True
+    ref.follower.caught_up = True
     return ref
 
 
@@ -58,10 +58,10 @@ def test_a_complete_release_comes_into_force_and_a_later_one_replaces_it() -> No
     async def scenario() -> None:
         ref = table()
         first, records = encoded()
-        await ref._on_batch(records[:-1])
+        await ref.follower.on_batch(records[:-1])
         await settle(ref)
         assert ref.current() is None
-        await ref._on_batch(records[-1:])
+        await ref.follower.on_batch(records[-1:])
         await settle(ref)
         snapshot = ref.current()
         assert snapshot is not None and snapshot.version == first
@@ -74,7 +74,7 @@ def test_a_release_missing_records_is_not_taken(tmp_path: Any) -> None:
     async def scenario() -> None:
         ref = table()
         first, records = encoded()
-        await ref._on_batch(records)
+        await ref.follower.on_batch(records)
         await settle(ref)
         changes = tmp_path / "changes.csv"
         changes.write_text(
@@ -85,11 +85,11 @@ def test_a_release_missing_records_is_not_taken(tmp_path: Any) -> None:
         )
         second, newer = encoded([changes])
         postal = [t for t in newer if t[0] == "ref.postal"]
-        await ref._on_batch([t for t in newer if t not in postal[:1]])
+        await ref.follower.on_batch([t for t in newer if t not in postal[:1]])
         await settle(ref)
         current = ref.current()
         assert current is not None and current.version == first  # one postal record missing
-        await ref._on_batch(postal[:1])
+        await ref.follower.on_batch(postal[:1])
         await settle(ref)
         current = ref.current()
         assert current is not None and current.version == second != first

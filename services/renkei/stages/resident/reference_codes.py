@@ -32,23 +32,12 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
-from renkei.contracts.names import TopicNames
 from renkei.errors import StackError
+from renkei.reference.follower import ReleaseFollower
 from renkei.reference.municipalities import Municipalities
-from renkei.reference.records import (
-    MUNICIPALITIES,
-    POSTAL,
-    REFERENCE_TOPICS,
-    RELEASE_HEADER,
-    RELEASES,
-    ReleaseAssembler,
-    release_from_records,
-)
-from renkei.runtime.replicated import ReplicatedTopics, Triple
+from renkei.reference.records import MUNICIPALITIES, POSTAL, release_from_records
 from renkei.schemas.catalogue import Catalogue
-from renkei.serde.avro import AvroDecoder
 from renkei.serde.registry import RegistryClient
-from renkei.serde.wire import unframe
 from renkei.settings import Settings
 from renkei.stages.resident.reorganisation import CodesInForce, japan_today
 
@@ -71,17 +60,12 @@ class ReferenceCodes:
         today: Callable[[], dt.date] = japan_today,
         check_seconds: float = 60.0,
     ) -> None:
-        names = TopicNames(settings.topic_prefix)
-        self._contract = {names.topic(t): t for t in REFERENCE_TOPICS}
-        self._decoders = {
-            topic: AvroDecoder(registry, catalogue.get(topic).schema) for topic in REFERENCE_TOPICS
-        }
-        self._assembler = ReleaseAssembler()
-        self._reader = ReplicatedTopics(
+        self.follower = ReleaseFollower(
             settings,
-            list(self._contract),
-            self._on_batch,
+            catalogue,
+            registry,
             client_id=f"{settings.topic_prefix}renkei-resident-reference",
+            on_records=self._on_records,
         )
         self._announce = announce
         self._today = today
@@ -92,7 +76,6 @@ class ReferenceCodes:
         self._postal_codes: dict[str, frozenset[str]] = {}
         self._codes: CodesInForce | None = None
         self._announced: str | None = None
-        self._caught_up = False
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.announcements = 0
@@ -119,7 +102,7 @@ class ReferenceCodes:
         found = self._postal_codes.get(postal_code)
         if found is None:
             value = self._postal.get(postal_code.encode("utf-8"))
-            rows = self._decoders[POSTAL].decode_cached(value)["rows"] if value else []
+            rows = self.follower.decoders[POSTAL].decode_cached(value)["rows"] if value else []
             found = frozenset(r["municipality_code"] for r in rows if r["valid_to"] is None)
             self._postal_codes[postal_code] = found
         return found
@@ -136,39 +119,30 @@ class ReferenceCodes:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self._reader.stop()
+        await self.follower.reader.stop()
 
     async def _run(self) -> None:
         while True:
             try:
-                await self._reader.catch_up()
+                await self.follower.reader.catch_up()
                 break
             except (StackError, KafkaError) as exc:  # not applied yet, broker away, no ACL
                 log.warning("reference data for re-keying not readable yet: %s", exc)
-                await self._reader.stop()
+                await self.follower.reader.stop()
                 await asyncio.sleep(self._check_seconds)
-        self._caught_up = True
+        self.follower.caught_up = True
         await self._take_newest()
-        self._reader.follow()
+        self.follower.reader.follow()
         while True:
             await self.check()
             await asyncio.sleep(self._check_seconds)
 
-    async def _on_batch(self, triples: list[Triple]) -> None:
-        for kafka_topic, key, value, headers in triples:
-            topic = self._contract[kafka_topic]
-            if topic == RELEASES:
-                if value is not None:
-                    self._assembler.add_manifest(await self._decoders[RELEASES].decode(value))
-                continue
-            release = headers.get(RELEASE_HEADER)
-            self._assembler.add(topic, key or b"", release.decode() if release else None, value)
-        if self._caught_up:
-            await self._take_newest()
-            await self.check()
+    async def _on_records(self) -> None:
+        await self._take_newest()
+        await self.check()
 
     async def _take_newest(self) -> None:
-        manifest = self._assembler.newest_complete()
+        manifest = self.follower.assembler.newest_complete()
         if manifest is None or manifest["release"] == self._version:
             return
         try:
@@ -187,18 +161,16 @@ class ReferenceCodes:
         self, manifest: Mapping[str, Any]
     ) -> tuple[Municipalities, dict[bytes, bytes]]:
         name = str(manifest["release"])
-        encoded = self._assembler.values_of(MUNICIPALITIES, name)
-        decoder = self._decoders[MUNICIPALITIES]
+        encoded = self.follower.assembler.values_of(MUNICIPALITIES, name)
+        decoder = self.follower.decoders[MUNICIPALITIES]
         decoded = [await decoder.decode(value) for value in encoded]
         table = release_from_records(manifest, decoded, [], []).municipalities
         postal = {
             key: value
-            for key, (release, value) in self._assembler.records[POSTAL].items()
+            for key, (release, value) in self.follower.assembler.records[POSTAL].items()
             if release == name
         }
-        for schema_id in {unframe(v)[0] for v in postal.values()}:  # fetch each writer once
-            first = next(v for v in postal.values() if unframe(v)[0] == schema_id)
-            await self._decoders[POSTAL].decode(first)
+        await self.follower.fetch_writer_schemas(POSTAL, postal.values())  # decoded later, cached
         return table, postal
 
     async def check(self) -> bool:

