@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -52,13 +54,53 @@ class Window:
         return 1e6 * self.cpu_s / events if events else 0.0
 
 
-async def prepare_prefixed(settings: Settings, catalogue: Catalogue, prefix: str) -> None:
-    """Every catalogue topic and subject under ``prefix`` (what `schemas apply` does)."""
+async def prepare_prefixed(
+    settings: Settings, catalogue: Catalogue, prefix: str, worker_python: Path | None = None
+) -> None:
+    """Every catalogue topic and subject under ``prefix`` (what `schemas apply` does).
+
+    With ``worker_python`` (workers of another checkout) the subjects get *that* checkout's
+    schemas: its workers refuse to start on schemas that differ from their catalogue, and the
+    department records of the load (written with this checkout's schemas) are read through
+    schema resolution, as a deployed older worker would read them."""
     await ensure_topics(settings, [renamed(spec, prefix + spec.topic) for spec in catalogue])
+    schemas = {spec.topic: schema_text(spec.schema) for spec in catalogue}
+    if worker_python is not None:
+        schemas = await _schemas_of(worker_python)
     async with registry_client(settings) as client:
-        for spec in catalogue:
-            await client.register(f"{prefix}{spec.topic}-value", schema_text(spec.schema))
+        for topic, text in schemas.items():
+            await client.register(f"{prefix}{topic}-value", text)
     await wait_listed(settings, [prefix + spec.topic for spec in catalogue])
+
+
+_CATALOGUE_OF_CHECKOUT = (
+    "import json\n"
+    "from renkei.schemas.catalogue import load_catalogue\n"
+    "from renkei.serde.avro import schema_text\n"
+    "from renkei.settings import Settings\n"
+    "catalogue = load_catalogue(Settings().schemas_dir)\n"
+    "print(json.dumps({spec.topic: schema_text(spec.schema) for spec in catalogue}))\n"
+)
+
+
+async def _schemas_of(worker_python: Path) -> dict[str, str]:
+    """Topic → schema text of the catalogue of the checkout ``worker_python`` runs."""
+    process = await asyncio.create_subprocess_exec(
+        str(worker_python),
+        "-c",
+        _CATALOGUE_OF_CHECKOUT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    output, errors = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(
+            f"could not read the catalogue of {worker_python}'s checkout:\n"
+            + errors.decode(errors="replace")[-2000:]
+        )
+    schemas: dict[str, str] = json.loads(output)
+    return schemas
 
 
 async def wait_listed(settings: Settings, topics: list[str], timeout_s: float = 120.0) -> None:

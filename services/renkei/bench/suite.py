@@ -165,7 +165,7 @@ async def _standardize(
     backlog = {t: replicated(v, len(v) * factor) for t, v in workload.load.items()}
     prefix = f"bench-{uuid.uuid4().hex[:8]}."
     echo(f"standardize: backlog of {workload.records * factor:,} records…")
-    await prepare_prefixed(settings, catalogue, prefix)
+    await prepare_prefixed(settings, catalogue, prefix, opts.worker_python)
     inputs = await fill_load(settings, backlog, prefix)
     pool = WorkerPool(prefix, settings.home / "logs", opts.web_port_base, opts.worker_python)
     try:
@@ -269,7 +269,7 @@ async def _pipeline_run(
     settings: Settings, catalogue: Catalogue, opts: BenchOptions, workload: Workload, echo: Echo
 ) -> tuple[Window, dict[str, int], LatencySamples | None]:
     prefix = f"bench-{uuid.uuid4().hex[:8]}."
-    await prepare_prefixed(settings, catalogue, prefix)
+    await prepare_prefixed(settings, catalogue, prefix, opts.worker_python)
     inputs = await fill_load(settings, workload.load, prefix)
     pool = WorkerPool(prefix, settings.home / "logs", opts.web_port_base, opts.worker_python)
     try:
