@@ -46,6 +46,8 @@ class LatencySamples:
 @dataclass
 class _Clock:
     sent: dict[str, float] = field(default_factory=dict)
+    by_key: dict[bytes, list[str]] = field(default_factory=dict)
+    """Event ids per record key, in publishing order."""
     alerts: dict[str, float] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     samples: LatencySamples = field(default_factory=LatencySamples)
@@ -126,6 +128,7 @@ async def _publish(
             )
             active = ""
         clock.sent[change.event_id] = time.time()
+        clock.by_key.setdefault(change.key or b"", []).append(change.event_id)
         await producer.send(
             pool.prefix + change.topic, change.value, change.key, None, None, change.headers
         )
@@ -162,19 +165,27 @@ async def _read(
         for tp, records in batches.items():
             for record in records:
                 if tp.topic == resident_topic:
-                    _freshness(clock, record.headers, now)
+                    _freshness(clock, record.key, record.headers, now)
                 else:
                     _listed(clock, record.key, now)
 
 
-def _freshness(clock: _Clock, headers: object, now: float) -> None:
+def _freshness(clock: _Clock, key: bytes | None, headers: object, now: float) -> None:
+    """A ``unified.resident`` record carrying event E of its key: E has arrived, and so has
+    every event of the same key published before E — the record is the state after all of
+    them (the stage keeps the last state of a key per batch: an earlier event's own record
+    may have been coalesced away)."""
     for name, value in headers or ():  # type: ignore[attr-defined]
         if name == "ce_id":
             event_id = value.decode("utf-8", "replace")
-            sent = clock.sent.get(event_id)
-            if sent is not None and event_id not in clock.seen:
-                clock.seen.add(event_id)
-                clock.samples.freshness_ms.append((now - sent) * 1000)
+            if event_id not in clock.sent or event_id in clock.seen:
+                return
+            published = clock.by_key.get(key or b"", [])
+            covered = published[: published.index(event_id) + 1] if event_id in published else []
+            for earlier in covered or [event_id]:
+                if earlier not in clock.seen:
+                    clock.seen.add(earlier)
+                    clock.samples.freshness_ms.append((now - clock.sent[earlier]) * 1000)
             return
 
 
