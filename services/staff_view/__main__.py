@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 import uuid
 from typing import Any
@@ -23,6 +21,7 @@ from pydantic import ValidationError
 from renkei.audit import AuditLog
 from renkei.errors import RenkeiError
 from renkei.identity import IdentityProvider, IdentitySettings, staff_login
+from renkei.identity.web import until_signal
 from renkei.schemas import load_catalogue
 from renkei.settings import Settings, load_settings
 from staff_view.follow import CatchUp, Source, follow
@@ -139,13 +138,7 @@ async def run(
 async def _until_signal(
     settings: Settings, view_settings: StaffViewSettings, login: IdentityProvider
 ) -> None:
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await run(settings, view_settings, login)
+    await until_signal(run(settings, view_settings, login))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from renkei.identity import STAFF, IdentityProvider, login_middleware
+from renkei.identity.web import add_page_files, security_headers
 from staff_view.follow import Source
 from staff_view.places import RegionNames
 from staff_view.served import ServedWindow
@@ -29,21 +29,6 @@ from staff_view.snapshot import snapshot
 from staff_view.state import ViewState
 
 JST = ZoneInfo("Asia/Tokyo")
-STATIC_TYPES = {
-    "index.html": "text/html",
-    "app.js": "text/javascript",
-    "style.css": "text/css",
-}
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 
 
 @dataclass
@@ -75,35 +60,12 @@ class StaffView:
         }
 
 
-def _static(name: str) -> bytes:
-    return resources.files("staff_view").joinpath("static", name).read_bytes()
-
-
-@web.middleware
-async def security_headers(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.update(SECURITY_HEADERS)
-    return response
-
-
 def build_app(view: StaffView, login: IdentityProvider | None = None) -> web.Application:
     """The aiohttp application: ``/``, ``/static/*``, ``/api/state``, ``/health/*``.
 
     Every path but ``/health/*`` goes through ``login`` (``renkei.identity.staff_login``
     chooses it): a signed-in staff member is named in the ``view.served`` record; open access
     (no login, development) names the client address instead."""
-    files = {name: _static(name) for name in STATIC_TYPES}
-
-    async def page(_request: web.Request) -> web.Response:
-        return web.Response(body=files["index.html"], content_type="text/html", charset="utf-8")
-
-    async def static(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        if name not in files or name == "index.html":
-            raise web.HTTPNotFound()
-        return web.Response(body=files[name], content_type=STATIC_TYPES[name], charset="utf-8")
 
     async def state(request: web.Request) -> web.Response:
         document = view.document()
@@ -125,8 +87,7 @@ def build_app(view: StaffView, login: IdentityProvider | None = None) -> web.App
     if login is not None:
         middlewares.append(login_middleware(login))
     app = web.Application(middlewares=middlewares)
-    app.router.add_get("/", page)
-    app.router.add_get("/static/{name}", static)
+    add_page_files(app, "staff_view")
     app.router.add_get("/api/state", state)
     app.router.add_get("/health/live", live)
     app.router.add_get("/health/ready", ready)

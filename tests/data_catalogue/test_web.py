@@ -16,9 +16,10 @@ from renkei.contracts.names import TopicNames
 from renkei.data_catalogue.entries import CatalogueModel, build_model
 from renkei.data_catalogue.live import TopicFigures, TopicReader
 from renkei.data_catalogue.settings import CatalogueSettings
-from renkei.data_catalogue.web import SECURITY_HEADERS, CataloguePage, build_app
+from renkei.data_catalogue.web import CataloguePage, build_app
 from renkei.errors import ConfigurationError
 from renkei.identity import OpenAccess, StaffIdentity, load_identity
+from renkei.identity.web import SECURITY_HEADERS
 from renkei.schemas.catalogue import Catalogue
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings

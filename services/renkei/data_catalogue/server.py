@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 
 from aiohttp import web
 
@@ -14,6 +12,7 @@ from renkei.data_catalogue.live import TopicReader
 from renkei.data_catalogue.settings import CatalogueSettings
 from renkei.data_catalogue.web import CataloguePage, build_app
 from renkei.identity import IdentityProvider, IdentitySettings, staff_login
+from renkei.identity.web import until_signal
 from renkei.schemas.catalogue import load_catalogue
 from renkei.serde.registry import registry_client
 from renkei.settings import Settings
@@ -79,10 +78,4 @@ async def serve_until_signal(
     settings: Settings, page_settings: CatalogueSettings, identity: IdentityProvider | None = None
 ) -> None:
     """:func:`serve` until SIGTERM or SIGINT (a clean stop, exit code 0)."""
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await serve(settings, page_settings, identity)
+    await until_signal(serve(settings, page_settings, identity))

@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
@@ -27,20 +26,10 @@ from renkei.data_catalogue.live import LiveFigures, TopicReader, gather_live
 from renkei.data_catalogue.settings import CatalogueSettings
 from renkei.data_catalogue.versions import SubjectHistory, subject_history
 from renkei.identity import STAFF, IdentityProvider, login_middleware
+from renkei.identity.web import add_page_files, security_headers
 from renkei.serde.registry import RegistryClient
 from renkei.settings import Settings
 
-STATIC_TYPES = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 OPEN_PATHS = ("/health/",)
 JSONLD = "application/ld+json"
 
@@ -130,38 +119,12 @@ class CataloguePage:
         )
 
 
-def _static(name: str) -> bytes:
-    return resources.files("renkei.data_catalogue").joinpath("static", name).read_bytes()
-
-
 def _json(body: Any, content_type: str = "application/json") -> web.Response:
     return web.Response(text=json.dumps(body, ensure_ascii=False), content_type=content_type)
 
 
 def build_app(page: CataloguePage) -> web.Application:
     """The aiohttp application (routes in docs/catalogue.md)."""
-    files = {name: _static(name) for name in STATIC_TYPES}
-
-    @web.middleware
-    async def security_headers(
-        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            exc.headers.update(SECURITY_HEADERS)
-            raise
-        response.headers.update(SECURITY_HEADERS)
-        return response
-
-    async def index(_request: web.Request) -> web.Response:
-        return web.Response(body=files["index.html"], content_type="text/html", charset="utf-8")
-
-    async def static(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        if name not in files or name == "index.html":
-            raise web.HTTPNotFound()
-        return web.Response(body=files[name], content_type=STATIC_TYPES[name], charset="utf-8")
 
     async def catalogue(_request: web.Request) -> web.Response:
         return _json(await page.catalogue())
@@ -186,8 +149,7 @@ def build_app(page: CataloguePage) -> web.Application:
 
     staff_only = login_middleware(page.identity, open_prefixes=OPEN_PATHS)
     app = web.Application(middlewares=[security_headers, staff_only])
-    app.router.add_get("/", index)
-    app.router.add_get("/static/{name}", static)
+    add_page_files(app, "renkei.data_catalogue")
     app.router.add_get("/api/catalogue", catalogue)
     app.router.add_get("/api/live", live)
     app.router.add_get("/api/schema/{topic}", schema)

@@ -1,8 +1,13 @@
-"""The aiohttp side of the staff login: one middleware for every staff page."""
+"""The aiohttp side of the staff pages (the staff view, the catalogue): the login middleware,
+the security headers and the static page files every staff page serves the same way."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Awaitable, Callable
+from importlib import resources
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +16,64 @@ from renkei.identity.model import STAFF, IdentityProvider
 
 REALM = "renkei-staff"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+STATIC_TYPES = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
+"""The files of a staff page (its package's ``static/`` folder) and their content types."""
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+"""On every response of a staff page, errors included: nothing cached (personal data), no
+script, style or frame from elsewhere."""
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers.update(SECURITY_HEADERS)
+        raise
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def add_page_files(app: web.Application, package: str) -> None:
+    """Serve ``package``'s ``static/`` files: ``index.html`` at ``/``, the others (only those
+    of :data:`STATIC_TYPES`) at ``/static/<name>``."""
+    files = {
+        name: resources.files(package).joinpath("static", name).read_bytes()
+        for name in STATIC_TYPES
+    }
+
+    async def index(_request: web.Request) -> web.Response:
+        return web.Response(body=files["index.html"], content_type="text/html", charset="utf-8")
+
+    async def static(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in files or name == "index.html":
+            raise web.HTTPNotFound()
+        return web.Response(body=files[name], content_type=STATIC_TYPES[name], charset="utf-8")
+
+    app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", static)
+
+
+async def until_signal(serve: Awaitable[None]) -> None:
+    """Await ``serve`` until SIGTERM or SIGINT cancels it (a clean stop, exit code 0)."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await serve
 
 
 def login_middleware(
