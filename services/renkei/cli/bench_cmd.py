@@ -12,6 +12,7 @@ import click
 from renkei.bench.report import table
 from renkei.bench.suite import FIGURES, BenchOptions, run_suite
 from renkei.cli.bench_load_cmd import load
+from renkei.cli.bench_options import output_options, web_port_base
 from renkei.cli.bench_state_cmd import state
 from renkei.cli.common import catalogue_of, run, settings_of
 
@@ -96,13 +97,7 @@ def _figures(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
     show_default=True,
     help="Records L1/L2 read in a loop.",
 )
-@click.option(
-    "--web-port-base",
-    type=int,
-    default=7066,
-    show_default=True,
-    help="First web port of the bench's workers (four consecutive ports).",
-)
+@web_port_base("four")
 @click.option(
     "--worker-python",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -110,8 +105,7 @@ def _figures(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
     help="Interpreter of the stage workers, e.g. another checkout's .venv/bin/python "
     "(before/after comparison in one time window) [default: this one].",
 )
-@click.option("--keep-topics", is_flag=True, help="Leave the bench-* topics for inspection.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
+@output_options
 @click.pass_context
 def bench(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     """Throughput and latency figures on the running local stack (`renkei stack up`).

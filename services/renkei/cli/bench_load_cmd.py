@@ -7,6 +7,7 @@ import json
 import click
 
 from renkei.bench.initial import LoadOptions, describe, run_initial_load
+from renkei.cli.bench_options import output_options, web_port_base
 from renkei.cli.common import catalogue_of, run, settings_of
 
 
@@ -24,15 +25,8 @@ from renkei.cli.common import catalogue_of, run, settings_of
     show_default=True,
     help="Municipality or ward of the snapshot (default 横浜市港北区).",
 )
-@click.option(
-    "--web-port-base",
-    type=int,
-    default=7066,
-    show_default=True,
-    help="First web port of the bench's workers (three consecutive ports).",
-)
-@click.option("--keep-topics", is_flag=True, help="Leave the bench-* topics for inspection.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
+@web_port_base("three")
+@output_options
 @click.pass_context
 def load(
     ctx: click.Context,
