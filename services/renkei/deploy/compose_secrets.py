@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import ipaddress
 import os
 import secrets
 import sys
@@ -37,25 +36,23 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import click
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from renkei.deploy.k8s_users import principals
 from renkei.deploy.principals import ADMIN_USER, REGISTRY_TOPIC_PREFIX, REGISTRY_USER
 from renkei.errors import RenkeiError
 from renkei.settings import Settings, load_settings
+from renkei.stack.secure_tls import BROKER_COMMON_NAME, new_broker_certificate, new_ca
 
 SCRAM = "SCRAM-SHA-512"
 SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule"
 AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
-BROKER_CN = "renkei-broker"
+BROKER_CN = BROKER_COMMON_NAME
 BROKER_NAMES = ("kafka", "localhost")
 MOUNT = "/run/secrets"
 """Where docker compose mounts the secrets in a container."""
 KAFKA_UID, REGISTRY_UID, RENKEI_UID = 1000, 1001, 65534
-_VALID_DAYS = 825
 
 
 def _private(path: Path, data: bytes) -> None:
@@ -129,10 +126,6 @@ def _properties(lines: Iterable[tuple[str, str]], what: str) -> bytes:
     return (head + "".join(f"{k}={v}\n" for k, v in lines)).encode()
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -142,40 +135,8 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 def make_tls(folder: Path) -> None:
     """A private CA and the broker's certificate for the container and host names."""
     now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("Renkei compose CA")
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=_VALID_DAYS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    names: list[x509.GeneralName] = [x509.DNSName(n) for n in BROKER_NAMES]
-    names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
-    broker = (
-        x509.CertificateBuilder()
-        .subject_name(_name(BROKER_CN))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=_VALID_DAYS))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_key, ca = new_ca(now, "Renkei compose CA")
+    key, broker = new_broker_certificate(ca_key, ca, now, BROKER_NAMES)
     pem = serialization.Encoding.PEM
     _private(folder / "ca.key", _key_pem(ca_key))
     _private(folder / "ca.pem", ca.public_bytes(pem))

@@ -79,12 +79,15 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _new_ca(now: dt.datetime) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+def new_ca(
+    now: dt.datetime, common_name: str = CA_COMMON_NAME
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A private CA (P-256) valid from a few minutes before ``now``; its key and certificate."""
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(CA_COMMON_NAME))
-        .issuer_name(_name(CA_COMMON_NAME))
+        .subject_name(_name(common_name))
+        .issuer_name(_name(common_name))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
@@ -110,11 +113,16 @@ def _new_ca(now: dt.datetime) -> tuple[ec.EllipticCurvePrivateKey, x509.Certific
     return key, cert
 
 
-def _new_broker(
-    ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, now: dt.datetime
+def new_broker_certificate(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    now: dt.datetime,
+    dns_names: tuple[str, ...] = ("localhost",),
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """The broker's key and certificate signed by the CA: ``dns_names`` and 127.0.0.1."""
     key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    names: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
+    names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(BROKER_COMMON_NAME))
@@ -147,8 +155,8 @@ def ensure_tls_files(folder: Path) -> TlsFiles:
     if files.complete:
         return files
     now = dt.datetime.now(dt.UTC)
-    ca_key, ca_cert = _new_ca(now)
-    broker_key, broker_cert = _new_broker(ca_key, ca_cert, now)
+    ca_key, ca_cert = new_ca(now)
+    broker_key, broker_cert = new_broker_certificate(ca_key, ca_cert, now)
     ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
     write_private(files.ca_key, _key_pem(ca_key))
     write_private(
