@@ -201,6 +201,14 @@ class Settings(BaseSettings):
             "many milliseconds after its first record (sooner when the input goes idle)."
         ),
     )
+    stage_lane_check_ms: float = Field(
+        default=50.0,
+        gt=0,
+        description=(
+            "How often a stage worker compares its live inputs' lag with zero to pause or "
+            "resume its bulk lanes (<topic>.bulk inputs), in milliseconds."
+        ),
+    )
     dlq_breaker_window_records: int = Field(
         default=1000, ge=1, description="DLQ breaker: how many recent records it looks at."
     )
