@@ -39,7 +39,7 @@ async def test_the_sdk_publishes_to_the_bulk_twin_of_a_topic_with_a_bulk_lane() 
         assert bulk.lane_topic("health.checkup.results") == "health.checkup.results.bulk"
         assert live.lane_topic("registry.resident.events", bulk=True).endswith(".bulk")
         assert bulk.lane_topic("registry.resident.events.bulk") == "registry.resident.events.bulk"
-        with pytest.raises(ConfigurationError, match="disaster.area.alerts has no bulk lane"):
+        with pytest.raises(ConfigurationError, match=r"disaster\.area\.alerts has no bulk lane"):
             bulk.lane_topic("disaster.area.alerts")
     finally:
         await asyncio.gather(live.registry.aclose(), bulk.registry.aclose())
