@@ -18,7 +18,10 @@ class TP(NamedTuple):
 
 
 LIVE0, LIVE1 = TP("std.registry.resident.events", 0), TP("std.registry.resident.events", 1)
-BULK0, BULK1 = TP("std.registry.resident.events.bulk", 0), TP("std.registry.resident.events.bulk", 1)
+BULK0, BULK1 = (
+    TP("std.registry.resident.events.bulk", 0),
+    TP("std.registry.resident.events.bulk", 1),
+)
 INTERNAL = TP("renkei-resident-household-members", 0)
 
 
