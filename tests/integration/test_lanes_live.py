@@ -27,7 +27,7 @@ pytestmark = pytest.mark.kafka
 LIVE_TOPIC = "std.registry.resident.events"
 BULK_TOPIC = "std.registry.resident.events.bulk"
 OUT = "unified.resident"
-BACKLOG = 15000
+BACKLOG = 10000
 BULK_KEYS = [f"{n:015d}" for n in range(100_001, 100_001 + BACKLOG)]
 LIVE_KEYS = [f"{n:015d}" for n in range(900_001, 900_021)]
 LEAVER = "000000000999999"
@@ -48,7 +48,11 @@ async def _encoded(
 
 
 def _moved_in(key: str, n: int) -> dict[str, Any]:
-    return f.moved_in(key, "2026-04-01", 1, hh=f.household(f"{n:010d}"))
+    """A resident with a household and an address of its own (one address group each: the
+    stage answers a resident after its address group, and one crowded address would make
+    the test measure that group's growth)."""
+    where = f.address(rest=f"{n // 100 + 1}番{n % 100 + 1}号")
+    return f.moved_in(key, "2026-04-01", 1, where=where, hh=f.household(f"{n:010d}"))
 
 
 def _metric(port: int, name: str) -> float:
@@ -69,7 +73,7 @@ def test_live_events_overtake_a_bulk_backlog(
 ) -> None:
     settings, prefix = applied_schemas.settings, applied_schemas.prefix
     backlog = [(key, _moved_in(key, n)) for n, key in enumerate(BULK_KEYS)]
-    backlog.append((LEAVER, _moved_in(LEAVER, 999_999)))
+    backlog.append((LEAVER, _moved_in(LEAVER, 30_000)))
     bulk = asyncio.run(_encoded(settings, prefix, BULK_TOPIC, backlog))
     asyncio.run(fill(settings, prefix + BULK_TOPIC, bulk))
 
@@ -78,7 +82,7 @@ def test_live_events_overtake_a_bulk_backlog(
     # the worker is draining the backlog: its first outputs are out
     asyncio.run(read_until(settings, prefix + OUT, lambda found: len(found) >= 50, timeout=180))
 
-    live = [(key, _moved_in(key, 500 + n)) for n, key in enumerate(LIVE_KEYS)]
+    live = [(key, _moved_in(key, 20_000 + n)) for n, key in enumerate(LIVE_KEYS)]
     live.append((LEAVER, f.moved_out(LEAVER, "2026-07-01", 2)))
     encoded = asyncio.run(_encoded(settings, prefix, LIVE_TOPIC, live))
     asyncio.run(produce(settings, prefix + LIVE_TOPIC, [(k, v, [], None) for k, v in encoded]))

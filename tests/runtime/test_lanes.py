@@ -33,6 +33,7 @@ class FakeConsumer:
         self.assigned = set(assignment)
         self.highwaters: dict[TP, int] = {}
         self.paused: set[TP] = set()
+        self._committed_offset: dict[TP, int] = {}
 
     def assignment(self) -> set[TP]:
         return set(self.assigned)
@@ -177,10 +178,39 @@ def test_revoked_partitions_are_forgotten() -> None:
     consumer.assigned = {BULK0}
     lag = lanes.check()
     assert lag is not None and lag.live == 0
-    # assigned again later: its offsets are unknown until a record is processed
+    # assigned again later: until a record is processed, lag counts from the committed offset
     consumer.assigned = {LIVE0, BULK0}
+    consumer._committed_offset[LIVE0] = 5
     lag = lanes.check()
     assert lag is not None and lag.live == 0
+
+
+def test_a_live_partition_nothing_was_processed_of_counts_from_its_committed_offset() -> None:
+    """A new internal topic fills while the worker is busy with bulk records: its records
+    count before the first of them is processed (no commit yet: from offset 0)."""
+    consumer = FakeConsumer({INTERNAL, LIVE0, BULK0})
+    lanes, _ = controller(consumer)
+    consumer.highwaters = {INTERNAL: 40, LIVE0: 7}
+    consumer._committed_offset[LIVE0] = 7
+    lag = lanes.check()
+    assert lag is not None and lag.live == 40 and lag.lagging == [INTERNAL]
+    assert lanes.paused
+
+
+async def test_a_full_bulk_buffer_lets_one_record_through_the_closed_gate() -> None:
+    consumer = FakeConsumer({LIVE0, BULK0})
+    lanes, _ = controller(consumer)
+    lanes.check_s = 0.01
+    consumer.highwaters = {LIVE0: 2}
+    lanes.processed(LIVE0, 0)
+    lanes.check()
+    full = [False]
+    waiting = asyncio.ensure_future(lanes.bulk_turn(lambda: full[0]))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    full[0] = True
+    await asyncio.wait_for(waiting, 1)
+    assert lanes.paused  # the lane stays paused: only that record went
 
 
 def test_a_stuck_live_lag_counts_as_caught_up_after_stale_s() -> None:

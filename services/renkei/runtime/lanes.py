@@ -6,7 +6,8 @@ input. This module gives the live inputs priority (docs/design/streaming-core.md
 
 - **lag** of a partition is its end offset (the high watermark of the last fetch) minus the
   next offset the stage has still to *process* (not commit): records fetched into faust's
-  buffers but not processed count as lag;
+  buffers but not processed count as lag; before the worker processed a record of the
+  partition, from the group's committed offset on (0 when it has none);
 - **pause**: while any live partition the worker owns has lag, the worker pauses its bulk
   partitions in faust's consumer (``Consumer.pause_partitions``: no more fetches) and closes
   the bulk *gate*: a bulk record already fetched waits before it is processed, so a live record
@@ -123,13 +124,17 @@ class LaneController:
             self._gate.set()
         return self._gate
 
-    async def bulk_turn(self) -> None:
+    async def bulk_turn(self, backed_up: Callable[[], bool] | None = None) -> None:
         """Return when a bulk record may be processed: at once unless the lane is paused; else
-        once it is resumed or a rebalance starts."""
+        once it is resumed, a rebalance starts, or ``backed_up()`` says the bulk input's
+        buffer is full — faust's conductor then waits to hand it a record, and every other
+        input's records wait behind that one (so one bulk record goes, not the whole lane)."""
         gate = self.gate()
         while not gate.is_set() and not self._busy():
+            if backed_up is not None and backed_up():
+                return
             try:
-                await asyncio.wait_for(gate.wait(), self.check_s * 4)
+                await asyncio.wait_for(gate.wait(), self.check_s)
             except TimeoutError:
                 continue
 
@@ -143,6 +148,8 @@ class LaneController:
                 lag.bulk += partition_lag(_highwater(consumer, tp), self._next.get(tp))
                 continue
             highwater, next_offset = _highwater(consumer, tp), self._next.get(tp)
+            if next_offset is None:  # nothing processed yet: from the committed offset on
+                next_offset = _committed(consumer, tp) if highwater else None
             behind = partition_lag(highwater, next_offset)
             seen = self._seen.get(tp)
             if seen is None or (seen.highwater, seen.next_offset) != (highwater, next_offset):
@@ -225,6 +232,14 @@ class LaneController:
             except Exception as exc:  # a check must never stop the worker
                 log.warning("lanes: check failed: %r", exc)
             await asyncio.sleep(self.check_s)
+
+
+def _committed(consumer: Any, tp: Any) -> int:
+    """faust's committed offset of ``tp`` (0 when the group never committed one: a new topic
+    starts at 0; an older one with no commit is caught by the stale rule)."""
+    committed = getattr(consumer, "_committed_offset", None) or {}
+    offset = committed.get(tp)
+    return int(offset) if offset is not None else 0
 
 
 def _highwater(consumer: Any, tp: Any) -> int | None:
