@@ -142,7 +142,6 @@ def test_a_rebalance_resumes_everything_and_the_next_check_pauses_again() -> Non
     # faust: rebalance starts, partition 1 comes along; recovery resumes every stream partition
     busy[0] = True
     lanes.on_revoked(set())
-    assert not lanes.paused and lanes.gate().is_set()
     consumer.assigned |= {LIVE1, BULK1}
     consumer.paused.clear()
     assert lanes.check() is None, "no decision while a rebalance or recovery runs"
@@ -151,6 +150,21 @@ def test_a_rebalance_resumes_everything_and_the_next_check_pauses_again() -> Non
     busy[0] = False
     lanes.check()
     assert lanes.paused and consumer.paused == {BULK0, BULK1}
+
+
+def test_a_rebalance_that_leaves_a_partition_paused_is_resumed_by_the_lanes() -> None:
+    """faust sends on_partitions_revoked without resuming what stays assigned: the lanes
+    still resume what they paused once the live lag is zero."""
+    consumer = FakeConsumer({LIVE0, BULK0})
+    lanes, _ = controller(consumer)
+    consumer.highwaters = {LIVE0: 10}
+    lanes.processed(LIVE0, 4)
+    lanes.check()
+    assert consumer.paused == {BULK0}
+    lanes.on_revoked(set())  # nothing revoked, nothing resumed by faust
+    lanes.processed(LIVE0, 9)
+    lanes.check()
+    assert not lanes.paused and consumer.paused == set() and lanes.gate().is_set()
 
 
 def test_never_resumes_what_it_did_not_pause() -> None:

@@ -16,11 +16,13 @@ input. This module gives the live inputs priority (docs/design/streaming-core.md
   opens.
 
 Rebalances: faust pauses every partition when a rebalance starts and resumes every stream
-partition once recovery is done, whatever paused them before — so the controller forgets what
-it paused when partitions are revoked, never resumes during a rebalance or recovery, and while
-it wants the bulk lane paused it pauses the assigned bulk partitions again on every check
-(faust's pause is idempotent). The gate opens while a rebalance runs: faust waits for the
-records its agents hold to be acked before it gives partitions away.
+partition once recovery is done, whatever paused them before — so the controller forgets the
+revoked partitions, never resumes during a rebalance or recovery, pauses the assigned bulk
+partitions again on every check while it wants the lane paused (faust's pause is idempotent),
+and on the first check without live lag resumes every bulk partition it paused that is still
+assigned (a resume of a partition faust already resumed changes nothing). The gate opens
+while a rebalance runs: faust waits for the records its agents hold to be acked before it
+gives partitions away.
 
 A live partition whose lag stays the same for ``stale_s`` (nothing processed, no new end
 offset) counts as caught up: the offsets a transactional producer's commit markers take are
@@ -192,14 +194,14 @@ class LaneController:
         return lag
 
     def on_revoked(self, revoked: Iterable[Any]) -> None:
-        """Partitions were revoked: forget them; faust resumes what stays assigned once the
-        rebalance is done, so the lane is no longer paused by us."""
-        for tp in revoked:
+        """Partitions were revoked: forget them. The lane keeps its state: faust may resume
+        every partition once the rebalance is done, or leave a still-assigned one paused, so
+        the next check pauses again (lag) or resumes what it had paused (no lag) either way."""
+        gone = set(revoked)
+        for tp in gone:
             self._next.pop(tp, None)
             self._seen.pop(tp, None)
-        self._paused_tps.clear()
-        if self.paused:
-            self._set_paused(False)
+        self._paused_tps -= gone
         self._account()
 
     def _set_paused(self, paused: bool) -> None:
