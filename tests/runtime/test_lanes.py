@@ -34,6 +34,7 @@ class FakeConsumer:
         self.highwaters: dict[TP, int] = {}
         self.paused: set[TP] = set()
         self._committed_offset: dict[TP, int] = {}
+        self._buffered_partitions: set[TP] = set()
 
     def assignment(self) -> set[TP]:
         return set(self.assigned)
@@ -79,6 +80,7 @@ def controller(
         busy=lambda: state[0],
         metrics=metrics,
         clock=clock or Clock(),
+        pause_fetch=True,
     )
     return lanes, metrics
 
@@ -218,11 +220,10 @@ async def test_a_full_bulk_buffer_lets_one_record_through_the_closed_gate() -> N
     consumer.highwaters = {LIVE0: 2}
     lanes.processed(LIVE0, 0)
     lanes.check()
-    full = [False]
-    waiting = asyncio.ensure_future(lanes.bulk_turn(lambda: full[0]))
+    waiting = asyncio.ensure_future(lanes.bulk_turn(BULK0))
     await asyncio.sleep(0.05)
     assert not waiting.done()
-    full[0] = True
+    consumer._buffered_partitions = {BULK0}  # faust: the stream buffer of BULK0 is full
     await asyncio.wait_for(waiting, 1)
     assert lanes.paused  # the lane stays paused: only that record went
 

@@ -136,17 +136,12 @@ def batch_agent(
     record first waits for the bulk lane's turn (runtime/lanes.py)."""
 
     async def consume(stream: StreamT[Any]) -> None:
-        queue = getattr(stream.channel, "queue", None)
-
-        def backed_up() -> bool:
-            return queue is not None and bool(queue.full())
-
         # manual acks (see the module docstring); StreamT's stubs lack noack()
         async for event in stream.noack().events():  # type: ignore[attr-defined]
             if not await batch.admitted():
                 return  # a flush failed: stopping; leave this record unacked
             if bulk and lanes is not None:
-                await lanes.bulk_turn(backed_up)
+                await lanes.bulk_turn(event.message.tp)
             try:
                 encoded, futures = await processor.process_deferred(
                     source_record(event, contract_topic)

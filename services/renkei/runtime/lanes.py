@@ -91,8 +91,13 @@ class LaneController:
         check_s: float = 0.05,
         stale_s: float = STALE_S,
         clock: Callable[[], float] = time.monotonic,
+        pause_fetch: bool = False,
     ):
         self.bulk_topics = frozenset(bulk_topics)
+        self.pause_fetch = pause_fetch
+        """Also pause the bulk partitions in faust's consumer (off: on faust 0.15 a bulk
+        partition paused and resumed there while records of it were buffered was never
+        fetched again — measured on the broker, see docs/design/streaming-core.md)."""
         self._consumer = consumer
         self._busy = busy
         self._metrics = metrics
@@ -126,14 +131,15 @@ class LaneController:
             self._gate.set()
         return self._gate
 
-    async def bulk_turn(self, backed_up: Callable[[], bool] | None = None) -> None:
-        """Return when a bulk record may be processed: at once unless the lane is paused; else
-        once it is resumed, a rebalance starts, or ``backed_up()`` says the bulk input's
-        buffer is full — faust's conductor then waits to hand it a record, and every other
-        input's records wait behind that one (so one bulk record goes, not the whole lane)."""
+    async def bulk_turn(self, tp: Any = None) -> None:
+        """Return when a bulk record of ``tp`` may be processed: at once unless the lane is
+        paused; else once it is resumed, a rebalance starts, or faust says the partition's
+        buffer is full (``Consumer._buffered_partitions``) — its conductor then waits to hand
+        it a record, and every other input's records wait behind that one (so one bulk record
+        goes, not the whole lane)."""
         gate = self.gate()
         while not gate.is_set() and not self._busy():
-            if backed_up is not None and backed_up():
+            if tp is not None and tp in _buffer_full(self._consumer()):
                 return
             try:
                 await asyncio.wait_for(gate.wait(), self.check_s)
@@ -177,14 +183,14 @@ class LaneController:
         lag = self.lag(assignment)
         bulk_tps = {tp for tp in assignment if tp.topic in self.bulk_topics}
         if lag.live > 0:
-            if bulk_tps:  # again on every check: a rebalance resumes every partition
+            if bulk_tps and self.pause_fetch:  # again on every check: a rebalance resumes all
                 consumer.pause_partitions(bulk_tps)
                 self._paused_tps |= bulk_tps
             if not self.paused:
                 self._set_paused(True)
         elif self.paused:
             resume = self._paused_tps & assignment
-            if resume:
+            if resume and self.pause_fetch:
                 consumer.resume_partitions(resume)
             self._paused_tps.clear()
             self._set_paused(False)
@@ -234,6 +240,11 @@ class LaneController:
             except Exception as exc:  # a check must never stop the worker
                 log.warning("lanes: check failed: %r", exc)
             await asyncio.sleep(self.check_s)
+
+
+def _buffer_full(consumer: Any) -> Any:
+    """The partitions whose stream buffer faust found full (it stops fetching them)."""
+    return getattr(consumer, "_buffered_partitions", None) or ()
 
 
 def _committed(consumer: Any, tp: Any) -> int:
