@@ -8,21 +8,25 @@ input. This module gives the live inputs priority (docs/design/streaming-core.md
   next offset the stage has still to *process* (not commit): records fetched into faust's
   buffers but not processed count as lag; before the worker processed a record of the
   partition, from the group's committed offset on (0 when it has none);
-- **pause**: while any live partition the worker owns has lag, the worker pauses its bulk
-  partitions in faust's consumer (``Consumer.pause_partitions``: no more fetches) and closes
-  the bulk *gate*: a bulk record already fetched waits before it is processed, so a live record
-  never waits behind the bulk records of faust's buffers, only behind the batch in flight;
-- **resume** once the live lag is zero: the partitions it paused are resumed and the gate
-  opens.
+- **pause**: while any live partition the worker owns has lag, the bulk *gate* closes: a bulk
+  record already fetched waits before it is processed, so a live record never waits behind
+  the bulk records of faust's buffers, only behind the batch in flight (one bulk record
+  passes the closed gate when faust reports its partition's buffer full: faust's conductor
+  hands records to the agents one at a time, and a full bulk buffer would hold the live ones
+  back); with ``pause_fetch`` the bulk partitions are also paused in faust's consumer
+  (``Consumer.pause_partitions``) — off by default: on faust 0.15 a partition paused and
+  resumed there while its records were buffered was never delivered again (measured on the
+  broker; docs/design/streaming-core.md, "Lanes");
+- **resume** once the live lag is zero: the gate opens (and what was paused in faust is
+  resumed).
 
 Rebalances: faust pauses every partition when a rebalance starts and resumes every stream
 partition once recovery is done, whatever paused them before — so the controller forgets the
 revoked partitions, never resumes during a rebalance or recovery, pauses the assigned bulk
 partitions again on every check while it wants the lane paused (faust's pause is idempotent),
 and on the first check without live lag resumes every bulk partition it paused that is still
-assigned (a resume of a partition faust already resumed changes nothing). The gate opens
-while a rebalance runs: faust waits for the records its agents hold to be acked before it
-gives partitions away.
+assigned. The gate opens while a rebalance runs: faust waits for the records its agents hold
+to be acked before it gives partitions away.
 
 A live partition whose lag stays the same for ``stale_s`` (nothing processed, no new end
 offset) counts as caught up: the offsets a transactional producer's commit markers take are
