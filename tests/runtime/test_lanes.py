@@ -298,3 +298,23 @@ async def test_bulk_turn_waits_for_the_resume_or_a_rebalance() -> None:
     assert not waiting.done()
     busy[0] = True  # a rebalance starts: faust waits for held records to be acked
     await asyncio.wait_for(waiting, 1)
+
+
+def test_an_internal_topic_counts_as_lag_beyond_its_slack() -> None:
+    """The household loop of the bulk records runs on the internal topics: up to one batch
+    of it per partition does not stop the bulk lane; more does."""
+    consumer = FakeConsumer({INTERNAL, BULK0})
+    lanes = LaneController(
+        {BULK0.topic},
+        consumer=lambda: consumer,
+        busy=lambda: False,
+        internal_topics={INTERNAL.topic},
+        internal_slack=500,
+    )
+    consumer.highwaters = {INTERNAL: 400}
+    lanes.processed(INTERNAL, 0)
+    lanes.check()
+    assert not lanes.paused
+    consumer.highwaters[INTERNAL] = 700
+    lag = lanes.check()
+    assert lanes.paused and lag is not None and lag.live == 199

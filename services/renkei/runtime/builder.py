@@ -168,6 +168,8 @@ class StageBuilder:
             busy=self._rebalancing,
             metrics=self.app.metrics,
             check_s=self.settings.stage_lane_check_ms / 1000,
+            internal_topics=(self.names.topic(t) for t in self.spec_internal_topics()),
+            internal_slack=self.settings.stage_batch_max_records,
         )
         if self.lanes.active:
             self.app.on_partitions_revoked.connect(self._forget_revoked_lanes)
@@ -223,6 +225,10 @@ class StageBuilder:
     def on(self, topic: str, handler: Handler) -> None:
         """Handle the records of ``topic`` (a catalogue input or a declared internal topic)."""
         self.handlers[topic] = handler
+
+    def spec_internal_topics(self) -> list[str]:
+        """The stage's internal topics (contract names) as the stage registry declares them."""
+        return [self.spec.internal_topic(suffix) for suffix in self.spec.internal_topics]
 
     def _rebalancing(self) -> bool:
         """A rebalance or table recovery runs (faust pauses and resumes partitions itself)."""

@@ -96,8 +96,15 @@ class LaneController:
         stale_s: float = STALE_S,
         clock: Callable[[], float] = time.monotonic,
         pause_fetch: bool = False,
+        internal_topics: Iterable[str] = (),
+        internal_slack: int = 0,
     ):
         self.bulk_topics = frozenset(bulk_topics)
+        self.internal_topics = frozenset(internal_topics)
+        self.internal_slack = internal_slack
+        """Records a partition of an internal topic may hold before it counts as lag: the
+        household loop of the bulk records themselves runs on those topics, so without slack
+        every bulk batch would stop the lane until its own loop is through."""
         self.pause_fetch = pause_fetch
         """Also pause the bulk partitions in faust's consumer (off: on faust 0.15 a bulk
         partition paused and resumed there while records of it were buffered was never
@@ -163,6 +170,8 @@ class LaneController:
             if next_offset is None:  # nothing processed yet: from the committed offset on
                 next_offset = _committed(consumer, tp) if highwater else None
             behind = partition_lag(highwater, next_offset)
+            if tp.topic in self.internal_topics:
+                behind = max(behind - self.internal_slack, 0)
             seen = self._seen.get(tp)
             if seen is None or (seen.highwater, seen.next_offset) != (highwater, next_offset):
                 self._seen[tp] = _Seen(highwater, next_offset, now)
