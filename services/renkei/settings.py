@@ -185,6 +185,14 @@ class Settings(BaseSettings):
             "three ports (6066-6069 by default)."
         ),
     )
+    stage_lane_check_ms: float = Field(
+        default=50.0,
+        gt=0,
+        description=(
+            "How often a stage worker compares its live inputs' lag with zero to pause or "
+            "resume its bulk lanes (<topic>.bulk inputs), in milliseconds."
+        ),
+    )
     stage_batch_max_records: int = Field(
         default=500,
         ge=1,

@@ -32,6 +32,11 @@ def test_a_provider_writes_its_own_topics_and_reads_only_their_rejects() -> None
         # its own dead-letter topic, for `renkei dlq report --department` (no write, no group)
         Acl(who, "TOPIC", "dlq.health.checkup.results", "LITERAL", "READ"),
         Acl(who, "TOPIC", "dlq.health.checkup.results", "LITERAL", "DESCRIBE"),
+        # its bulk lane (the yearly batch), as the agreement lists it
+        Acl(who, "TOPIC", "health.checkup.results.bulk", "LITERAL", "WRITE"),
+        Acl(who, "TOPIC", "health.checkup.results.bulk", "LITERAL", "DESCRIBE"),
+        Acl(who, "TOPIC", "dlq.health.checkup.results.bulk", "LITERAL", "READ"),
+        Acl(who, "TOPIC", "dlq.health.checkup.results.bulk", "LITERAL", "DESCRIBE"),
     }
 
 

@@ -95,8 +95,9 @@ def test_graph_edges_are_the_registrys_and_the_agreements(
     for agreement in load_agreements(AGREEMENTS):
         if agreement.role == "consumer":
             expected |= {(topic_id(v), f"app:{agreement.id}") for v in agreement.views}
-    for topic in catalogue.department_topics():
-        expected.add((f"system:{catalogue.get(topic).source_system}", topic_id(topic)))
+    for topic in catalogue.department_topics() + catalogue.bulk_topics():
+        if catalogue.get(topic).role == "department":  # a department's bulk lane too
+            expected.add((f"system:{catalogue.get(topic).source_system}", topic_id(topic)))
     assert edges == expected
 
 

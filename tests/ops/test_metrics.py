@@ -33,6 +33,9 @@ CONTRACT = {
     "renkei_alert_to_list_seconds": ("histogram", ()),
     "renkei_publisher_records_total": ("counter", ("topic", "result")),
     "renkei_worker_ready": ("gauge", ("stage",)),
+    "renkei_lane_lag": ("gauge", ("stage", "lane")),
+    "renkei_bulk_paused": ("gauge", ("stage",)),
+    "renkei_bulk_paused_seconds_total": ("counter", ("stage",)),
     "renkei_dlq_breaker_open": ("gauge", ("stage",)),
 }
 

@@ -95,7 +95,7 @@ class FakePublisher:
 
     stream: LazyStream
 
-    def __init__(self, settings: Settings, catalogue: Any) -> None:
+    def __init__(self, settings: Settings, catalogue: Any, **options: Any) -> None:
         self.sent = 0
         self.acked = 0
         self.dead = 0

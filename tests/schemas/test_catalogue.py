@@ -32,6 +32,8 @@ OUTPUT_TOPICS = {
     "unified.region": ("region_code", 3, "compact"),
     "derived.evacuation-support": ("list_key", 3, "compact"),
 }
+BULK_LANES = {"registry.resident.events", "health.checkup.results", "welfare.care.certifications"}
+"""Department topics whose bulk exports go to ``<topic>.bulk`` (and their std twins)."""
 PLATFORM_TOPICS = {f"std.{topic}" for topic in DEPARTMENT_TOPICS} | set(OUTPUT_TOPICS)
 TOPICS = sorted(CATALOGUE.topics)
 ENVELOPE = ["event_id", "municipality_code", "effective_date", "recorded_at", "sequence"]
@@ -50,7 +52,26 @@ def test_every_topic_says_what_it_is_for() -> None:
     assert all(roles.values()), [t for t, r in roles.items() if not r]
     assert {t for t, r in roles.items() if r == "standardized"} == {
         f"std.{t}" for t in DEPARTMENT_TOPICS
+    } | {f"std.{t}.bulk" for t in BULK_LANES}
+
+
+def test_bulk_twins_have_the_schema_key_and_partitions_of_their_topic() -> None:
+    """docs/design/schema-conventions.md: ``bulk_lane: true`` → a ``<topic>.bulk`` twin."""
+    assert set(CATALOGUE.bulk_topics()) == {f"{t}.bulk" for t in BULK_LANES} | {
+        f"std.{t}.bulk" for t in BULK_LANES
     }
+    for twin in CATALOGUE.bulk_topics():
+        spec, live = CATALOGUE.get(twin), CATALOGUE.get(twin.removesuffix(".bulk"))
+        assert spec.bulk_of == live.topic and not spec.bulk_lane
+        assert spec.subject == f"{twin}-value"
+        assert spec.schema_text == live.schema_text
+        assert (spec.key_field, spec.partitions, spec.role) == (
+            live.key_field,
+            live.partitions,
+            live.role,
+        )
+        assert spec.metadata["retention_ms"] == live.metadata["retention_ms"]
+        assert spec.pii == live.pii and spec.network_zone == live.network_zone
 
 
 def test_resident_keyed_topics_are_co_partitioned() -> None:

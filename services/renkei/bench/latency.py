@@ -41,6 +41,10 @@ class LatencySamples:
     list_ms: list[float] = field(default_factory=list)
     published: int = 0
     alerts: int = 0
+    freshness_sent: list[float] = field(default_factory=list)
+    """When each freshness sample's event was published (epoch s), in the same order."""
+    list_sent: list[float] = field(default_factory=list)
+    """When each list sample's alert was published (epoch s), in the same order."""
 
 
 @dataclass
@@ -186,6 +190,7 @@ def _freshness(clock: _Clock, key: bytes | None, headers: object, now: float) ->
                 if earlier not in clock.seen:
                     clock.seen.add(earlier)
                     clock.samples.freshness_ms.append((now - clock.sent[earlier]) * 1000)
+                    clock.samples.freshness_sent.append(clock.sent[earlier])
             return
 
 
@@ -195,3 +200,4 @@ def _listed(clock: _Clock, key: bytes | None, now: float) -> None:
     if sent is not None and alert_id not in clock.seen:
         clock.seen.add(alert_id)
         clock.samples.list_ms.append((now - sent) * 1000)
+        clock.samples.list_sent.append(sent)

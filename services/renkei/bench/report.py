@@ -77,6 +77,8 @@ def table(results: dict[str, Any]) -> list[str]:
     for name in sorted(results):
         if name.startswith("pipeline_cpu_ms_per_hop_") and results[name] is not None:
             lines.append(f"{name:<22}{_fmt(results[name]):>12}  CPU ms per hop of this stage")
+    if results.get("bulk_load_to"):
+        lines.append(f"bulk load to the {results['bulk_load_to']}")
     if results.get("standardize_vs_l2_percent") is not None:
         lines.append(f"standardize = {results['standardize_vs_l2_percent']} % of L2")
     for warning in results.get("warnings", []):
@@ -100,6 +102,11 @@ ROWS = (
     ("freshness_p99_ms", "ms"),
     ("evacuation_list_p50_ms", "ms"),
     ("evacuation_list_p99_ms", "ms"),
+    ("freshness_p50_ms_bulk", "ms, while a bulk load drains"),
+    ("freshness_p99_ms_bulk", "ms, while a bulk load drains"),
+    ("evacuation_list_p50_ms_bulk", "ms, while a bulk load drains"),
+    ("evacuation_list_p99_ms_bulk", "ms, while a bulk load drains"),
+    ("bulk_drain_s", "s for the bulk load to drain (standardize + resident)"),
 )
 
 

@@ -2,7 +2,8 @@
 
 Order: L1 and L2 (looped passthrough), standardize (one worker, consecutive windows over a
 backlog), then per run a fresh four-stage pipeline: the initial load's drain (pipeline
-events/s), followed on the same workers by the latency window (freshness, alert → list).
+events/s), followed on the same workers by the latency window (freshness, alert → list) and
+the latency window while a bulk load drains (``latency_bulk``, bench/bulk.py).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from renkei.bench.baselines import passthrough_windows, reencoder
+from renkei.bench.bulk import during, start_bulk_load, worker_has_bulk_lanes
 from renkei.bench.latency import LatencySamples, latency_window
 from renkei.bench.report import machine, median_or_none, percentile, spread_percent
 from renkei.bench.stages import (
@@ -35,7 +37,8 @@ from renkei.schemas.catalogue import Catalogue
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
 
-FIGURES = ("l1", "l2", "standardize", "pipeline", "latency")
+FIGURES = ("l1", "l2", "standardize", "pipeline", "latency", "latency_bulk")
+LATENCY = ("latency", "latency_bulk")
 SOURCE_TOPIC = "registry.resident.events"
 PIPELINE = tuple(name for name, spec in STAGES.items() if spec.topics_from != "agreements")
 """The stages a department record passes through (the stage registry, without the views)."""
@@ -66,11 +69,23 @@ async def run_suite(
 ) -> dict[str, Any]:
     started = time.monotonic()
     echo(f"preparing {opts.residents} residents in {opts.municipality}…")
-    changes = int(opts.duration * opts.rate * 1.1) + 10 if "latency" in opts.only else 0
+    windows = sum(name in opts.only for name in LATENCY)
+    changes = windows * (int(opts.duration * opts.rate * 1.1) + 10)
     workload = await initial_load(
         settings, catalogue, opts.residents, opts.municipality, changes=changes
     )
+    bulk = None
     results: dict[str, Any] = {"machine": machine(), "parameters": _parameters(opts, workload)}
+    if "latency_bulk" in opts.only:
+        echo(f"preparing a bulk load of {opts.residents} other residents…")
+        # other residents of the same region (another seed): new records for every stage
+        bulk = await initial_load(settings, catalogue, opts.residents, opts.municipality, seed=2)
+        lanes = worker_has_bulk_lanes(opts.worker_python)
+        results["bulk_load_to"] = (
+            "bulk lanes (<topic>.bulk)"
+            if lanes
+            else "live topics (the workers have no bulk inputs: no lanes)"
+        )
     runs: dict[str, list[float | None]] = {}
     warnings: list[str] = []
     if "l1" in opts.only or "l2" in opts.only:
@@ -80,9 +95,9 @@ async def run_suite(
         std, std_warnings = await _standardize(settings, catalogue, opts, workload, l2, echo)
         runs.update(std)
         warnings += std_warnings
-    if "pipeline" in opts.only or "latency" in opts.only:
+    if "pipeline" in opts.only or any(name in opts.only for name in LATENCY):
         pipeline_runs, pipeline_warnings = await _pipelines(
-            settings, catalogue, opts, workload, echo
+            settings, catalogue, opts, workload, bulk, echo
         )
         runs.update(pipeline_runs)
         warnings += pipeline_warnings
@@ -196,12 +211,19 @@ async def _standardize(
 
 
 async def _pipelines(
-    settings: Settings, catalogue: Catalogue, opts: BenchOptions, workload: Workload, echo: Echo
+    settings: Settings,
+    catalogue: Catalogue,
+    opts: BenchOptions,
+    workload: Workload,
+    bulk: Workload | None,
+    echo: Echo,
 ) -> tuple[dict[str, list[float | None]], list[str]]:
     out: dict[str, list[float | None]] = {}
     warnings: list[str] = []
     for number in range(1, opts.runs + 1):
-        drain, hops, samples = await _pipeline_run(settings, catalogue, opts, workload, echo)
+        drain, hops, samples, during_bulk = await _pipeline_run(
+            settings, catalogue, opts, workload, bulk, echo
+        )
         throughput, span = drain.throughput, drain.throughput.seconds
         total_hops = sum(hops.values())
         by_stage = drain.cpu_by_stage or {}
@@ -224,6 +246,10 @@ async def _pipelines(
             "evacuation_list_p50_ms": percentile(samples.list_ms, 50) if samples else None,
             "evacuation_list_p99_ms": percentile(samples.list_ms, 99) if samples else None,
         }
+        if during_bulk is not None:
+            figures.update(during_bulk.figures())
+            warnings += during_bulk.warnings(number)
+            echo(f"run {number}/{opts.runs}: during a bulk load: {during_bulk.describe()}")
         for name, value in figures.items():
             out.setdefault(name, []).append(value)
         if span < opts.duration:
@@ -265,13 +291,71 @@ def consumed_topics(catalogue: Catalogue) -> dict[str, list[str]]:
     }
 
 
+@dataclass
+class DuringBulk:
+    """Latency samples of one window run while a bulk load drained (bench/bulk.py)."""
+
+    samples: LatencySamples
+    drain_s: float | None
+    drained: bool
+    started: float = 0.0
+    """When the first bulk record was written (epoch s)."""
+
+    def figures(self) -> dict[str, float | None]:
+        s, until = self.samples, None
+        if self.drained and self.drain_s is not None:
+            until = self.started + self.drain_s
+        fresh = during(s.freshness_ms, s.freshness_sent, until)
+        lists = during(s.list_ms, s.list_sent, until)
+        return {
+            "freshness_p50_ms_bulk": percentile(fresh, 50),
+            "freshness_p99_ms_bulk": percentile(fresh, 99),
+            "evacuation_list_p50_ms_bulk": percentile(lists, 50),
+            "evacuation_list_p99_ms_bulk": percentile(lists, 99),
+            "bulk_drain_s": self.drain_s,
+            "bulk_drained": 1.0 if self.drained else 0.0,
+            "bulk_freshness_samples": float(len(fresh)),
+            "bulk_list_samples": float(len(lists)),
+        }
+
+    def warnings(self, number: int) -> list[str]:
+        found = self.figures()
+        out = []
+        if not found["bulk_freshness_samples"]:
+            out.append(f"run {number}: no live event was published while the bulk load drained")
+        if not self.drained:
+            out.append(
+                f"run {number}: the bulk load had not drained when the latency window ended "
+                "(every sample counts as during the load)"
+            )
+        return out
+
+    def describe(self) -> str:
+        f = self.figures()
+        drained = f"drained in {self.drain_s:.1f} s" if self.drained else "not drained"
+        return (
+            f"load {drained}; freshness p99 {f['freshness_p99_ms_bulk'] or 0:,.0f} ms "
+            f"({f['bulk_freshness_samples']:.0f} events); list p99 "
+            f"{f['evacuation_list_p99_ms_bulk'] or 0:,.0f} ms ({f['bulk_list_samples']:.0f})"
+        )
+
+
 async def _pipeline_run(
-    settings: Settings, catalogue: Catalogue, opts: BenchOptions, workload: Workload, echo: Echo
-) -> tuple[Window, dict[str, int], LatencySamples | None]:
+    settings: Settings,
+    catalogue: Catalogue,
+    opts: BenchOptions,
+    workload: Workload,
+    bulk: Workload | None,
+    echo: Echo,
+) -> tuple[Window, dict[str, int], LatencySamples | None, DuringBulk | None]:
     prefix = f"bench-{uuid.uuid4().hex[:8]}."
     await prepare_prefixed(settings, catalogue, prefix, opts.worker_python)
     inputs = await fill_load(settings, workload.load, prefix)
     pool = WorkerPool(prefix, settings.home / "logs", opts.web_port_base, opts.worker_python)
+    half = len(workload.changes) // 2 if "latency" in opts.only and bulk else 0
+    quiet = replace(workload, changes=workload.changes[:half] if half else workload.changes)
+    loaded = replace(workload, changes=workload.changes[half:])
+    window = {"duration": opts.duration, "rate": opts.rate, "alert_every": opts.alert_every}
     try:
         pool.start_all(PIPELINE)
         # complete once every resident of the load has a unified.resident record
@@ -286,16 +370,29 @@ async def _pipeline_run(
         hops = await record_hops(settings, prefix, consumed_topics(catalogue))
         samples = None
         if "latency" in opts.only:
-            samples = await latency_window(
-                settings,
-                catalogue,
-                pool,
-                workload,
-                duration=opts.duration,
-                rate=opts.rate,
-                alert_every=opts.alert_every,
+            samples = await latency_window(settings, catalogue, pool, quiet, **window)
+        during_bulk = None
+        if bulk is not None:
+            lanes = worker_has_bulk_lanes(opts.worker_python)
+            echo(
+                f"  bulk load of {bulk.records:,} records to the {'bulk' if lanes else 'live'}"
+                " topics, latency window at once…"
             )
-        return drain, hops, samples
+            watch, task = await start_bulk_load(settings, catalogue, prefix, bulk, lanes)
+            try:
+                loaded_samples = await latency_window(settings, catalogue, pool, loaded, **window)
+            finally:
+                watch.stop()
+                await task
+            drained = watch.drained_at is not None
+            end = watch.drained_at if drained else None
+            during_bulk = DuringBulk(
+                loaded_samples,
+                round((end or time.time()) - watch.started, 1),
+                drained,
+                started=watch.started,
+            )
+        return drain, hops, samples, during_bulk
     finally:
         pool.stop_all()
         pool.remove_home()

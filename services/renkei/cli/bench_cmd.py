@@ -119,6 +119,9 @@ def bench(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     latency      on that loaded pipeline: --rate events/s for --duration s, freshness =
                  publish → unified.resident; an alert every --alert-every s, list =
                  publish → derived.evacuation-support (p50/p99)
+    latency_bulk the same window again while a bulk load of --residents other residents
+                 drains on the bulk lanes (<topic>.bulk; on the live topics for workers
+                 without lanes, see bulk_load_to): *_bulk keys, bulk_drain_s
     Each figure is the median of --runs runs of --duration s steady state; L1, L2 and
     standardize runs are consecutive windows after a warm-up, each pipeline run is a fresh set
     of topics and workers. `renkei bench load` is the initial-load benchmark.

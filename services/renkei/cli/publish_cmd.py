@@ -83,6 +83,15 @@ class PublishReport:
     type=click.DateTime(["%Y-%m-%d"]),
     help="Effective date of snapshot-diff events (default: today).",
 )
+@click.option(
+    "--bulk/--live",
+    "bulk",
+    default=None,
+    help="Publish to TOPIC's bulk lane (TOPIC.bulk: initial snapshots, yearly batches, "
+    "replays; the stages take it only while the live topic has no lag) or to the live topic. "
+    "Default: the bulk lane for an initial load (--diff-against a previous export with no "
+    "rows), the live topic otherwise.",
+)
 @click.pass_context
 def publish(
     ctx: click.Context,
@@ -93,6 +102,7 @@ def publish(
     mapping: Path | None,
     diff_against: Path | None,
     as_of: dt.datetime | None,
+    bulk: bool | None,
 ) -> None:
     """Publish FILE ('-' for stdin) to TOPIC: JSON Lines, or a legacy CSV or fixed-width
     export with --mapping.
@@ -102,10 +112,21 @@ def publish(
     with line number, field and reason, and kept in dlq.TOPIC (JSON, My Numbers masked; not with
     --dry-run); valid events are published (acks=all, idempotent). Lines longer than 1 MiB are
     refused. Exits 1 if any line was invalid, 0 otherwise.
+
+    A bulk export (a department's first full load, the yearly checkup batch, a replay) goes to
+    the topic's bulk lane with --bulk, so it never delays live changes and alerts
+    (docs/performance.md, "Lanes"); invalid lines are kept in dlq.TOPIC either way.
     """
     settings = settings_of(ctx)
     catalogue = catalogue_of(settings)
     spec = catalogue.get(topic)
+    if spec.bulk_of is not None:
+        raise click.UsageError(f"name the live topic ({spec.bulk_of}) and add --bulk")
+    if bulk is None:
+        bulk = diff_against is not None and initial_load(diff_against, mapping)
+    if bulk and not spec.bulk_lane:
+        lanes = ", ".join(t.removesuffix(".bulk") for t in catalogue.bulk_topics())
+        raise click.UsageError(f"{topic} has no bulk lane (topics with one: {lanes})")
     if input_format != "jsonl" or mapping or diff_against:
         if mapping is None:
             raise click.UsageError(f"--format {input_format} needs --mapping MAPPING.yaml")
@@ -127,14 +148,23 @@ def publish(
         )
     else:
         source = "stdin" if file == "-" else Path(file).name
-        report = run(_publish(settings, catalogue, spec, lines, source))
+        report = run(_publish(settings, catalogue, spec, lines, source, bulk=bool(bulk)))
         dlq = f" (kept in {report.dlq_topic})" if report.dead_lettered else ""
+        lane = f" to the bulk lane {topic}.bulk" if bulk else ""
         click.echo(
-            f"{topic}: {report.read} lines, {report.published} published, "
+            f"{topic}: {report.read} lines, {report.published} published{lane}, "
             f"{report.invalid} invalid{dlq}"
         )
     if report.invalid:
         sys.exit(1)
+
+
+def initial_load(previous: Path, mapping: Path | None) -> bool:
+    """Whether a snapshot diff is a first load: the previous export has no rows."""
+    if mapping is None:
+        return False
+    with previous.open("rb") as stream:
+        return next(iter(read_export_rows(stream, load_mapping(mapping))), None) is None
 
 
 def json_lines(file: str) -> Iterator[JsonLine]:
@@ -187,9 +217,11 @@ async def _publish(
     spec: TopicSpec,
     lines: Iterable[JsonLine],
     source: str,
+    *,
+    bulk: bool = False,
 ) -> PublishReport:
     report = PublishReport()
-    async with Publisher(settings, catalogue) as publisher:
+    async with Publisher(settings, catalogue, bulk=bulk) as publisher:
         report.dlq_topic = publisher.dlq_topic(spec.topic)
         futures: list[asyncio.Future[Any]] = []
         rejected: list[asyncio.Future[Any]] = []

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from renkei.contracts.names import TopicNames
 from renkei.errors import ConfigurationError
-from renkei.schemas.catalogue import Catalogue, TopicSpec
+from renkei.schemas.catalogue import Catalogue, TopicSpec, bulk_topic, is_bulk
 
 if TYPE_CHECKING:
     from renkei.contracts.views import ViewPlan
@@ -141,9 +141,12 @@ class StageSpec:
     def contract_inputs(
         self, catalogue: Catalogue, agreements_dir: Path | None = None
     ) -> tuple[str, ...]:
-        """The catalogue topics the stage consumes (not its internal topics)."""
+        """The catalogue topics the stage consumes (not its internal topics), bulk twins
+        (``<topic>.bulk``, consumed at lower priority) included."""
         if self.topics_from == "department_topics":
-            return catalogue.department_topics()
+            live = catalogue.department_topics()
+            bulk = tuple(bulk_topic(t) for t in live if catalogue.get(t).bulk_lane)
+            return live + bulk
         if self.topics_from == "agreements":
             return tuple(sorted({p.source.topic for p in _plans(catalogue, agreements_dir)}))
         return self.inputs
@@ -153,7 +156,7 @@ class StageSpec:
     ) -> tuple[str, ...]:
         """The topics the stage produces (not its internal topics)."""
         if self.topics_from == "department_topics":
-            return tuple(std_topic(t) for t in catalogue.department_topics())
+            return tuple(std_topic(t) for t in self.contract_inputs(catalogue))
         if self.topics_from == "agreements":
             return tuple(p.topic for p in _plans(catalogue, agreements_dir))
         return self.outputs
@@ -186,6 +189,10 @@ _SPECS = (
             "std.registry.resident.events",
             "std.health.checkup.results",
             "std.welfare.care.certifications",
+            # bulk lanes: snapshots and batches, paused while a live input has lag
+            "std.registry.resident.events.bulk",
+            "std.health.checkup.results.bulk",
+            "std.welfare.care.certifications.bulk",
         ),
         outputs=("unified.resident", RESIDENT_FACTS),
         state_outputs=("unified.resident",),
@@ -237,6 +244,12 @@ _SPECS = (
 STAGES: dict[str, StageSpec] = {spec.name: spec for spec in _SPECS}
 """Every stage by name, in pipeline order."""
 STAGE_NAMES: tuple[str, ...] = tuple(STAGES)
+
+
+def bulk_inputs(topics: tuple[str, ...]) -> tuple[str, ...]:
+    """The bulk lanes (``<topic>.bulk``) among a stage's consumed ``topics``: they are paused
+    while any other input of the stage has lag (runtime/lanes.py)."""
+    return tuple(t for t in topics if is_bulk(t))
 
 
 def stage_spec(name: str) -> StageSpec:

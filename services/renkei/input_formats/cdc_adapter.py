@@ -178,8 +178,12 @@ class CdcAdapter:
         self, publisher: Publisher, mapped: MappedChange
     ) -> asyncio.Future[Any] | MappedChange:
         """Validate and send (the delivery future), or the refusal when the schema refuses."""
+        # the connector's initial snapshot (op r, published with snapshot: as_recorded) is a
+        # bulk load by nature: it goes to the topic's bulk lane, the live changes do not
+        snapshot = mapped.change.op == "r" and self.spec.bulk_lane
+        topic = publisher.lane_topic(self.spec.topic, bulk=snapshot)
         try:
-            record = await publisher.prepare(self.spec.topic, mapped.value)
+            record = await publisher.prepare(topic, mapped.value)
         except InvalidRecord as exc:
             key = {k: v for k, v in (mapped.value or {}).items() if k == self.spec.key_field}
             return MappedChange("rejected", mapped.change, key or None, tuple(exc.reasons))

@@ -160,6 +160,25 @@ METRIC_FAMILIES: dict[str, MetricFamily] = {
             "stage",
             "1 when the DLQ breaker tripped (the worker stops).",
         ),
+        _family(
+            "renkei_lane_lag",
+            "gauge",
+            "stage lane",
+            "Records not yet processed on the worker's partitions, by lane (live: every input "
+            "but the bulk twins; bulk: the <topic>.bulk inputs), from the fetched end offsets.",
+        ),
+        _family(
+            "renkei_bulk_paused",
+            "gauge",
+            "stage",
+            "1 while the bulk lane is paused because a live input has lag (runtime/lanes.py).",
+        ),
+        _family(
+            "renkei_bulk_paused_seconds_total",
+            "counter",
+            "stage",
+            "Seconds the bulk lane spent paused for live records.",
+        ),
     )
 }
 
@@ -322,6 +341,16 @@ class StageMetrics:
 
     def set_ready(self, ready: bool) -> None:
         self._set("renkei_worker_ready", (self.stage,), 1 if ready else 0)
+
+    def set_lanes(self, *, live_lag: int, bulk_lag: int, bulk_paused: bool) -> None:
+        """The lanes' lag and whether the bulk lane is paused (runtime/lanes.py)."""
+        self._set("renkei_lane_lag", (self.stage, "live"), live_lag)
+        self._set("renkei_lane_lag", (self.stage, "bulk"), bulk_lag)
+        self._set("renkei_bulk_paused", (self.stage,), 1 if bulk_paused else 0)
+
+    def add_bulk_paused_seconds(self, seconds: float) -> None:
+        series = self._series["renkei_bulk_paused_seconds_total"]
+        series[(self.stage,)] = series.get((self.stage,), 0.0) + max(seconds, 0.0)
 
     def exposition(self) -> bytes:
         """The text format of every family on the registry (what ``/metrics`` serves)."""

@@ -19,12 +19,18 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from renkei.contracts.names import TopicNames
-from renkei.errors import InvalidRecord, PublishError, RegistryError, StackError
+from renkei.errors import (
+    ConfigurationError,
+    InvalidRecord,
+    PublishError,
+    RegistryError,
+    StackError,
+)
 from renkei.kafka_security import kafka_client_options
 from renkei.ops.metrics import PublisherMetrics, default_publisher_metrics
 from renkei.publish.cloudevents import cloudevent_headers
 from renkei.publish.rejects import rejected_record
-from renkei.schemas.catalogue import Catalogue, TopicSpec
+from renkei.schemas.catalogue import Catalogue, TopicSpec, bulk_topic, is_bulk
 from renkei.schemas.jsonform import to_datum
 from renkei.schemas.models import RecordValidator
 from renkei.serde.avro import AvroEncoder
@@ -120,6 +126,12 @@ class Publisher:
     Counts records acked, rejected (validation) and failed (send or ack) in
     ``renkei_publisher_records_total`` of ``metrics`` (default: on prometheus_client's default
     registry, which the application exposes as it likes).
+
+    ``bulk=True`` publishes to the bulk lane of each topic (``<topic>.bulk``: an initial
+    snapshot, a yearly batch, a replay), which the stages consume only while their live
+    topics have no lag (docs/design/streaming-core.md, "Lanes"); a topic without a bulk lane
+    is a ConfigurationError. A bulk twin named directly (``registry.resident.events.bulk``)
+    works either way.
     """
 
     def __init__(
@@ -130,8 +142,10 @@ class Publisher:
         linger_ms: int = 20,
         metrics: PublisherMetrics | None = None,
         registry_wait: float = REGISTRY_WAIT,
+        bulk: bool = False,
     ):
         self.settings = settings
+        self.bulk = bulk
         self.metrics = metrics or default_publisher_metrics()
         self.registry_wait = registry_wait
         self.catalogue = catalogue
@@ -168,8 +182,25 @@ class Publisher:
             await self._producer.stop()
         await self.registry.aclose()
 
+    def lane_topic(self, topic: str, *, bulk: bool | None = None) -> str:
+        """``topic`` on the publisher's lane (``bulk``: its ``<topic>.bulk`` twin; default: the
+        publisher's ``bulk`` option). ConfigurationError when the topic has no bulk lane."""
+        if not (self.bulk if bulk is None else bulk) or is_bulk(topic):
+            return topic
+        spec = self.catalogue.get(topic)
+        twin = bulk_topic(topic)
+        if not spec.bulk_lane or twin not in self.catalogue.topics:
+            lanes = ", ".join(t.removesuffix(".bulk") for t in self.catalogue.bulk_topics())
+            raise ConfigurationError(
+                f"{topic} has no bulk lane (bulk_lane in its topic.yaml); topics with one: "
+                f"{lanes or 'none'}"
+            )
+        return twin
+
     async def writer(self, topic: str) -> _TopicWriter:
-        """The (cached) writer of ``topic``; resolves its schema id on first use."""
+        """The (cached) writer of ``topic`` on the publisher's lane; resolves its schema id on
+        first use."""
+        topic = self.lane_topic(topic)
         existing = self._writers.get(topic)
         if existing is None:
             existing = _TopicWriter(

@@ -28,6 +28,7 @@ from typing import Any
 from faust.types import EventT, StreamT
 
 from renkei.runtime.batch import CommitBatch
+from renkei.runtime.lanes import LaneController
 from renkei.runtime.records import SourceRecord
 from renkei.runtime.stage import StageProcessor
 
@@ -121,16 +122,26 @@ def source_record(event: EventT[Any], contract_topic: str) -> SourceRecord:
 
 
 def batch_agent(
-    processor: StageProcessor, contract_topic: str, batch: CommitBatch, fail: Fail
+    processor: StageProcessor,
+    contract_topic: str,
+    batch: CommitBatch,
+    fail: Fail,
+    *,
+    lanes: LaneController | None = None,
+    bulk: bool = False,
 ) -> Callable[[StreamT[Any]], Awaitable[None]]:
     """The agent function for one input topic on the commit-interval loop (runtime/batch.py;
-    register with concurrency=1). Its records are acked by the batch, after delivery."""
+    register with concurrency=1). Its records are acked by the batch, after delivery. With
+    ``lanes``, every processed offset is reported to them and, for a ``bulk`` input, each
+    record first waits for the bulk lane's turn (runtime/lanes.py)."""
 
     async def consume(stream: StreamT[Any]) -> None:
         # manual acks (see the module docstring); StreamT's stubs lack noack()
         async for event in stream.noack().events():  # type: ignore[attr-defined]
             if not await batch.admitted():
                 return  # a flush failed: stopping; leave this record unacked
+            if bulk and lanes is not None:
+                await lanes.bulk_turn(event.message.tp)
             try:
                 encoded, futures = await processor.process_deferred(
                     source_record(event, contract_topic)
@@ -138,6 +149,9 @@ def batch_agent(
             except Exception as exc:
                 await fail(exc)
                 return
+            if lanes is not None:
+                message = event.message
+                lanes.processed(message.tp, message.offset)
             await batch.add(event, contract_topic, encoded, futures)
 
     consume.__name__ = consume.__qualname__ = f"consume_{contract_topic}"

@@ -25,10 +25,11 @@ from renkei.runtime.batch import BatchLimits, CachedTable, CommitBatch
 from renkei.runtime.changelog import rocksdb_options, tracked_table
 from renkei.runtime.codec import OutputEncoders, SourceDecoder, UndecodableRecord
 from renkei.runtime.dlq import DeadLetterRouter, DlqBreaker, Send
+from renkei.runtime.lanes import LaneController
 from renkei.runtime.provision import provision_stage_topics
 from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Stage, StageProcessor
-from renkei.schemas.catalogue import TopicSpec, load_catalogue
+from renkei.schemas.catalogue import TopicSpec, is_bulk, live_topic, load_catalogue
 from renkei.serde.registry import RegistryClient, registry_client
 from renkei.settings import Settings
 from renkei.topics import ensure_topics
@@ -161,6 +162,17 @@ class StageBuilder:
             on_sent=lambda outputs, sent: self.processor.outputs_sent(outputs, sent),
         )
         self.app.on_partitions_revoked.connect(self._flush_before_revoke)
+        self.lanes = LaneController(
+            (self.names.topic(s.topic) for s in self.inputs if is_bulk(s.topic)),
+            consumer=lambda: self.app.consumer,
+            busy=self._rebalancing,
+            metrics=self.app.metrics,
+            check_s=self.settings.stage_lane_check_ms / 1000,
+            internal_topics=(self.names.topic(t) for t in self.spec_internal_topics()),
+            internal_slack=self.settings.stage_batch_max_records,
+        )
+        if self.lanes.active:
+            self.app.on_partitions_revoked.connect(self._forget_revoked_lanes)
 
     @classmethod
     def create(
@@ -218,6 +230,21 @@ class StageBuilder:
     def on(self, topic: str, handler: Handler) -> None:
         """Handle the records of ``topic`` (a catalogue input or a declared internal topic)."""
         self.handlers[topic] = handler
+
+    def spec_internal_topics(self) -> list[str]:
+        """The stage's internal topics (contract names) as the stage registry declares them."""
+        return [self.spec.internal_topic(suffix) for suffix in self.spec.internal_topics]
+
+    def _rebalancing(self) -> bool:
+        """A rebalance or table recovery runs (faust pauses and resumes partitions itself)."""
+        app: Any = self.app
+        if app.rebalancing or app.in_recovery or not app.consumer.flow_active:
+            return True
+        return not app.tables.recovery.completed.is_set()
+
+    async def _forget_revoked_lanes(self, sender: Any, /, *args: Any, **kwargs: Any) -> None:
+        """Partitions move away: the lanes forget them and what they paused."""
+        self.lanes.on_revoked(args[0] if args else ())
 
     def _step(self, record: SourceRecord, value: Any) -> Iterable[Output] | Awaitable[Any]:
         return self.handlers[record.contract_topic](record, value)
@@ -277,9 +304,15 @@ class StageBuilder:
            prefetched;
         5. agents: one per consumed topic, concurrency=1, raw bytes, on the stage's one
            commit-interval batch (runtime/batch.py): outputs and table writes of a batch
-           delivered, then its records acked in offset order.
+           delivered, then its records acked in offset order;
+        6. lanes: the bulk twins (``<topic>.bulk``) among the inputs, handled as their live
+           topic, paused while a live input has lag (runtime/lanes.py), checked every
+           ``stage_lane_check_ms``.
         """
         consumed = {s.topic for s in self.inputs} | set(self.internal_topics)
+        for topic in consumed:  # a bulk twin is handled as its live topic unless told otherwise
+            if is_bulk(topic) and topic not in self.handlers and live_topic(topic) in self.handlers:
+                self.handlers[topic] = self.handlers[live_topic(topic)]
         unhandled = sorted(consumed - set(self.handlers))
         if unhandled:
             raise ValueError(f"stage {self.name!r} has no handler for {', '.join(unhandled)}")
@@ -334,8 +367,22 @@ class StageBuilder:
                 value_serializer="raw",
                 partitions=partitions,
             )
-            agent = batch_agent(self.processor, topic, self.batch, self.app.fail)
+            agent = batch_agent(
+                self.processor,
+                topic,
+                self.batch,
+                self.app.fail,
+                lanes=self.lanes if self.lanes.active else None,
+                bulk=is_bulk(topic),
+            )
             self.app.agent(channel, name=f"{self.name}.{topic}", concurrency=1)(agent)
+        if self.lanes.active:
+            lanes = self.lanes
+
+            async def check_lanes() -> None:
+                await lanes.run()
+
+            self.app.task(check_lanes)
 
     async def prepare_codecs(self) -> None:
         """Resolve output schema ids and prefetch input schemas (no topic provisioning)."""

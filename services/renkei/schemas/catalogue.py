@@ -35,6 +35,27 @@ _ROLES = {
 purpose views, reference data (``ref.*``: municipality codes, postal codes, code lists). The
 department topics are the standardize stage's inputs."""
 
+BULK_SUFFIX = ".bulk"
+"""A topic with ``bulk_lane: true`` in its ``topic.yaml`` has a twin ``<topic>.bulk`` for bulk
+exports (initial snapshots, yearly batches, replays): same schema, key, partitions and
+configs, consumed by the same stage at lower priority (docs/design/streaming-core.md,
+Lanes)."""
+
+
+def bulk_topic(topic: str) -> str:
+    """The bulk twin of ``topic``: ``<topic>.bulk``."""
+    return f"{topic}{BULK_SUFFIX}"
+
+
+def is_bulk(topic: str) -> bool:
+    """Whether ``topic`` (a contract or Kafka name) is a bulk twin."""
+    return topic.endswith(BULK_SUFFIX)
+
+
+def live_topic(topic: str) -> str:
+    """The live topic of a bulk twin (``topic`` itself for a live topic)."""
+    return topic[: -len(BULK_SUFFIX)] if is_bulk(topic) else topic
+
 
 @dataclass(frozen=True)
 class TopicSpec:
@@ -87,6 +108,17 @@ class TopicSpec:
         return str(self.metadata.get("source_system", ""))
 
     @property
+    def bulk_lane(self) -> bool:
+        """Whether the topic has a bulk twin ``<topic>.bulk`` (``bulk_lane`` in its metadata)."""
+        return bool(self.metadata.get("bulk_lane", False))
+
+    @property
+    def bulk_of(self) -> str | None:
+        """For a bulk twin: the live topic it is the twin of; None otherwise."""
+        live = self.metadata.get("bulk_of")
+        return str(live) if live else None
+
+    @property
     def pii(self) -> dict[str, PiiClass]:
         return dict(self.metadata.get("pii", {}))
 
@@ -125,7 +157,17 @@ class Catalogue:
     def department_topics(self) -> tuple[str, ...]:
         """The topics department systems publish (``role: department``), sorted: the
         standardize stage consumes each and writes its ``std.<topic>`` twin."""
-        return tuple(sorted(t.topic for t in self.topics.values() if t.role == "department"))
+        return tuple(
+            sorted(
+                t.topic
+                for t in self.topics.values()
+                if t.role == "department" and t.bulk_of is None
+            )
+        )
+
+    def bulk_topics(self) -> tuple[str, ...]:
+        """The bulk twins (``<topic>.bulk``) of the topics with a bulk lane, sorted."""
+        return tuple(sorted(t.topic for t in self.topics.values() if t.bulk_of is not None))
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.topics.values())
@@ -137,6 +179,22 @@ class Catalogue:
 def renamed(spec: TopicSpec, topic: str, **metadata: object) -> TopicSpec:
     """``spec`` under another Kafka name (test prefix, DLQ) with some metadata replaced."""
     return replace(spec, topic=topic, metadata={**spec.metadata, **metadata, "topic": topic})
+
+
+def bulk_twin(spec: TopicSpec) -> TopicSpec:
+    """The ``<topic>.bulk`` twin of a topic with a bulk lane: the same schema, examples, key,
+    partitions, configs, zone and PII classes; its own subject (``<topic>.bulk-value``, the
+    same schema registered by ``renkei schemas apply``) so any TopicNameStrategy client can
+    write it."""
+    twin = bulk_topic(spec.topic)
+    metadata = {k: v for k, v in spec.metadata.items() if k != "bulk_lane"}
+    description = str(spec.metadata.get("description", ""))
+    metadata.update(
+        topic=twin,
+        bulk_of=spec.topic,
+        description=f"一括投入レーン (bulk lane) of {spec.topic}: {description}".rstrip(": "),
+    )
+    return replace(spec, topic=twin, metadata=metadata)
 
 
 def _read_json(path: Path) -> Any:
@@ -184,4 +242,12 @@ def load_catalogue(root: Path) -> Catalogue:
     }
     if not topics:
         raise ConfigurationError(f"no topics (<topic>/value.avsc) under {root}")
-    return Catalogue(root=root, topics=topics)
+    for spec in [s for s in topics.values() if s.bulk_lane]:
+        twin = bulk_twin(spec)
+        if twin.topic in topics:
+            raise ConfigurationError(
+                f"{root / twin.topic}: {spec.topic} has bulk_lane: true, so its twin "
+                f"{twin.topic} is made from it and has no folder of its own"
+            )
+        topics[twin.topic] = twin
+    return Catalogue(root=root, topics=dict(sorted(topics.items())))

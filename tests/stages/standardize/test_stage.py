@@ -28,6 +28,7 @@ from tests.runtime.fake_registry import URL, FakeRegistry, encode
 from tests.runtime.test_dlq import FakeSend
 
 NOW = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
+BULK_LANES = ("registry.resident.events", "health.checkup.results", "welfare.care.certifications")
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,27 @@ def test_build_standardize_mounts_one_agent_per_department_topic(
     assert app.conf.id == "p.renkei-standardize"
     assert app.conf.web_port == 6199
     assert app.conf.topic_partitions == 6
-    assert sorted(app.agents) == sorted(f"standardize.{t}" for t in DEPARTMENT_TOPICS)
+    # each department topic and the bulk lanes (<topic>.bulk) of those that have one
+    consumed = {*DEPARTMENT_TOPICS, *(f"{t}.bulk" for t in BULK_LANES)}
+    assert sorted(app.agents) == sorted(f"standardize.{t}" for t in consumed)
     topics = {t for agent in app.agents.values() for t in agent.channel.topics}
-    assert topics == {f"p.{t}" for t in DEPARTMENT_TOPICS}
+    assert topics == {f"p.{t}" for t in consumed}
+
+
+def test_a_bulk_lane_record_is_standardized_as_its_topic_into_the_std_bulk_lane() -> None:
+    seen = []
+
+    def fake(topic: str, value: Any) -> FakeResult:
+        seen.append(topic)
+        return FakeResult({"std_meta": {}}, ())
+
+    record = SourceRecord(
+        "p.health.checkup.results.bulk", "health.checkup.results.bulk", 0, 7, b"k", b""
+    )
+    [output] = standardize_step(fake, clock=lambda: NOW)(record, {})
+    assert seen == ["health.checkup.results"]
+    assert output.topic == "std.health.checkup.results.bulk"
+    assert output.value["std_meta"]["source_topic"] == "p.health.checkup.results.bulk"
 
 
 def _datum_bytes(schema: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:

@@ -189,7 +189,8 @@ def build_resident(settings: Settings, **options: Unpack[StageOptions]) -> Stage
         )
         return outputs
 
-    std_registry, std_checkups, std_care = stage.spec.inputs
+    # the live inputs; their bulk twins (<topic>.bulk) share the handlers (runtime/builder.py)
+    std_registry, std_checkups, std_care = stage.spec.inputs[:3]
     stage.on(std_registry, on_registry)
     stage.on(std_checkups, on_checkup)
     stage.on(std_care, on_care)

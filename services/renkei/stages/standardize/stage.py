@@ -23,6 +23,7 @@ from renkei.runtime.app import StageApp
 from renkei.runtime.builder import StageBuilder, StageOptions
 from renkei.runtime.records import Output, SourceRecord
 from renkei.runtime.stage import Step
+from renkei.schemas.catalogue import live_topic
 from renkei.settings import Settings
 from renkei.stages.standardize.correction_kinds import correction_kinds
 from renkei.stages.standardize.record_common import MY_NUMBER_REASON
@@ -65,7 +66,8 @@ def standardize_step(
 
     def step(record: SourceRecord, value: Any) -> list[Output]:
         headers = standard_headers(record.headers)
-        result = standardize_event(record.contract_topic, value)
+        # a bulk twin (<topic>.bulk) is standardized as its topic and goes to std.<topic>.bulk
+        result = standardize_event(live_topic(record.contract_topic), value)
         metrics.record_corrections(correction_kinds(value, result.corrected_fields))
         datum = dict(result.value)
         meta = dict(datum.get("std_meta") or {})
@@ -123,9 +125,9 @@ def build_standardize(
         builder.settings, load_catalogue(builder.settings.schemas_dir), registry
     )
     standardize = Standardizer(steps, code_maps=code_maps, reference=reference.current)
-    standardize.check_topics(spec.topic for spec in builder.inputs)
+    standardize.check_topics(live_topic(spec.topic) for spec in builder.inputs)
     step = standardize_step(standardize, metrics=builder.app.metrics)
-    for spec in builder.inputs:
+    for spec in builder.inputs:  # bulk twins included: one step for both lanes
         builder.on(spec.topic, step)
     app = builder.build()
 
