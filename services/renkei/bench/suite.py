@@ -274,7 +274,13 @@ async def _pipeline_run(
     pool = WorkerPool(prefix, settings.home / "logs", opts.web_port_base, opts.worker_python)
     try:
         pool.start_all(PIPELINE)
-        drain = await pipeline_drain(settings, pool, PIPELINE_OUTPUTS, inputs, quiet_s=8.0)
+        groups = {
+            prefix + STAGES[stage].group(): [prefix + topic for topic in topics]
+            for stage, topics in consumed_topics(catalogue).items()
+        }
+        drain = await pipeline_drain(
+            settings, pool, PIPELINE_OUTPUTS, inputs, quiet_s=8.0, groups=groups
+        )
         hops = await record_hops(settings, prefix, consumed_topics(catalogue))
         samples = None
         if "latency" in opts.only:
