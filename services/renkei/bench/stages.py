@@ -178,19 +178,55 @@ async def pipeline_drain(
     inputs: int,
     quiet_s: float,
     timeout_s: float = 1800.0,
+    groups: dict[str, list[str]] | None = None,
     at_least: tuple[str, int] | None = None,
 ) -> Window:
-    """Wait until the outputs stop growing (and ``at_least`` = (output, n) holds n records);
-    the drain as a window (CPU from the first to the last growth of the outputs, polled each
-    second)."""
+    """Wait until the outputs stop growing — and, with ``groups`` (consumer group → the
+    topics it consumes), until every group has committed all it consumes, and with
+    ``at_least`` = (output, n) until that output holds n records: a worker that pauses longer
+    than ``quiet_s`` (a slow start or rebalance on a loaded machine) or a stage with no output
+    during a load (evacuation) does not end the drain early. The drain as a window: CPU from
+    the first to the last growth of the outputs, polled each second."""
     cpu: list[float] = []
     required = None if at_least is None else (pool.prefix + at_least[0], at_least[1])
-    first, last = await quiet_span(
-        settings, [pool.prefix + t for t in outputs], quiet_s, timeout_s, pool, cpu, required
-    )
+    deadline = time.monotonic() + timeout_s
+    while True:
+        first, last = await quiet_span(
+            settings, [pool.prefix + t for t in outputs], quiet_s, timeout_s, pool, cpu, required
+        )
+        if not groups or time.monotonic() >= deadline:
+            break
+        lag = await group_lag(settings, groups)
+        if lag == 0:
+            break
+        log.info("outputs quiet for %g s but %d records not yet committed: waiting", quiet_s, lag)
     span = max(last - first, 1e-3)
     used = cpu[-1] - cpu[0] if cpu else 0.0
     return Window(Throughput("pipeline", inputs, span), False, used, pool.cpu_by_stage())
+
+
+async def group_lag(settings: Settings, groups: dict[str, list[str]]) -> int:
+    """Records the consumer groups have not committed yet: end offsets of the topics each
+    consumes minus its committed offsets (a partition never committed counts whole)."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        committed: dict[str, dict[TopicPartition, int]] = {}
+        for group in groups:
+            offsets = await admin.list_consumer_group_offsets(group)
+            committed[group] = {tp: meta.offset for tp, meta in offsets.items()}
+    finally:
+        await admin.close()
+    lag = 0
+    for group, topics in groups.items():
+        names = [t for t in topics if t in existing]
+        if not names:
+            continue
+        async with _OffsetProbe(settings, names) as probe:
+            ends = await probe.ends()
+        lag += sum(max(end - committed[group].get(tp, 0), 0) for tp, end in ends.items())
+    return lag
 
 
 async def record_hops(
@@ -232,6 +268,10 @@ class _OffsetProbe:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._consumer.stop()
+
+    async def ends(self) -> dict[TopicPartition, int]:
+        """The end offset of every partition."""
+        return dict(await self._consumer.end_offsets(self.partitions))
 
     async def total(self) -> int:
         """The current sum; the last one seen when the broker does not answer in time (a

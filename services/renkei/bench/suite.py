@@ -358,13 +358,19 @@ async def _pipeline_run(
     window = {"duration": opts.duration, "rate": opts.rate, "alert_every": opts.alert_every}
     try:
         pool.start_all(PIPELINE)
-        # complete once every resident of the load has a unified.resident record
+        groups = {
+            prefix + STAGES[stage].group(): [prefix + topic for topic in topics]
+            for stage, topics in consumed_topics(catalogue).items()
+        }
+        # complete once every group committed what it consumes and every resident of the
+        # load has a unified.resident record
         drain = await pipeline_drain(
             settings,
             pool,
             PIPELINE_OUTPUTS,
             inputs,
             quiet_s=8.0,
+            groups=groups,
             at_least=("unified.resident", opts.residents),
         )
         hops = await record_hops(settings, prefix, consumed_topics(catalogue))

@@ -1,9 +1,10 @@
 """Everything an operator sees of a worker, installed on its App in one call.
 
-:func:`instrument` adds to a stage App: faust's Prometheus sensors and Renkei's families
-(ops/metrics.py) on one fresh registry served at ``/metrics``, the health views
-(ops/health.py), and a timer that every few seconds reads the group's offsets from the
-broker (ops/offsets.py), samples table sizes and the ready gauge.
+:func:`instrument` adds to a stage App: faust's Prometheus sensors (counted per message,
+published per scrape: ops/faust_sensors.py) and Renkei's families (ops/metrics.py) on one
+fresh registry served at ``/metrics``, the health views (ops/health.py), and a timer that
+every few seconds reads the group's offsets from the broker (ops/offsets.py), samples table
+sizes and the ready gauge.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import logging
 from typing import Any
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 
+from renkei.ops.faust_sensors import setup_faust_sensors
 from renkei.ops.health import install_health, readiness, stream_partitions
 from renkei.ops.metrics import FAUST_PREFIX, StageMetrics
 from renkei.ops.offsets import COLLECT_INTERVAL, OffsetsCollector
@@ -37,7 +38,7 @@ def instrument(
 ) -> OffsetsCollector:
     """Install metrics, health views and the periodic observer on ``app``; returns the offsets
     collector (close it when the app stops)."""
-    setup_prometheus_sensors(app, registry=metrics.registry, name_prefix=FAUST_PREFIX)
+    setup_faust_sensors(app, metrics.registry, FAUST_PREFIX)
     install_health(app, stage, metrics)
     prefix = settings.topic_prefix
 

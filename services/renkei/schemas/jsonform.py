@@ -52,8 +52,15 @@ def _branch(field: dict[str, Any], tag: str, value: Any, namespace: str) -> tupl
     raise ValueError(f"no branch of {field['name']!r} for {tag!r}")
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types ``to_json`` returns as they are: checked first, by exact type (most leaves are these;
+a subclass takes the general path below)."""
+
+
 def to_json(value: Any) -> Any:
     """JSON-ready form of a decoded datum: ISO dates, JST timestamps, UUID strings."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -14,6 +14,13 @@ region keys ("targets") the resident was last sent to, and sends
   ``history`` names changed: a correction of an old move reaches the region that counted it
   even after the resident has moved on (docs/corrections.md).
 
+A stage may name what it reads of the facts (``reads``: a digest of those fields, or None
+when a record must always be routed): a newer facts record whose digest equals the one last
+routed, going to the same targets with none left or touched, is not routed at all — the
+receiving side would only have stored its revision (the evacuation stage, for the facts a
+household's growth re-emits with a new ``household_size`` it never reads). The entry takes
+the record's revision, so an older record stays stale.
+
 Each message carries the facts' ``sequence`` (the resident stage's per-resident output
 revision) as ``rev``: the receiving side ignores a message not newer than what it holds for that
 resident, so a redelivered or replayed facts record changes nothing. A facts record with the
@@ -37,11 +44,14 @@ def route_facts(
     facts: dict[str, Any],
     targets: Targets,
     history: Callable[[dict[str, Any]], dict[str, list[Any]]] | None = None,
+    reads: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> tuple[dict[str, Any] | None, list[Message]]:
     """(new routing entry or None when unchanged, [(target key, message)]).
 
     ``history(facts)``: {target: what the facts say happened there}; a target whose entry
-    differs from the one last routed gets the facts (``member: false`` unless current)."""
+    differs from the one last routed gets the facts (``member: false`` unless current).
+    ``reads(facts)``: the digest of what the receiving side reads (see the module
+    docstring); None routes the record whatever it holds."""
     facts_json = json_form(facts)
     revision = int(facts_json["sequence"])
     entry = entry or {"targets": [], "left": [], "rev": 0}
@@ -61,6 +71,17 @@ def route_facts(
             touched = [t for t in sorted(set(now) | set(seen)) if now.get(t) != seen.get(t)]
             touched = [t for t in touched if t not in current and t not in left]
             new_entry.update(history=now, touched=touched)
+        if reads is not None:
+            read = reads(facts_json)
+            if (
+                read is not None
+                and read == entry.get("reads")
+                and current == list(entry["targets"])
+                and not left
+                and not touched
+            ):
+                return {**entry, "rev": revision, "left": []}, []
+            new_entry["reads"] = read
     base = {"resident_key": facts_json["resident_key"], "rev": revision, "facts": facts_json}
     messages: list[Message] = [
         (t, {**base, "target": t, "member": False}) for t in [*left, *touched]

@@ -30,6 +30,7 @@ from renkei.stages.evacuation.lists import (
     apply_alert,
     apply_member,
     evacuation_targets,
+    facts_read,
     head_of_household,
     households_to_look_up,
     refresh_lists,
@@ -240,9 +241,10 @@ Store = MutableMapping[str, Any]
 
 
 def handle_facts(routing: Store, facts: dict[str, Any]) -> list[Message]:
-    """Route one ``internal.resident.facts`` datum: [(region, message)] to send."""
+    """Route one ``internal.resident.facts`` datum: [(region, message)] to send — none for
+    a record that changes nothing the stage reads (``lists.facts_read``)."""
     key = str(facts["resident_key"])
-    entry, messages = route_facts(routing.get(key), facts, evacuation_targets)
+    entry, messages = route_facts(routing.get(key), facts, evacuation_targets, reads=facts_read)
     if entry is not None:
         routing[key] = entry
     return [(target, {**value, "kind": "member"}) for target, value in messages]

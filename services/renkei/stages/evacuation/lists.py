@@ -68,6 +68,37 @@ def evacuation_targets(facts: dict[str, Any]) -> list[str]:
     return [str(facts["region_code"])]
 
 
+FACTS_READ = (
+    "resident_key",
+    "status",
+    "region_code",
+    "protected",
+    "candidate",
+    "candidate_reasons",
+    "name",
+    "kana",
+    "age",
+    "sex",
+    "address",
+    "household_number",
+    "is_head",
+    "consent_to_share",
+)
+"""Every field of a facts record the stage reads to place a resident, list it and name a head
+(``evacuation_targets``, ``candidate_entry``, ``head_of_household``); the envelope is read
+only when a list changes, which these fields decide."""
+
+
+def facts_read(facts: dict[str, Any]) -> str | None:
+    """Digest of what the stage reads of a facts record (``routing.route_facts``' ``reads``):
+    a newer record with the same digest changes no candidate, no head and so no list, and is
+    not routed. None — always routed — for a head of household: its head entry is shared with
+    anyone else who claims to head that household, so re-applying it is not a no-op."""
+    if facts.get("is_head"):
+        return None
+    return digest({k: facts.get(k) for k in FACTS_READ})
+
+
 def scope_and_regions(alert: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(municipality scopes, 町域 regions) an alert targets."""
     if alert.get("whole_municipality"):
