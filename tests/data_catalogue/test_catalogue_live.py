@@ -424,7 +424,7 @@ def test_catalogue_page_shows_what_the_topics_and_the_registry_hold(
         )
         for name, spec in STAGES.items()
     }
-    registry = SchemaRegistryClient({"url": settings.schema_registry_url})
+    registry = SchemaRegistryClient({"url": settings.schema_registry_url, "timeout": 10})
     changed = _register_second_version(registry, catalogue, f"{prefix}{CHANGED}-value")
     port_base = free_port_block(5)
     env = {"RENKEI_TOPIC_PREFIX": prefix, "RENKEI_WORKER_WEB_PORT_BASE": str(port_base)}

@@ -155,7 +155,7 @@ class Publisher:
 
     def __init__(self, settings: Settings, prefix: str) -> None:
         self.prefix = prefix
-        self.registry = SchemaRegistryClient({"url": settings.schema_registry_url})
+        self.registry = SchemaRegistryClient({"url": settings.schema_registry_url, "timeout": 10})
         self.producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
         self.serializers: dict[str, AvroSerializer] = {}
 
@@ -204,7 +204,7 @@ class Reader:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.deserializer = AvroDeserializer(
-            SchemaRegistryClient({"url": settings.schema_registry_url})
+            SchemaRegistryClient({"url": settings.schema_registry_url, "timeout": 10})
         )
 
     def all(self, topic: str) -> list[dict[str, Any]]:
