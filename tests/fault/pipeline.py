@@ -8,10 +8,8 @@ per key of every ``std.*`` topic (without ``std_meta``) and of ``unified.residen
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +40,6 @@ class Outcome:
     linked_records: int = 0
     """Records in the linked output topics (the clean run's tells how far a load has got)."""
     prefix: str = ""
-    linked_raw: list[h.RawRecord] = field(default_factory=list)
-    """Every record of the linked output topics (for :func:`explain`)."""
 
 
 def linked_topics(prefix: str) -> list[str]:
@@ -88,8 +84,6 @@ def settle(
         ),
         linked=h.latest_per_key(linked, schemas, prefix, drop=h.ENVELOPE),
         records=records,
-        linked_raw=linked,
-        prefix=prefix,
     )
 
 
@@ -107,6 +101,7 @@ def clean_run(settings: Settings, catalogue: Catalogue, folder: Path) -> Outcome
         failures = workers.stop_all()
     assert not failures, failures
     assert len(result.acked) == len(records)
+    outcome.prefix = prefix
     return outcome
 
 
@@ -129,64 +124,3 @@ def compare(expected: Outcome, actual: Outcome, *, std: bool = True) -> list[str
     if std:
         problems += h.differences(expected.std, actual.std)
     return problems
-
-
-def explain(
-    scenario: str,
-    expected: Outcome,
-    actual: Outcome,
-    schemas: h.SchemaCache,
-    folder: Path,
-    *,
-    std: bool = True,
-) -> Path | None:
-    """When the runs differ: every record of each differing key in both runs (decoded, in
-    offset order, envelope included) and the fields its latest values differ in, as JSON in
-    the results folder (``RENKEI_FAULT_RESULTS``'s) or ``folder``; its path (None: no
-    difference). What a failed scenario leaves to find out why, besides its topics."""
-    pairs = [(expected.linked, actual.linked)] + ([(expected.std, actual.std)] if std else [])
-    keys = sorted(
-        key
-        for wanted, got in pairs
-        for key in wanted.keys() | got.keys()
-        if wanted.get(key) != got.get(key)
-    )
-    if not keys:
-        return None
-    report = []
-    for topic, key in keys:
-        wanted, got = (
-            (expected.linked, actual.linked) if topic in LINKED else (expected.std, actual.std)
-        )
-        before, after = wanted.get((topic, key)) or {}, got.get((topic, key)) or {}
-        report.append(
-            {
-                "topic": topic,
-                "key": key,
-                "fields": {
-                    name: {"clean": before.get(name), "run": after.get(name)}
-                    for name in sorted(before.keys() | after.keys())
-                    if before.get(name) != after.get(name)
-                },
-                "clean": _records_of(expected, topic, key, schemas),
-                "run": _records_of(actual, topic, key, schemas),
-            }
-        )
-    results = os.environ.get("RENKEI_FAULT_RESULTS")
-    target = (Path(results).parent if results else folder) / f"fault-{scenario}-differences.json"
-    target.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), "utf-8")
-    print(f"FAULT {scenario}: records of the {len(keys)} differing keys in {target}", flush=True)
-    return target
-
-
-def _records_of(
-    outcome: Outcome, topic: str, key: str, schemas: h.SchemaCache
-) -> list[dict[str, Any]]:
-    raw = outcome.linked_raw if topic in LINKED else outcome.records
-    found = []
-    for record in sorted(raw, key=lambda r: (r.topic, r.partition, r.offset)):
-        if record.topic.removeprefix(outcome.prefix) != topic or record.key != key.encode():
-            continue
-        value = None if record.value is None else schemas.decode(record.value)
-        found.append({"partition": record.partition, "offset": record.offset, "value": value})
-    return found

@@ -59,8 +59,6 @@ def test_d_duplicates_and_out_of_order_input(
         failures = workers.stop_all()
     # std.* follows input order (stateless): only the linked outputs must be order-independent
     problems = pipeline.compare(clean_outcome, outcome, std=False)
-    if problems:
-        pipeline.explain("d", clean_outcome, outcome, schemas, tmp_path, std=False)
     tally = h.account(
         "d duplicates+out-of-order",
         result,

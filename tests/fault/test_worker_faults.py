@@ -45,8 +45,6 @@ def test_a_stage_workers_killed_three_times(
     finally:
         failures = workers.stop_all()
     problems = pipeline.compare(clean_outcome, outcome)
-    if problems:
-        pipeline.explain("a", clean_outcome, outcome, schemas, tmp_path)
     tally = h.account(
         "a kill -9 x3",
         result,
@@ -91,8 +89,6 @@ def test_b_worker_added_then_removed(
     finally:
         failures = workers.stop_all()
     problems = pipeline.compare(clean_outcome, outcome)
-    if problems:
-        pipeline.explain("b", clean_outcome, outcome, schemas, tmp_path)
     tally = h.account(
         "b rebalance",
         result,

@@ -19,7 +19,6 @@ from renkei.contracts.names import TopicNames
 from renkei.kafka_security import faust_broker_credentials
 from renkei.ops.metrics import StageMetrics
 from renkei.ops.observe import instrument
-from renkei.runtime import read_guard
 from renkei.runtime.dlq import describe
 from renkei.runtime.fence import CoordinatorFence
 from renkei.settings import Settings
@@ -148,7 +147,6 @@ def create_app(
     names = TopicNames(settings.topic_prefix)
     app_id = names.group(stage_name)
     quiet_library_logs()
-    read_guard.install()  # input records skipped around a rebalance are read again (fault b)
     options: dict[str, Any] = {
         "broker": [f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         "broker_client_id": app_id,
